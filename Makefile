@@ -1,0 +1,115 @@
+# dualrec -- one hand-written GNU Makefile.
+#
+#   make              build every executable into bin/ (warnings are errors)
+#   make test         install missing packages, build, run every Check suite
+#                     and the CLI / end-to-end tests
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan, built in
+#                     build/asan/ (bin in build/asan/bin)
+#   make bench        benchmarks on generated data (see bench/README.md)
+#   make samples      regenerate data-samples/world (committed)
+#   make clean
+#
+# Layout: src/*.c -> $(BUILD)/libpipeline.a; cmd/<exe>.c + lib -> $(BIN)/<exe>;
+# tests/check_*.c -> $(BUILD)/check_all (one runner; CK_RUN_SUITE=<mod>
+# narrows it).  New modules, commands and suites are picked up by wildcard.
+
+CC      ?= cc
+SANITIZE ?= 0
+WERROR  ?= 1
+
+PKG_CFLAGS := $(shell pkg-config --cflags libzstd check openblas 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libzstd openblas 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wcast-qual -Wundef
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
+              -fopenmp $(WARN) -Iinclude $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+LIBS := $(PKG_LIBS) -lcsv -lxgboost -lm
+
+ifeq ($(SANITIZE),1)
+BUILD := build/asan
+BIN   := build/asan/bin
+CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+LDSAN := -fsanitize=address,undefined
+else
+BUILD := build
+BIN   := bin
+LDSAN :=
+endif
+
+SRCS      := $(sort $(wildcard src/*.c))
+CMDS      := $(sort $(wildcard cmd/*.c))
+TESTSRCS  := $(sort $(wildcard tests/check_*.c))
+OBJS      := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+EXES      := $(CMDS:cmd/%.c=$(BIN)/%)
+TESTOBJS  := $(TESTSRCS:tests/%.c=$(BUILD)/tests/%.o)
+SUITES    := $(filter-out main common,$(TESTSRCS:tests/check_%.c=%))
+LIB       := $(BUILD)/libpipeline.a
+
+.PHONY: all test unit cli deps bench samples clean
+.DEFAULT_GOAL := all
+
+all: $(EXES)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BIN)/%: $(BUILD)/cmd/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -fopenmp $(LDSAN) -o $@ $< $(LIB) $(LIBS)
+
+# The suite list is generated from the file names, so adding
+# tests/check_<mod>.c (exporting Suite *<mod>_suite(void)) is enough.
+$(BUILD)/tests/suites.h: $(TESTSRCS) Makefile
+	@mkdir -p $(@D)
+	@{ for s in $(SUITES); do echo "SUITE($$s)"; done; } > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/suites.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -I$(BUILD)/tests -Itests \
+	    -DSAMPLES_DIR='"$(CURDIR)/data-samples"' \
+	    -DBIN_DIR='"$(CURDIR)/$(BIN)"' -c $< -o $@
+
+$(BUILD)/check_all: $(TESTOBJS) $(LIB)
+	$(CC) -fopenmp $(LDSAN) -o $@ $(TESTOBJS) $(LIB) $(LIBS) $(CHECK_LIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+unit: $(BUILD)/check_all
+	CK_DEFAULT_TIMEOUT=600 $(BUILD)/check_all
+
+cli: $(EXES)
+	DUALREC_BIN=$(CURDIR)/$(BIN) SAMPLES_DIR=$(CURDIR)/data-samples \
+	    tests/cli/run.sh
+
+test: deps
+	$(MAKE) --no-print-directory all $(BUILD)/check_all
+	$(MAKE) --no-print-directory unit cli
+
+bench: deps all
+	bench/run.sh
+
+samples: all
+	scripts/make-samples.sh
+
+clean:
+	rm -rf build bin
+
+-include $(OBJS:.o=.d) $(TESTOBJS:.o=.d) $(CMDS:cmd/%.c=$(BUILD)/cmd/%.d)

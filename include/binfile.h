@@ -1,0 +1,55 @@
+/*
+ * binfile.h -- the one container every binary file of dualrec uses.
+ *
+ * A stage serialises its object into a byte buffer (byteio.h) and hands it
+ * here; binfile adds the common header and a zstd frame:
+ *
+ *   OFFSET SIZE TYPE    FIELD
+ *        0    8 u8[8]   magic: 0x89 'D' 'R' + 5 bytes naming the format
+ *        8    4 u32     format version (per format; readers accept one)
+ *       12    4 u32     flags, must be 0
+ *       16    4 u32     byte-order tag 0x01020304 (reads 04 03 02 01: LE)
+ *       20    4 u32     header size in bytes (48)
+ *       24    8 u64     payload length, uncompressed
+ *       32    8 u64     checksum64(payload) (byteio.h)
+ *       40    8 u64     compressed length that follows
+ *       48    .  zstd   one zstd frame with content checksum (zstd -t can
+ *                       verify it after skipping 48 bytes)
+ *
+ * Integers little-endian; floats IEEE-754 binary32 LE.  The reader rejects
+ * bad magic, another version, non-zero flags, a short file, a bad frame and
+ * a checksum mismatch, each with "<path>: ..." and RC_DATA.  Writes are
+ * atomic (atomicfile.h).
+ */
+#ifndef DUALREC_BINFILE_H
+#define DUALREC_BINFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+#define BINFILE_HEADER_SIZE 48
+#define BINFILE_MAGIC_SIZE  8
+
+/*
+ * Write payload p[0..n) to path with the given 8-byte magic and version,
+ * compressed at zstd level `level` (1..19; 0 picks 3).
+ */
+int binfile_save(const char *path, const char magic[BINFILE_MAGIC_SIZE],
+                 uint32_t version, const void *p, size_t n, int level,
+                 struct diag *d);
+
+/*
+ * Read path, check magic/version/flags/checksum and return the payload in a
+ * new xmalloc'd buffer (*out, *n); the caller frees it.  RC_NOINPUT when
+ * missing, RC_DATA when corrupt or of another version, RC_IO on read error.
+ */
+int binfile_load(const char *path, const char magic[BINFILE_MAGIC_SIZE],
+                 uint32_t version, void **out, size_t *n, struct diag *d);
+
+/* The checksum stored in a file's header, without reading the payload
+ * (manifests record it as the file's fingerprint). */
+int binfile_checksum(const char *path, uint64_t *sum, struct diag *d);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * segment.h -- one day of events on disk, and a window of days in memory.
+ *
+ * dualrec-ingest parses a day's CSV logs once and writes
+ * <segroot>/dt=YYYY-MM-DD/segment.bin; every later stage reads only
+ * segments, never CSV.  Indices are dense ids from the dictionaries in
+ * <segroot>/dict/{users,items,creators,tags}.dict (iddict.h), which only
+ * grow, so an index means the same thing in every segment.
+ *
+ * In memory a segment is a set of plain arrays:
+ *   exp    exposures (impressions) with inline feedback, sorted by
+ *          (user, t, item); feedback that arrived as separate interaction
+ *          rows is also OR-ed into the latest exposure of the same
+ *          (user, item) at or before its time on that day, when there is one
+ *   inter  interaction rows (time, user, item, event, value) sorted by
+ *          (user, t, item, event)
+ *   items  the item table rows of the day (item, creator, upload time,
+ *          duration, tags), sorted by item; tags of items[k] are
+ *          tags[items[k].tag_off .. + n_tags]
+ *   follows (user, creator, t) sorted by (user, creator, t)
+ *   users  indices of users listed in the day's users table (sorted)
+ * Exact duplicate rows are removed by ingest, so none appear here.
+ *
+ * The file is a binfile (binfile.h) with magic "\x89DRSEGMT" and version
+ * SEGMENT_VERSION; the payload layout is in segment.c's header comment.
+ */
+#ifndef DUALREC_SEGMENT_H
+#define DUALREC_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "iddict.h"
+
+#define SEGMENT_VERSION 1
+#define SEG_NONE UINT32_MAX
+
+/* Feedback kinds, as bits of seg_exposure.fb and values of seg_inter.fb. */
+enum seg_fb {
+    FB_CLICK     = 1 << 0,
+    FB_LIKE      = 1 << 1,
+    FB_COMMENT   = 1 << 2,
+    FB_FOLLOW    = 1 << 3,
+    FB_SHARE     = 1 << 4,
+    FB_LONG_VIEW = 1 << 5,
+    FB_HATE      = 1 << 6      /* explicit negative ("hate", "dislike") */
+};
+#define FB_N_KINDS 7
+/* Positive explicit feedback: what creators feel. */
+#define FB_EXPLICIT (FB_LIKE | FB_COMMENT | FB_FOLLOW | FB_SHARE)
+
+struct seg_exposure {
+    int64_t  t;         /* epoch seconds */
+    uint32_t user;
+    uint32_t item;
+    uint32_t play_ms;   /* watch time, 0 when unknown */
+    uint32_t dur_ms;    /* item duration as logged, 0 when unknown */
+    uint32_t fb;        /* enum seg_fb bits */
+};
+
+struct seg_inter {
+    int64_t  t;
+    uint32_t user;
+    uint32_t item;
+    uint32_t fb;        /* one enum seg_fb bit; 0 for an event name that is
+                           not a known feedback kind (kept, counted) */
+    float    value;     /* the row's value column, 0 when absent */
+};
+
+struct seg_item {
+    uint32_t item;
+    uint32_t creator;   /* SEG_NONE when the row had none */
+    int64_t  upload_t;  /* epoch seconds; INT64_MIN when unknown */
+    uint32_t dur_ms;    /* 0 when unknown */
+    uint32_t tag_off;   /* into segment.tags */
+    uint32_t n_tags;
+};
+
+struct seg_follow {
+    int64_t  t;
+    uint32_t user;
+    uint32_t creator;
+};
+
+struct segment {
+    int32_t day;            /* days since 1970-01-01 in the ingest zone */
+    int32_t zone_offset;    /* seconds east of UTC that defined the day */
+    size_t n_exp, n_inter, n_items, n_tags, n_follows, n_users;
+    struct seg_exposure *exp;
+    struct seg_inter *inter;
+    struct seg_item *items;
+    uint32_t *tags;
+    struct seg_follow *follows;
+    uint32_t *users;
+};
+
+/* Free all arrays and the struct; NULL is a no-op. */
+void segment_free(struct segment *seg);
+
+/* The path of a day's segment: "<segroot>/dt=YYYY-MM-DD/segment.bin" in a
+ * new xmalloc'd string. */
+char *segment_path(const char *segroot, int32_t day);
+
+/*
+ * Write seg to path atomically.  The arrays must already be sorted as
+ * described above (asserted).  RC_CANTCREAT/RC_IO on failure.
+ */
+int segment_save(const struct segment *seg, const char *path,
+                 struct diag *d);
+
+/*
+ * Read a segment.  RC_NOINPUT when missing; RC_DATA for bad magic, another
+ * version, truncation, checksum mismatch or inconsistent counts (the
+ * message names path and offset).
+ */
+int segment_load(const char *path, struct segment **out, struct diag *d);
+
+/*
+ * The item catalog of a window: for every item index known to the items
+ * dictionary, its latest metadata seen in the window (later days win).
+ * Items never described in the window have creator SEG_NONE,
+ * upload_t INT64_MIN, dur_ms 0 and no tags.
+ */
+struct catalog {
+    uint32_t n_items;
+    uint32_t *creator;      /* n_items */
+    int64_t  *upload_t;     /* n_items */
+    uint32_t *dur_ms;       /* n_items */
+    uint32_t *tag_off;      /* n_items + 1: CSR offsets into tags */
+    uint32_t *tags;
+};
+
+/*
+ * A window of n_days consecutive days ending at last_day (inclusive),
+ * loaded into memory with the dictionaries and the catalog.  Days whose
+ * segment is missing are NULL in seg[] and listed in missing[]; callers
+ * decide whether that is fatal (and say how they treated it).
+ */
+struct window {
+    int32_t last_day;
+    int n_days;
+    struct segment **seg;       /* n_days; seg[k] is day first_day + k */
+    int32_t first_day;
+    int n_missing;
+    int32_t *missing;           /* the missing days, ascending */
+    struct iddict *users, *items, *creators, *tags;
+    struct catalog cat;
+};
+
+enum window_flags {
+    WINDOW_NO_INTER   = 1 << 0,  /* skip interaction rows (saves memory) */
+    WINDOW_NO_EXP     = 1 << 1   /* skip exposures (catalog/follows only) */
+};
+
+/*
+ * Load the window.  RC_NOINPUT when the dictionaries are missing (nothing
+ * ingested yet); a missing day is not an error (see struct window).
+ * Memory: the compact arrays of the loaded days (~32 bytes per exposure).
+ */
+int window_open(const char *segroot, int32_t last_day, int n_days,
+                unsigned flags, struct window **out, struct diag *d);
+void window_free(struct window *w);
+
+/*
+ * Per-user ranges over one segment's exposures: on return off has
+ * n_users + 1 entries and user u's exposures are exp[off[u] .. off[u+1]).
+ * n_users is usually iddict_count(w->users).  Caller frees *off.
+ */
+void segment_user_offsets(const struct segment *seg, uint32_t n_users,
+                          size_t **off);
+
+#endif

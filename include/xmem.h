@@ -1,0 +1,28 @@
+/*
+ * xmem.h -- allocators that never return NULL.
+ *
+ * Out of memory is not an error path in dualrec: these print
+ * "<prog>: out of memory (N bytes)" on stderr and exit 75 (RC_RETRY), since
+ * a rerun on a larger machine or with smaller blocks can succeed.
+ * Never NULL-check their results.  xmalloc(0) returns a valid pointer.
+ */
+#ifndef DUALREC_XMEM_H
+#define DUALREC_XMEM_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Reallocate p to count * size bytes, checking the multiplication. */
+void *xreallocarray(void *p, size_t count, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/*
+ * Grow a dynamic array so that it holds at least `need` elements of
+ * `size` bytes; *cap is updated.  Returns the (possibly moved) array.
+ */
+void *xgrow(void *p, size_t *cap, size_t need, size_t size);
+
+#endif

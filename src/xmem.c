@@ -1,0 +1,94 @@
+/*
+ * xmem.c -- aborting allocators (see xmem.h).  The only place in src/ besides
+ * cli.c that may print or exit: an allocation failure has no caller that can
+ * do better than stop.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rc.h"
+#include "xmem.h"
+
+static void
+oom(size_t n)
+{
+    extern const char *cli_prog;
+
+    fprintf(stderr, "%s: out of memory (%zu bytes)\n",
+            cli_prog ? cli_prog : "dualrec", n);
+    exit(RC_RETRY);
+}
+
+void *
+xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (p == NULL)
+        oom(n);
+    return p;
+}
+
+void *
+xcalloc(size_t count, size_t size)
+{
+    void *p;
+
+    if (count == 0 || size == 0)
+        count = size = 1;
+    p = calloc(count, size);
+    if (p == NULL)
+        oom(count * size);
+    return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+
+    if (q == NULL)
+        oom(n);
+    return q;
+}
+
+void *
+xreallocarray(void *p, size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        oom(SIZE_MAX);
+    return xrealloc(p, count * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void *
+xgrow(void *p, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap;
+
+    if (need <= c)
+        return p;
+    if (c < 16)
+        c = 16;
+    while (c < need)
+        c += c / 2;
+    *cap = c;
+    return xreallocarray(p, c, size);
+}
