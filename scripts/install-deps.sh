@@ -8,7 +8,7 @@
 set -eu
 
 pkgs="build-essential pkg-config zstd libzstd-dev libcsv-dev check
-      libopenblas-dev libxgboost-dev"
+      libopenblas-dev libxgboost-dev time"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs python3 python3-numpy python3-faiss python3-xgboost"
 fi
