@@ -83,7 +83,7 @@ static void
 tw_finish(struct window *w)
 {
     for (int k = 0; k < w->n_days; k++) {
-        if (w->seg[k])
+        if (w->seg[k] && w->seg[k]->n_exp > 0)
             qsort(w->seg[k]->exp, w->seg[k]->n_exp,
                   sizeof *w->seg[k]->exp, cmp_exp);
         tw_cap[k] = 0;
@@ -390,6 +390,7 @@ START_TEST(test_avail_gbdt_learns_and_is_deterministic)
     }
     /* Wrong width and garbage bytes are errors, not crashes. */
     ck_assert_int_eq(gbdt_predict(g4, x, N, NFE - 1, pr, &d), -1);
+    gbdt_free(g1);
     ck_assert_int_eq(gbdt_load_buffer("nonsense", 8, 1, &g1, &d), -1);
     ck_assert_int_eq(d.rc, RC_DATA);
     ck_assert(strncmp(d.msg, "xgboost: load model: ", 21) == 0);
