@@ -56,6 +56,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "gbdt.h"
@@ -279,5 +280,47 @@ int avail_write_tsv(const struct avail *a, const struct iddict *users,
                     const char *path, struct diag *d);
 
 void avail_free(struct avail *a);
+
+/* ---- evaluation on the realised day (avail_eval.c) ----------------- */
+
+/*
+ * How the table for day D+1 did on that day's segment.  Index [0] is the
+ * stage's choice (boosted trees, a_u, predicted impressions, windows),
+ * the others are baselines:
+ *   auc/logloss/cal  [1] logistic regression
+ *   precision/recall [1] the same number of users, top by p_lr
+ *   cap_mae/cap_ratio  [1] the user's mean exposures per active day in
+ *                    the window; over users active on D+1; ratio is
+ *                    sum predicted / sum realised
+ *   win_share        share of D+1 events (exposures and interactions of
+ *                    table users) in an hour of the user's window;
+ *                    [1] the same number of hours, top of the population
+ *                    profile; [2] the same number from the user's last
+ *                    active day (ranked, then padded, by the population)
+ */
+struct avail_eval {
+    int32_t day;
+    uint32_t n_users, n_active, n_new_users, n_flagged;
+    double auc[2], logloss[2];
+    double cal_pred[2][10], cal_obs[2][10];
+    size_t cal_n[10];
+    double precision[2], recall[2];
+    double cap_mae[2], cap_ratio[2];
+    double win_hours;       /* mean window size over active users */
+    double win_share[3];
+    uint64_t n_events;      /* D+1 events of table users */
+};
+
+/*
+ * Evaluate a (built from window w with params p) against next, the
+ * segment of day a->day.  RC_DATA when next is of another day.
+ */
+int avail_evaluate(const struct avail *a, const struct window *w,
+                   const struct segment *next, const struct avail_params *p,
+                   struct avail_eval *ev, struct diag *d);
+
+/* The evaluation as a small text table (stdout of the eval mode). */
+void avail_eval_print(const struct avail_eval *ev, const char *label,
+                      FILE *fp);
 
 #endif

@@ -839,6 +839,45 @@ START_TEST(test_avail_short_windows_fall_back)
 }
 END_TEST
 
+START_TEST(test_avail_evaluate_on_next_day)
+{
+    struct window *w = tw_world(1500, 21, 12);
+    struct avail_params p = small_params();
+    struct avail_report rep;
+    struct avail_eval ev;
+    struct avail *a;
+    struct diag d = DIAG_INIT;
+    struct segment *next = w->seg[20];
+    size_t tot = 0;
+
+    /* The window is the first 20 days; day 21 is "tomorrow". */
+    w->n_days = 20;
+    w->last_day--;
+    ck_assert_int_eq(avail_build(w, 1500, &p, &a, &rep, &d), 0);
+    ck_assert_int_eq(avail_evaluate(a, w, next, &p, &ev, &d), 0);
+    ck_assert_uint_eq(ev.n_users, 1500);
+    ck_assert_uint_gt(ev.n_active, 300);
+    ck_assert(ev.auc[0] > 0.75 && ev.auc[1] > 0.75);
+    ck_assert(ev.recall[0] > 0.7);
+    for (int b = 0; b < 10; b++)
+        tot += ev.cal_n[b];
+    ck_assert_uint_eq(tot, 1500);
+    /* Users keep their own hours: their windows beat the population's. */
+    ck_assert(ev.win_share[0] > ev.win_share[1]);
+    ck_assert(ev.win_share[0] > 0.7 && ev.win_share[0] <= 1.0);
+    ck_assert(ev.win_share[2] > ev.win_share[1]);
+    ck_assert(ev.cap_ratio[0] > 0.5 && ev.cap_ratio[0] < 2.0);
+    /* A segment of another day is refused. */
+    next->day++;
+    ck_assert_int_eq(avail_evaluate(a, w, next, &p, &ev, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    next->day--;
+    w->n_days = 21;
+    avail_free(a);
+    tw_free(w);
+}
+END_TEST
+
 Suite *
 avail_suite(void)
 {
@@ -857,6 +896,7 @@ avail_suite(void)
     tcase_add_test(tc, test_avail_save_load_round_trip_and_corruption);
     tcase_add_test(tc, test_avail_edge_cases_are_sane);
     tcase_add_test(tc, test_avail_short_windows_fall_back);
+    tcase_add_test(tc, test_avail_evaluate_on_next_day);
     suite_add_tcase(s, tc);
     return s;
 }
