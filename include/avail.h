@@ -137,6 +137,9 @@ struct avail_report {
                                    segment's day (clock skew) */
     uint32_t n_history;         /* users with any event in the window */
     const char *fallback;       /* NULL, or why the fallback was used */
+    double sec_scan;            /* wall seconds: features (one scan) */
+    double sec_fit;             /* training and validation of the models */
+    double sec_predict;         /* scoring every user, capacity, windows */
 };
 
 /* ---- features (avail_feat.c) -------------------------------------- */

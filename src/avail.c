@@ -22,6 +22,7 @@
  * the file's flags say so.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,7 @@ fit_models(const struct avail_scan *s, const struct avail_params *p,
     struct gbdt *g = NULL, *gc = NULL;
     struct avail_lr lr;
     struct gbdt_params gp;
+    double t;
     struct bbuf mb = BBUF_INIT;
     size_t n = a->n_users;
     int rc = -1;
@@ -165,9 +167,11 @@ fit_models(const struct avail_scan *s, const struct avail_params *p,
     if (gbdt_train(tr->x, tr->y_act, NULL, tr->n, F, &gp, &g, d) < 0)
         goto out;
     avail_lr_fit(tr->x, tr->y_act, tr->n, p->lr_l2, &lr);
+    t = omp_get_wtime();
     if (gbdt_predict(g, s->x, n, F, a->p_active, d) < 0)
         goto out;
     avail_lr_predict(&lr, s->x, n, a->p_lr);
+    rep->sec_predict += omp_get_wtime() - t;
 
     /* Validation: metrics of both models, then the threshold. */
     a->threshold = p->target == AVAIL_TARGET_FIXED ? (float)p->target_value
@@ -224,8 +228,10 @@ fit_models(const struct avail_scan *s, const struct avail_params *p,
         }
         free(xa);
         free(ya);
+        t = omp_get_wtime();
         if (gc && gbdt_predict(gc, s->x, n, F, a->imp, d) < 0)
             goto out;
+        rep->sec_predict += omp_get_wtime() - t;
         if (!gc)
             memcpy(a->imp, s->mean_exp, n * sizeof *a->imp);
     }
@@ -248,7 +254,7 @@ avail_build(const struct window *w, uint32_t n_users,
     int n_train = 0, kv = -1, first_obs = -1;
     struct avail_scan s;
     struct avail *a;
-    double pop[AVAIL_HOURS];
+    double pop[AVAIL_HOURS], t;
     int fr;
 
     *out = NULL;
@@ -280,7 +286,9 @@ avail_build(const struct window *w, uint32_t n_users,
         rep->valid_day = w->first_day + kv;
     rep->n_train_days = n_train;
 
+    t = omp_get_wtime();
     avail_scan(w, n_users, obs, train, n_train, rep->valid_day, p, &s);
+    rep->sec_scan = omp_get_wtime() - t;
     rep->n_train_rows = s.train.n;
     rep->n_valid_rows = s.valid.n;
     rep->n_skewed = s.n_skewed;
@@ -298,7 +306,9 @@ avail_build(const struct window *w, uint32_t n_users,
     a->cap_max = p->cap_max;
     a->window_share = (float)p->window_share;
 
+    t = omp_get_wtime();
     fr = fit_models(&s, p, a, rep, d);
+    rep->sec_fit = omp_get_wtime() - t - rep->sec_predict;
     if (fr < 0) {
         avail_free(a);
         avail_scan_release(&s);
@@ -317,6 +327,7 @@ avail_build(const struct window *w, uint32_t n_users,
                      ? (float)p->target_value : 0.5f;
     }
 
+    t = omp_get_wtime();
     for (int h = 0; h < AVAIL_HOURS; h++)
         pop[h] = s.pop_den > 0 ? s.pop_num[h] / s.pop_den
                                : 1.0 / AVAIL_HOURS;
@@ -346,6 +357,7 @@ avail_build(const struct window *w, uint32_t n_users,
         }
         a->hours[u] = avail_window_hours(cond, p->window_share);
     }
+    rep->sec_predict += omp_get_wtime() - t;
     avail_scan_release(&s);
     free(obs);
     free(train);
