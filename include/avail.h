@@ -123,7 +123,7 @@ struct avail_params {
 
 /* Defaults (docs/uac.md): 7 train days, 400k/400k rows, recall 0.9,
  * cap 0.25 x imp in [1, 50], window share 0.8, decay 0.85, weekday boost
- * 2, prior 3 days, 60/40 rounds, nthread 2, seed 1. */
+ * 2, prior 1 day, 60/40 rounds, nthread 2, seed 1. */
 struct avail_params avail_default_params(void);
 
 /* What the stage did, for the summary line and the tests. */

@@ -54,7 +54,7 @@ avail_default_params(void)
     p.window_share = 0.8;
     p.hour_decay = 0.85;
     p.weekday_boost = 2.0;
-    p.prior_days = 3.0;
+    p.prior_days = 1.0;
     p.lr_l2 = 1.0;
     p.gbdt = gbdt_default_params();
     p.cap_gbdt = gbdt_default_params();

@@ -248,8 +248,8 @@ features_at(const struct uday *ud, const uint8_t *obs, int ke,
             lng += u->n_long;
             inter += u->n_inter;
             sess += u->n_sess;
-            for (int h = 0; h < AVAIL_HOURS; h++)
-                hc[h] += (u->hours >> h) & 1u;
+            for (uint32_t m = u->hours & 0xffffffu; m; m &= m - 1)
+                hc[__builtin_ctz(m)]++;
             if (first_act < 0)
                 first_act = k;
             last_act = k;
@@ -510,9 +510,8 @@ avail_scan(const struct window *w, uint32_t n_users, const uint8_t *observed,
                     act++;
                     ex += uu[k].n_exp;
                     hd += dw[k];
-                    for (int h = 0; h < AVAIL_HOURS; h++)
-                        if ((uu[k].hours >> h) & 1u)
-                            hn[h] += dw[k];
+                    for (uint32_t m = uu[k].hours & 0xffffffu; m; m &= m - 1)
+                        hn[__builtin_ctz(m)] += dw[k];
                     last = k;
                 }
                 if (last >= 0) {
