@@ -102,6 +102,11 @@ void segment_free(struct segment *seg);
  * new xmalloc'd string. */
 char *segment_path(const char *segroot, int32_t day);
 
+/* The path of a dictionary: "<segroot>/dict/<kind>.dict" in a new
+ * xmalloc'd string; kind is "users", "items", "creators" or "tags".
+ * Ingest writes there (iddict_save) and window_open reads there. */
+char *segment_dict_path(const char *segroot, const char *kind);
+
 /*
  * Write seg to path atomically.  The arrays must already be sorted as
  * described above (asserted).  RC_CANTCREAT/RC_IO on failure.
@@ -152,15 +157,26 @@ enum window_flags {
     WINDOW_NO_INTER   = 1 << 0,  /* skip interaction rows (saves memory) */
     WINDOW_NO_EXP     = 1 << 1   /* skip exposures (catalog/follows only) */
 };
+/* A skipped kind reads as empty: n_inter (n_exp) is 0, inter (exp) NULL. */
 
 /*
  * Load the window.  RC_NOINPUT when the dictionaries are missing (nothing
- * ingested yet); a missing day is not an error (see struct window).
+ * ingested yet; all four of segment_dict_path's files must exist); a
+ * missing day is not an error (see struct window).  RC_DATA when a day's
+ * file is corrupt (segment_load), holds another day, or holds an index
+ * not below its dictionary's count (the message names the path).  Days
+ * load in parallel (OpenMP); the result does not depend on the thread
+ * count.  RC_USAGE when n_days < 1.
  * Memory: the compact arrays of the loaded days (~32 bytes per exposure).
  */
 int window_open(const char *segroot, int32_t last_day, int n_days,
                 unsigned flags, struct window **out, struct diag *d);
+/* NULL is a no-op. */
 void window_free(struct window *w);
+
+/* The segment of day in w, or NULL when the day is missing or outside the
+ * window.  Borrowed: valid while w lives. */
+const struct segment *window_day(const struct window *w, int32_t day);
 
 /*
  * Per-user ranges over one segment's exposures: on return off has
@@ -169,5 +185,14 @@ void window_free(struct window *w);
  */
 void segment_user_offsets(const struct segment *seg, uint32_t n_users,
                           size_t **off);
+
+/*
+ * Per-item index over one segment's exposures: on return off has
+ * n_items + 1 entries and rows[off[i] .. off[i+1]) are the exposure rows
+ * (indices into exp) of item i, ascending, so in (user, t) order.
+ * n_items is usually iddict_count(w->items).  Caller frees *off and *rows.
+ */
+void segment_item_offsets(const struct segment *seg, uint32_t n_items,
+                          size_t **off, uint32_t **rows);
 
 #endif

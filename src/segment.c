@@ -1,0 +1,857 @@
+/*
+ * segment.c -- one day of events on disk, and a window of days in memory
+ * (segment.h).
+ *
+ * dualrec-ingest builds a struct segment per day and calls segment_save;
+ * every later stage reads days back through window_open.  A segment file is
+ * a binfile (magic "\x89DRSEGMT", version SEGMENT_VERSION) whose payload is
+ * columnar: each field of each record kind is one contiguous fixed-width
+ * column, so that zstd sees long runs of similar bytes.  Columns that are
+ * sorted (user, and the time within a user) are stored as differences from
+ * the previous row, which turns them into mostly tiny numbers: a user
+ * column becomes runs of 0 with an occasional 1, and times become the gaps
+ * between a user's impressions.
+ *
+ * Payload (N = n_exp, I = n_inter, M = n_items, T = n_tags, F = n_follows,
+ * U = n_users; every column starts right after the previous one):
+ *
+ *   OFFSET   SIZE   TYPE      FIELD
+ *        0      4   i32       day (days since 1970-01-01)
+ *        4      4   i32       zone_offset (seconds east of UTC)
+ *        8      8   u64       N, exposures
+ *       16      8   u64       I, interactions
+ *       24      8   u64       M, item rows
+ *       32      8   u64       T, tags of the item rows
+ *       40      8   u64       F, follows
+ *       48      8   u64       U, users
+ *       56     4N   u32[N]    exposure user, delta from the previous row
+ *       ..     8N   u64[N]    exposure t, zigzag(t - previous t)
+ *       ..     4N   u32[N]    exposure item
+ *       ..     4N   u32[N]    exposure play_ms
+ *       ..     4N   u32[N]    exposure dur_ms
+ *       ..      N   u8[N]     exposure fb (enum seg_fb bits)
+ *       ..     4I   u32[I]    interaction user, delta
+ *       ..     8I   u64[I]    interaction t, zigzag delta
+ *       ..     4I   u32[I]    interaction item
+ *       ..      I   u8[I]     interaction fb (0 or one enum seg_fb bit)
+ *       ..     4I   f32[I]    interaction value
+ *       ..     4M   u32[M]    item row item, delta
+ *       ..     4M   u32[M]    item row creator (SEG_NONE when unknown)
+ *       ..     8M   i64[M]    item row upload_t (INT64_MIN when unknown)
+ *       ..     4M   u32[M]    item row dur_ms
+ *       ..     4M   u32[M]    item row tag_off (into the tags column)
+ *       ..     4M   u32[M]    item row n_tags
+ *       ..     4T   u32[T]    tags
+ *       ..     4F   u32[F]    follow user, delta
+ *       ..     4F   u32[F]    follow creator
+ *       ..     8F   u64[F]    follow t, zigzag delta
+ *       ..     4U   u32[U]    users, delta
+ *
+ * Integers little-endian; floats IEEE-754 binary32 LE.  "Delta" columns
+ * hold the difference from the previous row (the first row from 0); the
+ * zigzag delta of t is taken modulo 2^64, then zigzag-mapped
+ * ((d << 1) ^ -(d >> 63)) so small negative steps stay small.  The payload
+ * length must equal 56 + 25N + 21I + 28M + 4T + 16F + 4U exactly.
+ *
+ * Invariants checked on load (each failure is RC_DATA with the path and
+ * the payload offset of the bad value): the sort orders of segment.h,
+ * indices below SEG_NONE, feedback bits within enum seg_fb, and every tag
+ * range inside the tags column.  window_open also checks every index
+ * against the dictionaries.  Writes are deterministic: the same segment
+ * gives the same bytes.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binfile.h"
+#include "byteio.h"
+#include "dates.h"
+#include "segment.h"
+#include "xmem.h"
+
+static const char SEGMENT_MAGIC[BINFILE_MAGIC_SIZE] = {
+    '\x89', 'D', 'R', 'S', 'E', 'G', 'M', 'T'
+};
+
+#define HDR_SIZE   56
+#define EXP_BYTES  25
+#define INTER_BYTES 21
+#define ITEM_BYTES 28
+#define FOLLOW_BYTES 16
+#define FB_ALL     ((1u << FB_N_KINDS) - 1)
+
+void
+segment_free(struct segment *seg)
+{
+    if (seg == NULL)
+        return;
+    free(seg->exp);
+    free(seg->inter);
+    free(seg->items);
+    free(seg->tags);
+    free(seg->follows);
+    free(seg->users);
+    free(seg);
+}
+
+char *
+segment_path(const char *segroot, int32_t day)
+{
+    char date[16];
+    size_t n = strlen(segroot) + 32;
+    char *p = xmalloc(n);
+
+    snprintf(p, n, "%s/dt=%s/segment.bin", segroot,
+             dates_format_day(day, date));
+    return p;
+}
+
+char *
+segment_dict_path(const char *segroot, const char *kind)
+{
+    size_t n = strlen(segroot) + strlen(kind) + 16;
+    char *p = xmalloc(n);
+
+    snprintf(p, n, "%s/dict/%s.dict", segroot, kind);
+    return p;
+}
+
+static inline uint64_t
+zigzag(uint64_t d)
+{
+    return (d << 1) ^ (0 - (d >> 63));
+}
+
+static inline uint64_t
+unzigzag(uint64_t z)
+{
+    return (z >> 1) ^ (0 - (z & 1));
+}
+
+/* Three-way comparisons of the sort keys of segment.h. */
+static int
+cmp3(uint32_t a1, int64_t a2, uint32_t a3, uint32_t b1, int64_t b2,
+     uint32_t b3)
+{
+    if (a1 != b1)
+        return a1 < b1 ? -1 : 1;
+    if (a2 != b2)
+        return a2 < b2 ? -1 : 1;
+    if (a3 != b3)
+        return a3 < b3 ? -1 : 1;
+    return 0;
+}
+
+/*
+ * Save: ---------------------------------------------------------------
+ */
+
+static int
+sorted_ok(const struct segment *seg)
+{
+    for (size_t i = 1; i < seg->n_exp; i++) {
+        const struct seg_exposure *a = &seg->exp[i - 1], *b = &seg->exp[i];
+
+        if (cmp3(a->user, a->t, a->item, b->user, b->t, b->item) > 0)
+            return 0;
+    }
+    for (size_t i = 1; i < seg->n_inter; i++) {
+        const struct seg_inter *a = &seg->inter[i - 1], *b = &seg->inter[i];
+
+        if (cmp3(a->user, a->t, a->item, b->user, b->t, b->item) > 0)
+            return 0;
+    }
+    for (size_t i = 1; i < seg->n_items; i++)
+        if (seg->items[i - 1].item > seg->items[i].item)
+            return 0;
+    for (size_t i = 1; i < seg->n_follows; i++) {
+        const struct seg_follow *a = &seg->follows[i - 1];
+        const struct seg_follow *b = &seg->follows[i];
+
+        if (cmp3(a->user, (int64_t)a->creator, 0, b->user,
+                 (int64_t)b->creator, 0) > 0
+            || (a->user == b->user && a->creator == b->creator
+                && a->t > b->t))
+            return 0;
+    }
+    for (size_t i = 1; i < seg->n_users; i++)
+        if (seg->users[i - 1] > seg->users[i])
+            return 0;
+    for (size_t i = 0; i < seg->n_items; i++)
+        if ((uint64_t)seg->items[i].tag_off + seg->items[i].n_tags
+            > seg->n_tags)
+            return 0;
+    for (size_t i = 0; i < seg->n_exp; i++)
+        if (seg->exp[i].fb & ~FB_ALL)
+            return 0;
+    for (size_t i = 0; i < seg->n_inter; i++) {
+        uint32_t fb = seg->inter[i].fb;
+
+        if ((fb & ~FB_ALL) || (fb & (fb - 1)))
+            return 0;
+    }
+    return 1;
+}
+
+int
+segment_save(const struct segment *seg, const char *path, struct diag *d)
+{
+    size_t n = HDR_SIZE + EXP_BYTES * seg->n_exp
+             + INTER_BYTES * seg->n_inter + ITEM_BYTES * seg->n_items
+             + 4 * seg->n_tags + FOLLOW_BYTES * seg->n_follows
+             + 4 * seg->n_users;
+    unsigned char *buf, *p;
+    uint32_t prev;
+    uint64_t prevt;
+    int rc;
+
+    assert(sorted_ok(seg));
+    buf = xmalloc(n);
+    p = buf;
+    put_le32(p, (uint32_t)seg->day);
+    put_le32(p + 4, (uint32_t)seg->zone_offset);
+    put_le64(p + 8, seg->n_exp);
+    put_le64(p + 16, seg->n_inter);
+    put_le64(p + 24, seg->n_items);
+    put_le64(p + 32, seg->n_tags);
+    put_le64(p + 40, seg->n_follows);
+    put_le64(p + 48, seg->n_users);
+    p += HDR_SIZE;
+
+    prev = 0;
+    for (size_t i = 0; i < seg->n_exp; i++, p += 4) {
+        put_le32(p, seg->exp[i].user - prev);
+        prev = seg->exp[i].user;
+    }
+    prevt = 0;
+    for (size_t i = 0; i < seg->n_exp; i++, p += 8) {
+        put_le64(p, zigzag((uint64_t)seg->exp[i].t - prevt));
+        prevt = (uint64_t)seg->exp[i].t;
+    }
+    for (size_t i = 0; i < seg->n_exp; i++, p += 4)
+        put_le32(p, seg->exp[i].item);
+    for (size_t i = 0; i < seg->n_exp; i++, p += 4)
+        put_le32(p, seg->exp[i].play_ms);
+    for (size_t i = 0; i < seg->n_exp; i++, p += 4)
+        put_le32(p, seg->exp[i].dur_ms);
+    for (size_t i = 0; i < seg->n_exp; i++)
+        *p++ = (unsigned char)seg->exp[i].fb;
+
+    prev = 0;
+    for (size_t i = 0; i < seg->n_inter; i++, p += 4) {
+        put_le32(p, seg->inter[i].user - prev);
+        prev = seg->inter[i].user;
+    }
+    prevt = 0;
+    for (size_t i = 0; i < seg->n_inter; i++, p += 8) {
+        put_le64(p, zigzag((uint64_t)seg->inter[i].t - prevt));
+        prevt = (uint64_t)seg->inter[i].t;
+    }
+    for (size_t i = 0; i < seg->n_inter; i++, p += 4)
+        put_le32(p, seg->inter[i].item);
+    for (size_t i = 0; i < seg->n_inter; i++)
+        *p++ = (unsigned char)seg->inter[i].fb;
+    for (size_t i = 0; i < seg->n_inter; i++, p += 4) {
+        uint32_t u;
+
+        memcpy(&u, &seg->inter[i].value, 4);
+        put_le32(p, u);
+    }
+
+    prev = 0;
+    for (size_t i = 0; i < seg->n_items; i++, p += 4) {
+        put_le32(p, seg->items[i].item - prev);
+        prev = seg->items[i].item;
+    }
+    for (size_t i = 0; i < seg->n_items; i++, p += 4)
+        put_le32(p, seg->items[i].creator);
+    for (size_t i = 0; i < seg->n_items; i++, p += 8)
+        put_le64(p, (uint64_t)seg->items[i].upload_t);
+    for (size_t i = 0; i < seg->n_items; i++, p += 4)
+        put_le32(p, seg->items[i].dur_ms);
+    for (size_t i = 0; i < seg->n_items; i++, p += 4)
+        put_le32(p, seg->items[i].tag_off);
+    for (size_t i = 0; i < seg->n_items; i++, p += 4)
+        put_le32(p, seg->items[i].n_tags);
+    for (size_t i = 0; i < seg->n_tags; i++, p += 4)
+        put_le32(p, seg->tags[i]);
+
+    prev = 0;
+    for (size_t i = 0; i < seg->n_follows; i++, p += 4) {
+        put_le32(p, seg->follows[i].user - prev);
+        prev = seg->follows[i].user;
+    }
+    for (size_t i = 0; i < seg->n_follows; i++, p += 4)
+        put_le32(p, seg->follows[i].creator);
+    prevt = 0;
+    for (size_t i = 0; i < seg->n_follows; i++, p += 8) {
+        put_le64(p, zigzag((uint64_t)seg->follows[i].t - prevt));
+        prevt = (uint64_t)seg->follows[i].t;
+    }
+
+    prev = 0;
+    for (size_t i = 0; i < seg->n_users; i++, p += 4) {
+        put_le32(p, seg->users[i] - prev);
+        prev = seg->users[i];
+    }
+    assert((size_t)(p - buf) == n);
+    rc = binfile_save(path, SEGMENT_MAGIC, SEGMENT_VERSION, buf, n, 3, d);
+    free(buf);
+    return rc;
+}
+
+/*
+ * Load: ---------------------------------------------------------------
+ */
+
+/* A column reader: base of the payload, current position, the path. */
+struct col {
+    const unsigned char *base;
+    size_t pos;
+    const char *path;
+    struct diag *d;
+};
+
+static int
+bad_at(struct col *c, size_t off, const char *what, uint64_t v)
+{
+    return diag_set(c->d, RC_DATA, "%s: offset %zu: %s '%llu'", c->path,
+                    (size_t)BINFILE_HEADER_SIZE + off, what,
+                    (unsigned long long)v);
+}
+
+/*
+ * Column decoders over an array of records: field `f` of arr[0..n) from the
+ * column at c->pos, which then moves past the column.  The delta decoder
+ * returns from the calling function (RC_DATA) when a value reaches
+ * SEG_NONE.
+ */
+#define GET_DELTA_COL(c, arr, n, f, what)                                 \
+    do {                                                                  \
+        const unsigned char *p_ = (c)->base + (c)->pos;                   \
+        uint64_t v_ = 0;                                                  \
+        for (size_t i_ = 0; i_ < (n); i_++) {                             \
+            v_ += get_le32(p_ + 4 * i_);                                  \
+            if (v_ >= SEG_NONE)                                           \
+                return bad_at((c), (c)->pos + 4 * i_, (what), v_);        \
+            (arr)[i_].f = (uint32_t)v_;                                   \
+        }                                                                 \
+        (c)->pos += 4 * (n);                                              \
+    } while (0)
+
+#define GET_U32_COL(c, arr, n, f)                                         \
+    do {                                                                  \
+        const unsigned char *p_ = (c)->base + (c)->pos;                   \
+        for (size_t i_ = 0; i_ < (n); i_++)                               \
+            (arr)[i_].f = get_le32(p_ + 4 * i_);                          \
+        (c)->pos += 4 * (n);                                              \
+    } while (0)
+
+#define GET_TIME_COL(c, arr, n, f)                                        \
+    do {                                                                  \
+        const unsigned char *p_ = (c)->base + (c)->pos;                   \
+        uint64_t t_ = 0;                                                  \
+        for (size_t i_ = 0; i_ < (n); i_++) {                             \
+            t_ += unzigzag(get_le64(p_ + 8 * i_));                        \
+            (arr)[i_].f = (int64_t)t_;                                    \
+        }                                                                 \
+        (c)->pos += 8 * (n);                                              \
+    } while (0)
+
+static int
+load_exposures(struct col *c, struct segment *seg, size_t n, int skip)
+{
+    struct seg_exposure *e;
+    size_t user_pos = c->pos, t_pos = user_pos + 4 * n;
+    size_t item_pos = t_pos + 8 * n, fb_pos = item_pos + 12 * n;
+
+    if (skip) {
+        c->pos += EXP_BYTES * n;
+        return 0;
+    }
+    e = seg->exp = xmalloc((n ? n : 1) * sizeof *e);
+    seg->n_exp = n;
+    GET_DELTA_COL(c, e, n, user,
+                  "exposure user index out of range");
+    GET_TIME_COL(c, e, n, t);
+    GET_U32_COL(c, e, n, item);
+    GET_U32_COL(c, e, n, play_ms);
+    GET_U32_COL(c, e, n, dur_ms);
+    for (size_t i = 0; i < n; i++)
+        e[i].fb = c->base[c->pos + i];
+    c->pos += n;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].item == SEG_NONE)
+            return bad_at(c, item_pos + 4 * i,
+                          "exposure item index out of range", e[i].item);
+        if (e[i].fb & ~FB_ALL)
+            return bad_at(c, fb_pos + i, "unknown exposure feedback bits",
+                          e[i].fb);
+        if (i > 0 && cmp3(e[i - 1].user, e[i - 1].t, e[i - 1].item,
+                          e[i].user, e[i].t, e[i].item) > 0)
+            return bad_at(c, e[i - 1].user == e[i].user ? t_pos + 8 * i
+                          : item_pos + 4 * i,
+                          "exposure out of (user, t, item) order at row", i);
+    }
+    return 0;
+}
+
+static int
+load_inter(struct col *c, struct segment *seg, size_t n, int skip)
+{
+    struct seg_inter *e;
+    size_t t_pos = c->pos + 4 * n, item_pos = t_pos + 8 * n;
+    size_t fb_pos = item_pos + 4 * n;
+
+    if (skip) {
+        c->pos += INTER_BYTES * n;
+        return 0;
+    }
+    e = seg->inter = xmalloc((n ? n : 1) * sizeof *e);
+    seg->n_inter = n;
+    GET_DELTA_COL(c, e, n, user,
+                  "interaction user index out of range");
+    GET_TIME_COL(c, e, n, t);
+    GET_U32_COL(c, e, n, item);
+    for (size_t i = 0; i < n; i++)
+        e[i].fb = c->base[c->pos + i];
+    c->pos += n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = get_le32(c->base + c->pos + 4 * i);
+
+        memcpy(&e[i].value, &u, 4);
+    }
+    c->pos += 4 * n;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].item == SEG_NONE)
+            return bad_at(c, item_pos + 4 * i,
+                          "interaction item index out of range", e[i].item);
+        if ((e[i].fb & ~FB_ALL) || (e[i].fb & (e[i].fb - 1)))
+            return bad_at(c, fb_pos + i, "bad interaction feedback kind",
+                          e[i].fb);
+        if (i > 0 && cmp3(e[i - 1].user, e[i - 1].t, e[i - 1].item,
+                          e[i].user, e[i].t, e[i].item) > 0)
+            return bad_at(c, t_pos + 8 * i,
+                          "interaction out of (user, t, item) order at row",
+                          i);
+    }
+    return 0;
+}
+
+static int
+load_items(struct col *c, struct segment *seg, size_t n, size_t n_tags)
+{
+    struct seg_item *it = seg->items = xmalloc((n ? n : 1) * sizeof *it);
+    size_t off_pos;
+
+    seg->n_items = n;
+    GET_DELTA_COL(c, it, n, item,
+                  "item index out of range");
+    GET_U32_COL(c, it, n, creator);
+    for (size_t i = 0; i < n; i++)
+        it[i].upload_t = (int64_t)get_le64(c->base + c->pos + 8 * i);
+    c->pos += 8 * n;
+    GET_U32_COL(c, it, n, dur_ms);
+    off_pos = c->pos;
+    GET_U32_COL(c, it, n, tag_off);
+    GET_U32_COL(c, it, n, n_tags);
+    for (size_t i = 0; i < n; i++)
+        if ((uint64_t)it[i].tag_off + it[i].n_tags > n_tags)
+            return bad_at(c, off_pos + 4 * i,
+                          "item tag range past the tags column at row", i);
+    seg->tags = xmalloc((n_tags ? n_tags : 1) * sizeof *seg->tags);
+    seg->n_tags = n_tags;
+    for (size_t i = 0; i < n_tags; i++)
+        seg->tags[i] = get_le32(c->base + c->pos + 4 * i);
+    c->pos += 4 * n_tags;
+    return 0;
+}
+
+static int
+load_follows(struct col *c, struct segment *seg, size_t n)
+{
+    struct seg_follow *f = seg->follows = xmalloc((n ? n : 1) * sizeof *f);
+    size_t t_pos = c->pos + 8 * n;
+
+    seg->n_follows = n;
+    GET_DELTA_COL(c, f, n, user,
+                  "follow user index out of range");
+    GET_U32_COL(c, f, n, creator);
+    GET_TIME_COL(c, f, n, t);
+    for (size_t i = 1; i < n; i++)
+        if (cmp3(f[i - 1].user, (int64_t)f[i - 1].creator, 0,
+                 f[i].user, (int64_t)f[i].creator, 0) > 0
+            || (f[i - 1].user == f[i].user
+                && f[i - 1].creator == f[i].creator && f[i - 1].t > f[i].t))
+            return bad_at(c, t_pos + 8 * i,
+                          "follow out of (user, creator, t) order at row", i);
+    return 0;
+}
+
+static int
+load_users(struct col *c, struct segment *seg)
+{
+    const unsigned char *p = c->base + c->pos;
+    uint64_t v = 0;
+
+    for (size_t i = 0; i < seg->n_users; i++) {
+        v += get_le32(p + 4 * i);
+        if (v >= SEG_NONE)
+            return bad_at(c, c->pos + 4 * i, "user index out of range", v);
+        seg->users[i] = (uint32_t)v;
+    }
+    c->pos += 4 * seg->n_users;
+    return 0;
+}
+
+static int
+load_payload(const char *path, const unsigned char *p, size_t len,
+             unsigned flags, struct segment *seg, struct diag *d)
+{
+    struct col c = { p, HDR_SIZE, path, d };
+    uint64_t cnt[6], need = HDR_SIZE;
+    static const unsigned width[6] = {
+        EXP_BYTES, INTER_BYTES, ITEM_BYTES, 4, FOLLOW_BYTES, 4
+    };
+
+    if (len < HDR_SIZE)
+        return diag_set(d, RC_DATA, "%s: offset %d: payload of %zu bytes "
+                        "is shorter than its %d-byte header", path,
+                        BINFILE_HEADER_SIZE, len, HDR_SIZE);
+    seg->day = (int32_t)get_le32(p);
+    seg->zone_offset = (int32_t)get_le32(p + 4);
+    for (int k = 0; k < 6; k++) {
+        cnt[k] = get_le64(p + 8 + 8 * k);
+        if (cnt[k] > len)
+            return bad_at(&c, 8 + 8 * (size_t)k,
+                          "record count larger than the payload", cnt[k]);
+        need += cnt[k] * width[k];
+    }
+    if (need != len)
+        return diag_set(d, RC_DATA, "%s: offset %d: counts give a payload of "
+                        "%llu bytes, found %zu", path, BINFILE_HEADER_SIZE + 8,
+                        (unsigned long long)need, len);
+    if (load_exposures(&c, seg, (size_t)cnt[0], flags & WINDOW_NO_EXP) < 0
+        || load_inter(&c, seg, (size_t)cnt[1], flags & WINDOW_NO_INTER) < 0
+        || load_items(&c, seg, (size_t)cnt[2], (size_t)cnt[3]) < 0
+        || load_follows(&c, seg, (size_t)cnt[4]) < 0)
+        return -1;
+    seg->users = xmalloc((cnt[5] ? cnt[5] : 1) * sizeof *seg->users);
+    seg->n_users = (size_t)cnt[5];
+    return load_users(&c, seg);
+}
+
+static int
+load_flags(const char *path, unsigned flags, struct segment **out,
+           struct diag *d)
+{
+    void *payload;
+    size_t len;
+    struct segment *seg;
+
+    *out = NULL;
+    if (binfile_load(path, SEGMENT_MAGIC, SEGMENT_VERSION, &payload, &len,
+                     d) < 0)
+        return -1;
+    seg = xcalloc(1, sizeof *seg);
+    if (load_payload(path, payload, len, flags, seg, d) < 0) {
+        free(payload);
+        segment_free(seg);
+        return -1;
+    }
+    free(payload);
+    *out = seg;
+    return 0;
+}
+
+int
+segment_load(const char *path, struct segment **out, struct diag *d)
+{
+    return load_flags(path, 0, out, d);
+}
+
+/*
+ * Window: -------------------------------------------------------------
+ */
+
+/* Every index of seg below its dictionary's count. */
+static int
+check_ranges(const struct segment *seg, const struct window *w,
+             const char *path, struct diag *d)
+{
+    uint32_t nu = iddict_count(w->users), ni = iddict_count(w->items);
+    uint32_t nc = iddict_count(w->creators), nt = iddict_count(w->tags);
+
+#define RANGE(cond, what, i, v, n)                                        \
+    do {                                                                  \
+        if (!(cond))                                                      \
+            return diag_set(d, RC_DATA, "%s: %s %zu: index out of range " \
+                            "'%u' (dictionary has %u)", path, what,       \
+                            (size_t)(i), (unsigned)(v), (unsigned)(n));   \
+    } while (0)
+
+    for (size_t i = 0; i < seg->n_exp; i++) {
+        RANGE(seg->exp[i].user < nu, "exposure user", i, seg->exp[i].user,
+              nu);
+        RANGE(seg->exp[i].item < ni, "exposure item", i, seg->exp[i].item,
+              ni);
+    }
+    for (size_t i = 0; i < seg->n_inter; i++) {
+        RANGE(seg->inter[i].user < nu, "interaction user", i,
+              seg->inter[i].user, nu);
+        RANGE(seg->inter[i].item < ni, "interaction item", i,
+              seg->inter[i].item, ni);
+    }
+    for (size_t i = 0; i < seg->n_items; i++) {
+        uint32_t cr = seg->items[i].creator;
+
+        RANGE(seg->items[i].item < ni, "item row", i, seg->items[i].item,
+              ni);
+        RANGE(cr == SEG_NONE || cr < nc, "item row creator", i, cr, nc);
+    }
+    for (size_t i = 0; i < seg->n_tags; i++)
+        RANGE(seg->tags[i] < nt, "tag", i, seg->tags[i], nt);
+    for (size_t i = 0; i < seg->n_follows; i++) {
+        RANGE(seg->follows[i].user < nu, "follow user", i,
+              seg->follows[i].user, nu);
+        RANGE(seg->follows[i].creator < nc, "follow creator", i,
+              seg->follows[i].creator, nc);
+    }
+    for (size_t i = 0; i < seg->n_users; i++)
+        RANGE(seg->users[i] < nu, "user row", i, seg->users[i], nu);
+#undef RANGE
+    return 0;
+}
+
+static int
+load_dicts(const char *segroot, struct window *w, struct diag *d)
+{
+    static const char *kinds[4] = { "users", "items", "creators", "tags" };
+    struct iddict **dst[4] = { &w->users, &w->items, &w->creators,
+                               &w->tags };
+
+    for (int k = 0; k < 4; k++) {
+        char *path = segment_dict_path(segroot, kinds[k]);
+        int rc = iddict_load(path, dst[k], d);
+
+        free(path);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Later days win: the last row of an item in day order describes it. */
+static int
+build_catalog(struct window *w, const char *segroot, struct diag *d)
+{
+    struct catalog *cat = &w->cat;
+    uint32_t n = iddict_count(w->items);
+    int32_t *src_day = xmalloc((n ? n : 1) * sizeof *src_day);
+    uint32_t *src_row = xmalloc((n ? n : 1) * sizeof *src_row);
+    uint64_t total = 0;
+
+    for (uint32_t i = 0; i < n; i++)
+        src_day[i] = -1;
+    for (int k = 0; k < w->n_days; k++) {
+        const struct segment *seg = w->seg[k];
+
+        if (seg == NULL)
+            continue;
+        for (size_t r = 0; r < seg->n_items; r++) {
+            src_day[seg->items[r].item] = k;
+            src_row[seg->items[r].item] = (uint32_t)r;
+        }
+    }
+    cat->n_items = n;
+    cat->creator = xmalloc((n ? n : 1) * sizeof *cat->creator);
+    cat->upload_t = xmalloc((n ? n : 1) * sizeof *cat->upload_t);
+    cat->dur_ms = xmalloc((n ? n : 1) * sizeof *cat->dur_ms);
+    cat->tag_off = xmalloc(((size_t)n + 1) * sizeof *cat->tag_off);
+    cat->tag_off[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (src_day[i] >= 0) {
+            const struct seg_item *it =
+                &w->seg[src_day[i]]->items[src_row[i]];
+
+            cat->creator[i] = it->creator;
+            cat->upload_t[i] = it->upload_t;
+            cat->dur_ms[i] = it->dur_ms;
+            total += it->n_tags;
+        } else {
+            cat->creator[i] = SEG_NONE;
+            cat->upload_t[i] = INT64_MIN;
+            cat->dur_ms[i] = 0;
+        }
+        if (total >= UINT32_MAX) {
+            free(src_day);
+            free(src_row);
+            return diag_set(d, RC_DATA, "%s: the catalog of the window holds "
+                            "more than %u tags", segroot, UINT32_MAX - 1);
+        }
+        cat->tag_off[i + 1] = (uint32_t)total;
+    }
+    cat->tags = xmalloc((total ? total : 1) * sizeof *cat->tags);
+    for (uint32_t i = 0; i < n; i++) {
+        if (src_day[i] >= 0) {
+            const struct segment *seg = w->seg[src_day[i]];
+            const struct seg_item *it = &seg->items[src_row[i]];
+
+            memcpy(cat->tags + cat->tag_off[i], seg->tags + it->tag_off,
+                   it->n_tags * sizeof *cat->tags);
+        }
+    }
+    free(src_day);
+    free(src_row);
+    return 0;
+}
+
+int
+window_open(const char *segroot, int32_t last_day, int n_days,
+            unsigned flags, struct window **out, struct diag *d)
+{
+    struct window *w;
+    struct diag *dd;
+    int *status, failed = -1;
+
+    *out = NULL;
+    if (n_days < 1)
+        return diag_set(d, RC_USAGE, "window of %d days: expected at least "
+                        "one day", n_days);
+    w = xcalloc(1, sizeof *w);
+    w->last_day = last_day;
+    w->n_days = n_days;
+    w->first_day = last_day - (n_days - 1);
+    if (load_dicts(segroot, w, d) < 0) {
+        window_free(w);
+        return -1;
+    }
+    w->seg = xcalloc((size_t)n_days, sizeof *w->seg);
+    dd = xcalloc((size_t)n_days, sizeof *dd);
+    status = xcalloc((size_t)n_days, sizeof *status);
+
+    /* Decompression dominates, and days are independent: one day per
+     * iteration, results land in fixed slots. */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int k = 0; k < n_days; k++) {
+        char *path = segment_path(segroot, w->first_day + k);
+        struct segment *seg;
+
+        if (load_flags(path, flags, &seg, &dd[k]) < 0) {
+            status[k] = dd[k].rc == RC_NOINPUT ? 1 : 2;
+        } else if (seg->day != w->first_day + k) {
+            char want[16], got[16];
+
+            diag_set(&dd[k], RC_DATA, "%s: offset %d: segment of day %s "
+                     "in the folder of day %s", path, BINFILE_HEADER_SIZE,
+                     dates_format_day(seg->day, got),
+                     dates_format_day(w->first_day + k, want));
+            segment_free(seg);
+            status[k] = 2;
+        } else if (check_ranges(seg, w, path, &dd[k]) < 0) {
+            segment_free(seg);
+            status[k] = 2;
+        } else {
+            w->seg[k] = seg;
+        }
+        free(path);
+    }
+    for (int k = 0; k < n_days && failed < 0; k++)
+        if (status[k] == 2)
+            failed = k;
+    if (failed >= 0) {
+        if (d != NULL)
+            *d = dd[failed];
+        free(dd);
+        free(status);
+        window_free(w);
+        return -1;
+    }
+    w->missing = xmalloc((size_t)n_days * sizeof *w->missing);
+    for (int k = 0; k < n_days; k++)
+        if (status[k] == 1)
+            w->missing[w->n_missing++] = w->first_day + k;
+    free(dd);
+    free(status);
+    if (build_catalog(w, segroot, d) < 0) {
+        window_free(w);
+        return -1;
+    }
+    *out = w;
+    return 0;
+}
+
+void
+window_free(struct window *w)
+{
+    if (w == NULL)
+        return;
+    if (w->seg != NULL)
+        for (int k = 0; k < w->n_days; k++)
+            segment_free(w->seg[k]);
+    free(w->seg);
+    free(w->missing);
+    iddict_free(w->users);
+    iddict_free(w->items);
+    iddict_free(w->creators);
+    iddict_free(w->tags);
+    free(w->cat.creator);
+    free(w->cat.upload_t);
+    free(w->cat.dur_ms);
+    free(w->cat.tag_off);
+    free(w->cat.tags);
+    free(w);
+}
+
+const struct segment *
+window_day(const struct window *w, int32_t day)
+{
+    if (day < w->first_day || day > w->last_day)
+        return NULL;
+    return w->seg[day - w->first_day];
+}
+
+/*
+ * Indexes: ------------------------------------------------------------
+ */
+
+void
+segment_user_offsets(const struct segment *seg, uint32_t n_users,
+                     size_t **off)
+{
+    size_t *o = xcalloc((size_t)n_users + 1, sizeof *o);
+    size_t i = 0;
+
+    /* Exposures are sorted by user: one pass writes each boundary. */
+    for (uint32_t u = 0; u <= n_users; u++) {
+        while (i < seg->n_exp && seg->exp[i].user < u)
+            i++;
+        o[u] = i;
+    }
+    assert(o[n_users] == seg->n_exp);
+    *off = o;
+}
+
+void
+segment_item_offsets(const struct segment *seg, uint32_t n_items,
+                     size_t **off, uint32_t **rows)
+{
+    size_t *o = xcalloc((size_t)n_items + 2, sizeof *o);
+    uint32_t *r = xmalloc((seg->n_exp ? seg->n_exp : 1) * sizeof *r);
+
+    assert(seg->n_exp < UINT32_MAX);
+    for (size_t i = 0; i < seg->n_exp; i++) {
+        assert(seg->exp[i].item < n_items);
+        o[seg->exp[i].item + 2]++;
+    }
+    for (uint32_t k = 0; k < n_items; k++)
+        o[k + 2] += o[k + 1];
+    /* o[k + 1] is now the start of item k; advance it while filling, so
+     * that afterwards o[k] is the start of item k. */
+    for (size_t i = 0; i < seg->n_exp; i++)
+        r[o[seg->exp[i].item + 1]++] = (uint32_t)i;
+    *off = xreallocarray(o, (size_t)n_items + 1, sizeof *o);
+    *rows = r;
+}
