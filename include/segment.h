@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "iddict.h"
@@ -194,5 +195,37 @@ void segment_user_offsets(const struct segment *seg, uint32_t n_users,
  */
 void segment_item_offsets(const struct segment *seg, uint32_t n_items,
                           size_t **off, uint32_t **rows);
+
+/* The name of one feedback bit ("click", "like", "comment", "follow",
+ * "share", "long_view", "hate"), or NULL for anything else. */
+const char *segment_fb_name(uint32_t bit);
+
+/* The parts of a segment that segment_write_tsv can print. */
+enum segment_section {
+    SEGMENT_SUMMARY,        /* key<TAB>value: day, zone and the counts */
+    SEGMENT_EXPOSURES,
+    SEGMENT_INTER,
+    SEGMENT_ITEMS,
+    SEGMENT_FOLLOWS,
+    SEGMENT_USERS
+};
+
+/* Dictionaries to print external ids with; any may be NULL (indices). */
+struct segment_names {
+    const struct iddict *users, *items, *creators, *tags;
+};
+
+/*
+ * Print one section of seg to out as TSV with a header line (the summary
+ * has none).  Times are epoch seconds; feedback is a comma-separated list
+ * of segment_fb_name()s (empty for none); an unknown creator prints "-"
+ * and an unknown upload time or duration prints empty.  Indices are
+ * mapped to ids through names (NULL: numbers).  path names seg in
+ * messages: RC_DATA when an index is not in its dictionary, RC_IO when
+ * writing fails.
+ */
+int segment_write_tsv(const struct segment *seg, enum segment_section sec,
+                      const struct segment_names *names, FILE *out,
+                      const char *path, struct diag *d);
 
 #endif

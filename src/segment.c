@@ -323,66 +323,38 @@ bad_at(struct col *c, size_t off, const char *what, uint64_t v)
 }
 
 /*
- * Column decoders over an array of records: field `f` of arr[0..n) from the
- * column at c->pos, which then moves past the column.  The delta decoder
- * returns from the calling function (RC_DATA) when a value reaches
- * SEG_NONE.
+ * The decoders walk all columns of a record kind together, one row at a
+ * time, so that each record is written once (a column-at-a-time decode
+ * would sweep the record array once per field).
  */
-#define GET_DELTA_COL(c, arr, n, f, what)                                 \
-    do {                                                                  \
-        const unsigned char *p_ = (c)->base + (c)->pos;                   \
-        uint64_t v_ = 0;                                                  \
-        for (size_t i_ = 0; i_ < (n); i_++) {                             \
-            v_ += get_le32(p_ + 4 * i_);                                  \
-            if (v_ >= SEG_NONE)                                           \
-                return bad_at((c), (c)->pos + 4 * i_, (what), v_);        \
-            (arr)[i_].f = (uint32_t)v_;                                   \
-        }                                                                 \
-        (c)->pos += 4 * (n);                                              \
-    } while (0)
-
-#define GET_U32_COL(c, arr, n, f)                                         \
-    do {                                                                  \
-        const unsigned char *p_ = (c)->base + (c)->pos;                   \
-        for (size_t i_ = 0; i_ < (n); i_++)                               \
-            (arr)[i_].f = get_le32(p_ + 4 * i_);                          \
-        (c)->pos += 4 * (n);                                              \
-    } while (0)
-
-#define GET_TIME_COL(c, arr, n, f)                                        \
-    do {                                                                  \
-        const unsigned char *p_ = (c)->base + (c)->pos;                   \
-        uint64_t t_ = 0;                                                  \
-        for (size_t i_ = 0; i_ < (n); i_++) {                             \
-            t_ += unzigzag(get_le64(p_ + 8 * i_));                        \
-            (arr)[i_].f = (int64_t)t_;                                    \
-        }                                                                 \
-        (c)->pos += 8 * (n);                                              \
-    } while (0)
-
 static int
 load_exposures(struct col *c, struct segment *seg, size_t n, int skip)
 {
-    struct seg_exposure *e;
-    size_t user_pos = c->pos, t_pos = user_pos + 4 * n;
+    const unsigned char *pu = c->base + c->pos, *pt = pu + 4 * n;
+    const unsigned char *pi = pt + 8 * n, *pp = pi + 4 * n;
+    const unsigned char *pd = pp + 4 * n, *pf = pd + 4 * n;
+    size_t u_pos = c->pos, t_pos = u_pos + 4 * n;
     size_t item_pos = t_pos + 8 * n, fb_pos = item_pos + 12 * n;
+    struct seg_exposure *e;
+    uint64_t u = 0, t = 0;
 
-    if (skip) {
-        c->pos += EXP_BYTES * n;
+    c->pos += EXP_BYTES * n;
+    if (skip)
         return 0;
-    }
     e = seg->exp = xmalloc((n ? n : 1) * sizeof *e);
     seg->n_exp = n;
-    GET_DELTA_COL(c, e, n, user,
-                  "exposure user index out of range");
-    GET_TIME_COL(c, e, n, t);
-    GET_U32_COL(c, e, n, item);
-    GET_U32_COL(c, e, n, play_ms);
-    GET_U32_COL(c, e, n, dur_ms);
-    for (size_t i = 0; i < n; i++)
-        e[i].fb = c->base[c->pos + i];
-    c->pos += n;
     for (size_t i = 0; i < n; i++) {
+        u += get_le32(pu + 4 * i);
+        t += unzigzag(get_le64(pt + 8 * i));
+        e[i].user = (uint32_t)u;
+        e[i].t = (int64_t)t;
+        e[i].item = get_le32(pi + 4 * i);
+        e[i].play_ms = get_le32(pp + 4 * i);
+        e[i].dur_ms = get_le32(pd + 4 * i);
+        e[i].fb = pf[i];
+        if (u >= SEG_NONE)
+            return bad_at(c, u_pos + 4 * i,
+                          "exposure user index out of range", u);
         if (e[i].item == SEG_NONE)
             return bad_at(c, item_pos + 4 * i,
                           "exposure item index out of range", e[i].item);
@@ -401,30 +373,32 @@ load_exposures(struct col *c, struct segment *seg, size_t n, int skip)
 static int
 load_inter(struct col *c, struct segment *seg, size_t n, int skip)
 {
+    const unsigned char *pu = c->base + c->pos, *pt = pu + 4 * n;
+    const unsigned char *pi = pt + 8 * n, *pf = pi + 4 * n;
+    const unsigned char *pv = pf + n;
+    size_t u_pos = c->pos, t_pos = u_pos + 4 * n;
+    size_t item_pos = t_pos + 8 * n, fb_pos = item_pos + 4 * n;
     struct seg_inter *e;
-    size_t t_pos = c->pos + 4 * n, item_pos = t_pos + 8 * n;
-    size_t fb_pos = item_pos + 4 * n;
+    uint64_t u = 0, t = 0;
 
-    if (skip) {
-        c->pos += INTER_BYTES * n;
+    c->pos += INTER_BYTES * n;
+    if (skip)
         return 0;
-    }
     e = seg->inter = xmalloc((n ? n : 1) * sizeof *e);
     seg->n_inter = n;
-    GET_DELTA_COL(c, e, n, user,
-                  "interaction user index out of range");
-    GET_TIME_COL(c, e, n, t);
-    GET_U32_COL(c, e, n, item);
-    for (size_t i = 0; i < n; i++)
-        e[i].fb = c->base[c->pos + i];
-    c->pos += n;
     for (size_t i = 0; i < n; i++) {
-        uint32_t u = get_le32(c->base + c->pos + 4 * i);
+        uint32_t v = get_le32(pv + 4 * i);
 
-        memcpy(&e[i].value, &u, 4);
-    }
-    c->pos += 4 * n;
-    for (size_t i = 0; i < n; i++) {
+        u += get_le32(pu + 4 * i);
+        t += unzigzag(get_le64(pt + 8 * i));
+        e[i].user = (uint32_t)u;
+        e[i].t = (int64_t)t;
+        e[i].item = get_le32(pi + 4 * i);
+        e[i].fb = pf[i];
+        memcpy(&e[i].value, &v, 4);
+        if (u >= SEG_NONE)
+            return bad_at(c, u_pos + 4 * i,
+                          "interaction user index out of range", u);
         if (e[i].item == SEG_NONE)
             return bad_at(c, item_pos + 4 * i,
                           "interaction item index out of range", e[i].item);
@@ -443,50 +417,65 @@ load_inter(struct col *c, struct segment *seg, size_t n, int skip)
 static int
 load_items(struct col *c, struct segment *seg, size_t n, size_t n_tags)
 {
+    const unsigned char *pi = c->base + c->pos, *pc = pi + 4 * n;
+    const unsigned char *pt = pc + 4 * n, *pd = pt + 8 * n;
+    const unsigned char *po = pd + 4 * n, *pn = po + 4 * n;
+    const unsigned char *ptags = pn + 4 * n;
+    size_t i_pos = c->pos, off_pos = c->pos + 20 * n;
     struct seg_item *it = seg->items = xmalloc((n ? n : 1) * sizeof *it);
-    size_t off_pos;
+    uint64_t v = 0;
 
     seg->n_items = n;
-    GET_DELTA_COL(c, it, n, item,
-                  "item index out of range");
-    GET_U32_COL(c, it, n, creator);
-    for (size_t i = 0; i < n; i++)
-        it[i].upload_t = (int64_t)get_le64(c->base + c->pos + 8 * i);
-    c->pos += 8 * n;
-    GET_U32_COL(c, it, n, dur_ms);
-    off_pos = c->pos;
-    GET_U32_COL(c, it, n, tag_off);
-    GET_U32_COL(c, it, n, n_tags);
-    for (size_t i = 0; i < n; i++)
+    c->pos += ITEM_BYTES * n + 4 * n_tags;
+    for (size_t i = 0; i < n; i++) {
+        v += get_le32(pi + 4 * i);
+        it[i].item = (uint32_t)v;
+        it[i].creator = get_le32(pc + 4 * i);
+        it[i].upload_t = (int64_t)get_le64(pt + 8 * i);
+        it[i].dur_ms = get_le32(pd + 4 * i);
+        it[i].tag_off = get_le32(po + 4 * i);
+        it[i].n_tags = get_le32(pn + 4 * i);
+        if (v >= SEG_NONE)
+            return bad_at(c, i_pos + 4 * i, "item index out of range", v);
         if ((uint64_t)it[i].tag_off + it[i].n_tags > n_tags)
             return bad_at(c, off_pos + 4 * i,
                           "item tag range past the tags column at row", i);
+    }
     seg->tags = xmalloc((n_tags ? n_tags : 1) * sizeof *seg->tags);
     seg->n_tags = n_tags;
     for (size_t i = 0; i < n_tags; i++)
-        seg->tags[i] = get_le32(c->base + c->pos + 4 * i);
-    c->pos += 4 * n_tags;
+        seg->tags[i] = get_le32(ptags + 4 * i);
     return 0;
 }
 
 static int
 load_follows(struct col *c, struct segment *seg, size_t n)
 {
+    const unsigned char *pu = c->base + c->pos, *pc = pu + 4 * n;
+    const unsigned char *pt = pc + 4 * n;
+    size_t u_pos = c->pos, t_pos = c->pos + 8 * n;
     struct seg_follow *f = seg->follows = xmalloc((n ? n : 1) * sizeof *f);
-    size_t t_pos = c->pos + 8 * n;
+    uint64_t u = 0, t = 0;
 
     seg->n_follows = n;
-    GET_DELTA_COL(c, f, n, user,
-                  "follow user index out of range");
-    GET_U32_COL(c, f, n, creator);
-    GET_TIME_COL(c, f, n, t);
-    for (size_t i = 1; i < n; i++)
-        if (cmp3(f[i - 1].user, (int64_t)f[i - 1].creator, 0,
-                 f[i].user, (int64_t)f[i].creator, 0) > 0
-            || (f[i - 1].user == f[i].user
-                && f[i - 1].creator == f[i].creator && f[i - 1].t > f[i].t))
+    c->pos += FOLLOW_BYTES * n;
+    for (size_t i = 0; i < n; i++) {
+        u += get_le32(pu + 4 * i);
+        t += unzigzag(get_le64(pt + 8 * i));
+        f[i].user = (uint32_t)u;
+        f[i].creator = get_le32(pc + 4 * i);
+        f[i].t = (int64_t)t;
+        if (u >= SEG_NONE)
+            return bad_at(c, u_pos + 4 * i, "follow user index out of range",
+                          u);
+        if (i > 0 && (cmp3(f[i - 1].user, (int64_t)f[i - 1].creator, 0,
+                           f[i].user, (int64_t)f[i].creator, 0) > 0
+                      || (f[i - 1].user == f[i].user
+                          && f[i - 1].creator == f[i].creator
+                          && f[i - 1].t > f[i].t)))
             return bad_at(c, t_pos + 8 * i,
                           "follow out of (user, creator, t) order at row", i);
+    }
     return 0;
 }
 
@@ -854,4 +843,152 @@ segment_item_offsets(const struct segment *seg, uint32_t n_items,
         r[o[seg->exp[i].item + 1]++] = (uint32_t)i;
     *off = xreallocarray(o, (size_t)n_items + 1, sizeof *o);
     *rows = r;
+}
+
+/*
+ * Text: ---------------------------------------------------------------
+ */
+
+const char *
+segment_fb_name(uint32_t bit)
+{
+    static const char *const names[FB_N_KINDS] = {
+        "click", "like", "comment", "follow", "share", "long_view", "hate"
+    };
+
+    for (int k = 0; k < FB_N_KINDS; k++)
+        if (bit == 1u << k)
+            return names[k];
+    return NULL;
+}
+
+/* Print index v of a dictionary (or the number); -1 when out of range. */
+static int
+put_id(FILE *out, const struct iddict *dict, uint32_t v)
+{
+    if (dict == NULL) {
+        fprintf(out, "%u", v);
+        return 0;
+    }
+    if (v >= iddict_count(dict))
+        return -1;
+    fputs(iddict_name(dict, v), out);
+    return 0;
+}
+
+static void
+put_fb(FILE *out, uint32_t fb)
+{
+    const char *sep = "";
+
+    for (int k = 0; k < FB_N_KINDS; k++)
+        if (fb & (1u << k)) {
+            fprintf(out, "%s%s", sep, segment_fb_name(1u << k));
+            sep = ",";
+        }
+}
+
+int
+segment_write_tsv(const struct segment *seg, enum segment_section sec,
+                  const struct segment_names *names, FILE *out,
+                  const char *path, struct diag *d)
+{
+    static const struct segment_names none = { NULL, NULL, NULL, NULL };
+    const struct segment_names *nm = names ? names : &none;
+    char date[16];
+
+#define ID(dict, v, what, row)                                            \
+    do {                                                                  \
+        if (put_id(out, (dict), (v)) < 0)                                 \
+            return diag_set(d, RC_DATA, "%s: %s %zu: index '%u' is not "  \
+                            "in the dictionary (%u ids)", path, (what),   \
+                            (size_t)(row), (unsigned)(v),                 \
+                            iddict_count(dict));                          \
+    } while (0)
+
+    switch (sec) {
+    case SEGMENT_SUMMARY:
+        fprintf(out, "day\t%s\nzone_offset\t%d\nexposures\t%zu\n"
+                "interactions\t%zu\nitems\t%zu\ntags\t%zu\nfollows\t%zu\n"
+                "users\t%zu\n", dates_format_day(seg->day, date),
+                (int)seg->zone_offset, seg->n_exp, seg->n_inter,
+                seg->n_items, seg->n_tags, seg->n_follows, seg->n_users);
+        break;
+    case SEGMENT_EXPOSURES:
+        fputs("t\tuser\titem\tplay_ms\tdur_ms\tfeedback\n", out);
+        for (size_t i = 0; i < seg->n_exp; i++) {
+            const struct seg_exposure *e = &seg->exp[i];
+
+            fprintf(out, "%lld\t", (long long)e->t);
+            ID(nm->users, e->user, "exposure user", i);
+            fputc('\t', out);
+            ID(nm->items, e->item, "exposure item", i);
+            fprintf(out, "\t%u\t%u\t", e->play_ms, e->dur_ms);
+            put_fb(out, e->fb);
+            fputc('\n', out);
+        }
+        break;
+    case SEGMENT_INTER:
+        fputs("t\tuser\titem\tevent\tvalue\n", out);
+        for (size_t i = 0; i < seg->n_inter; i++) {
+            const struct seg_inter *e = &seg->inter[i];
+            const char *ev = segment_fb_name(e->fb);
+
+            fprintf(out, "%lld\t", (long long)e->t);
+            ID(nm->users, e->user, "interaction user", i);
+            fputc('\t', out);
+            ID(nm->items, e->item, "interaction item", i);
+            fprintf(out, "\t%s\t%.9g\n", ev ? ev : "other",
+                    (double)e->value);
+        }
+        break;
+    case SEGMENT_ITEMS:
+        fputs("item\tcreator\tupload_t\tdur_ms\ttags\n", out);
+        for (size_t i = 0; i < seg->n_items; i++) {
+            const struct seg_item *it = &seg->items[i];
+
+            ID(nm->items, it->item, "item row", i);
+            fputc('\t', out);
+            if (it->creator == SEG_NONE)
+                fputc('-', out);
+            else
+                ID(nm->creators, it->creator, "item row creator", i);
+            fputc('\t', out);
+            if (it->upload_t != INT64_MIN)
+                fprintf(out, "%lld", (long long)it->upload_t);
+            fputc('\t', out);
+            if (it->dur_ms != 0)
+                fprintf(out, "%u", it->dur_ms);
+            fputc('\t', out);
+            for (uint32_t j = 0; j < it->n_tags; j++) {
+                if (j > 0)
+                    fputc(',', out);
+                ID(nm->tags, seg->tags[it->tag_off + j], "item row tag", i);
+            }
+            fputc('\n', out);
+        }
+        break;
+    case SEGMENT_FOLLOWS:
+        fputs("user\tcreator\tt\n", out);
+        for (size_t i = 0; i < seg->n_follows; i++) {
+            const struct seg_follow *f = &seg->follows[i];
+
+            ID(nm->users, f->user, "follow user", i);
+            fputc('\t', out);
+            ID(nm->creators, f->creator, "follow creator", i);
+            fprintf(out, "\t%lld\n", (long long)f->t);
+        }
+        break;
+    case SEGMENT_USERS:
+        fputs("user\n", out);
+        for (size_t i = 0; i < seg->n_users; i++) {
+            ID(nm->users, seg->users[i], "user row", i);
+            fputc('\n', out);
+        }
+        break;
+    }
+#undef ID
+    if (fflush(out) != 0 || ferror(out))
+        return diag_errno(d, RC_IO, "%s: writing the dump failed", path);
+    return 0;
 }

@@ -679,6 +679,104 @@ START_TEST(test_segment_user_and_item_offsets_vs_naive)
 }
 END_TEST
 
+/* Run segment_write_tsv into memory; returns the text (caller frees). */
+static char *
+tsv_of(const struct segment *s, enum segment_section sec,
+       const struct segment_names *names, int want_rc, struct diag *d)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    int rc;
+
+    ck_assert_ptr_nonnull(fp);
+    rc = segment_write_tsv(s, sec, names, fp, "day.bin", d);
+    fclose(fp);
+    ck_assert_int_eq(rc, want_rc);
+    return buf;
+}
+
+START_TEST(test_segment_write_tsv_sections)
+{
+    struct seg_exposure exp[2] = {
+        { 1700000000, 0, 1, 1500, 30000, FB_CLICK | FB_LONG_VIEW },
+        { 1700000100, 1, 0, 0, 0, 0 }
+    };
+    struct seg_inter inter[1] = { { 1700000050, 0, 1, FB_LIKE, 2.5f } };
+    uint32_t tags[2] = { 1, 0 };
+    struct seg_item items[2] = {
+        { 0, SEG_NONE, INT64_MIN, 0, 0, 0 },
+        { 1, 0, 1699990000, 30000, 0, 2 }
+    };
+    struct seg_follow follows[1] = { { 1700000200, 1, 0 } };
+    uint32_t users[1] = { 1 };
+    struct segment s = {
+        dates_from_civil(2023, 11, 14), 3600, 2, 1, 2, 2, 1, 1,
+        exp, inter, items, tags, follows, users
+    };
+    struct iddict *u = iddict_new(), *it = iddict_new();
+    struct iddict *cr = iddict_new(), *tg = iddict_new();
+    struct segment_names names = { u, it, cr, tg };
+    struct diag d = DIAG_INIT;
+    char *t;
+
+    iddict_add(u, "alice", 5);
+    iddict_add(u, "bob", 3);
+    iddict_add(it, "v0", 2);
+    iddict_add(it, "v1", 2);
+    iddict_add(cr, "c0", 2);
+    iddict_add(tg, "funny", 5);
+    iddict_add(tg, "cats", 4);
+
+    t = tsv_of(&s, SEGMENT_SUMMARY, NULL, 0, &d);
+    ck_assert_str_eq(t, "day\t2023-11-14\nzone_offset\t3600\n"
+                     "exposures\t2\ninteractions\t1\nitems\t2\n"
+                     "tags\t2\nfollows\t1\nusers\t1\n");
+    free(t);
+    t = tsv_of(&s, SEGMENT_EXPOSURES, &names, 0, &d);
+    ck_assert_str_eq(t, "t\tuser\titem\tplay_ms\tdur_ms\tfeedback\n"
+                     "1700000000\talice\tv1\t1500\t30000\t"
+                     "click,long_view\n"
+                     "1700000100\tbob\tv0\t0\t0\t\n");
+    free(t);
+    t = tsv_of(&s, SEGMENT_EXPOSURES, NULL, 0, &d);
+    ck_assert_str_eq(t, "t\tuser\titem\tplay_ms\tdur_ms\tfeedback\n"
+                     "1700000000\t0\t1\t1500\t30000\tclick,long_view\n"
+                     "1700000100\t1\t0\t0\t0\t\n");
+    free(t);
+    t = tsv_of(&s, SEGMENT_INTER, &names, 0, &d);
+    ck_assert_str_eq(t, "t\tuser\titem\tevent\tvalue\n"
+                     "1700000050\talice\tv1\tlike\t2.5\n");
+    free(t);
+    t = tsv_of(&s, SEGMENT_ITEMS, &names, 0, &d);
+    ck_assert_str_eq(t, "item\tcreator\tupload_t\tdur_ms\ttags\n"
+                     "v0\t-\t\t\t\n"
+                     "v1\tc0\t1699990000\t30000\tcats,funny\n");
+    free(t);
+    t = tsv_of(&s, SEGMENT_FOLLOWS, &names, 0, &d);
+    ck_assert_str_eq(t, "user\tcreator\tt\nbob\tc0\t1700000200\n");
+    free(t);
+    t = tsv_of(&s, SEGMENT_USERS, &names, 0, &d);
+    ck_assert_str_eq(t, "user\nbob\n");
+    free(t);
+
+    /* An index its dictionary does not have. */
+    follows[0].creator = 1;
+    t = tsv_of(&s, SEGMENT_FOLLOWS, &names, -1, &d);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    ck_assert_str_eq(d.msg, "day.bin: follow creator 0: index '1' is not in "
+                     "the dictionary (1 ids)");
+    free(t);
+    ck_assert_str_eq(segment_fb_name(FB_HATE), "hate");
+    ck_assert_ptr_null(segment_fb_name(FB_LIKE | FB_CLICK));
+    ck_assert_ptr_null(segment_fb_name(0));
+    iddict_free(u);
+    iddict_free(it);
+    iddict_free(cr);
+    iddict_free(tg);
+}
+END_TEST
+
 Suite *
 segment_suite(void)
 {
@@ -696,6 +794,7 @@ segment_suite(void)
     tcase_add_test(tw, test_segment_window_errors);
     tcase_add_test(tw, test_segment_window_threads_identical);
     tcase_add_test(tw, test_segment_user_and_item_offsets_vs_naive);
+    tcase_add_test(tw, test_segment_write_tsv_sections);
     suite_add_tcase(s, tf);
     suite_add_tcase(s, tw);
     return s;
