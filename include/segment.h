@@ -115,6 +115,35 @@ char *segment_dict_path(const char *segroot, const char *kind);
 int segment_save(const struct segment *seg, const char *path,
                  struct diag *d);
 
+/* What segment_sort removed. */
+struct segment_sort_stats {
+    size_t exp_dups;        /* exposures equal in every field to another */
+    size_t inter_dups;      /* interactions equal in every field (value
+                               compared bit for bit) */
+    size_t follow_dups;
+    size_t item_dups;       /* item rows superseded by a later row of the
+                               same item (the later row is kept) */
+    size_t user_dups;       /* repeated entries of users[] */
+};
+
+/*
+ * Bring an ingested day into the form segment_save expects, whatever the
+ * order rows arrived in: sort every array by the keys above (ties broken
+ * by the remaining fields, so the result and the saved bytes depend only
+ * on the set of rows), drop exact duplicates, keep only the last given
+ * row of each item, and repack tags so items[k].tag_off runs in item
+ * order.  Arrays shrink in place; counts are updated.  stats may be NULL.
+ */
+void segment_sort(struct segment *seg, struct segment_sort_stats *stats);
+
+/*
+ * OR the feedback of every interaction row (fb != 0) into the latest
+ * exposure of the same (user, item) at or before the row's time, when
+ * there is one.  exp and inter must be sorted (segment_sort).  Returns the
+ * number of interaction rows that found an exposure.
+ */
+size_t segment_fold_feedback(struct segment *seg);
+
 /*
  * Read a segment.  RC_NOINPUT when missing; RC_DATA for bad magic, another
  * version, truncation, checksum mismatch or inconsistent counts (the

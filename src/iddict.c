@@ -136,11 +136,10 @@ probe(const struct iddict *dict, const char *s, size_t n, uint32_t h)
     }
 }
 
+/* Rebuild the slot table with at least nslots slots (a power of two). */
 static void
-grow_slots(struct iddict *dict)
+rehash(struct iddict *dict, size_t nslots)
 {
-    size_t nslots = (dict->mask + 1) * 2;
-
     free(dict->slots);
     dict->slots = xreallocarray(NULL, nslots, sizeof *dict->slots);
     memset(dict->slots, 0xff, nslots * sizeof *dict->slots);
@@ -152,6 +151,24 @@ grow_slots(struct iddict *dict)
             i = (i + 1) & dict->mask;
         dict->slots[i] = idx;
     }
+}
+
+/* Room for n ids of `bytes` name bytes in all, without regrowth. */
+static void
+reserve(struct iddict *dict, uint32_t n, size_t bytes)
+{
+    size_t nslots = dict->mask + 1;
+
+    dict->off = xreallocarray(dict->off, (size_t)n + 2, sizeof *dict->off);
+    dict->hash = xreallocarray(dict->hash, (size_t)n + 2,
+                               sizeof *dict->hash);
+    dict->cap = (size_t)n + 2;
+    dict->arena = xrealloc(dict->arena, bytes + n + 1);
+    dict->arena_cap = bytes + n + 1;
+    while (nslots < (size_t)n * 2 + 2)
+        nslots *= 2;
+    if (nslots != dict->mask + 1)
+        rehash(dict, nslots);
 }
 
 uint32_t
@@ -187,7 +204,7 @@ iddict_add(struct iddict *dict, const char *s, size_t n)
     dict->slots[i] = idx;
     dict->n++;
     if ((size_t)dict->n * 2 > dict->mask + 1)
-        grow_slots(dict);
+        rehash(dict, (dict->mask + 1) * 2);
     return idx;
 }
 
@@ -245,6 +262,7 @@ iddict_load(const char *path, struct iddict **out, struct diag *d)
     names_off = 12 + (size_t)n * 4;
     names = (const unsigned char *)payload + names_off;
     dict = iddict_new();
+    reserve(dict, n, (size_t)total);
     pos = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t l = get_le32(lens + 4 * (size_t)i);

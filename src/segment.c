@@ -303,6 +303,251 @@ segment_save(const struct segment *seg, const char *path, struct diag *d)
 }
 
 /*
+ * Sort: ---------------------------------------------------------------
+ */
+
+static int
+cmp_exp_full(const void *pa, const void *pb)
+{
+    const struct seg_exposure *a = pa, *b = pb;
+    int c = cmp3(a->user, a->t, a->item, b->user, b->t, b->item);
+
+    if (c != 0)
+        return c;
+    if (a->play_ms != b->play_ms)
+        return a->play_ms < b->play_ms ? -1 : 1;
+    if (a->dur_ms != b->dur_ms)
+        return a->dur_ms < b->dur_ms ? -1 : 1;
+    if (a->fb != b->fb)
+        return a->fb < b->fb ? -1 : 1;
+    return 0;
+}
+
+static uint32_t
+float_bits(float f)
+{
+    uint32_t u;
+
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static int
+cmp_inter_full(const void *pa, const void *pb)
+{
+    const struct seg_inter *a = pa, *b = pb;
+    int c = cmp3(a->user, a->t, a->item, b->user, b->t, b->item);
+    uint32_t va = float_bits(a->value), vb = float_bits(b->value);
+
+    if (c != 0)
+        return c;
+    if (a->fb != b->fb)
+        return a->fb < b->fb ? -1 : 1;
+    if (va != vb)
+        return va < vb ? -1 : 1;
+    return 0;
+}
+
+static int
+cmp_follow_full(const void *pa, const void *pb)
+{
+    const struct seg_follow *a = pa, *b = pb;
+
+    if (a->user != b->user)
+        return a->user < b->user ? -1 : 1;
+    if (a->creator != b->creator)
+        return a->creator < b->creator ? -1 : 1;
+    return (a->t > b->t) - (a->t < b->t);
+}
+
+static int
+cmp_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+
+    return (a > b) - (a < b);
+}
+
+/* An item row with its input position, so that the last row wins. */
+struct item_pos {
+    uint32_t item;
+    uint32_t pad;
+    size_t pos;
+};
+
+static int
+cmp_item_pos(const void *pa, const void *pb)
+{
+    const struct item_pos *a = pa, *b = pb;
+
+    if (a->item != b->item)
+        return a->item < b->item ? -1 : 1;
+    return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* Sort n records of `size` bytes and drop neighbours that compare equal;
+ * returns the new count. */
+static size_t
+sort_unique(void *base, size_t n, size_t size,
+            int (*cmp)(const void *, const void *))
+{
+    unsigned char *p = base;
+    size_t k = 0;
+
+    if (n == 0)
+        return 0;
+    qsort(base, n, size, cmp);
+    for (size_t i = 1; i < n; i++)
+        if (cmp(p + k * size, p + i * size) != 0) {
+            k++;
+            if (k != i)
+                memcpy(p + k * size, p + i * size, size);
+        }
+    return k + 1;
+}
+
+static void
+sort_items(struct segment *seg, size_t *dups)
+{
+    size_t n = seg->n_items, m = 0, nt = 0;
+    struct item_pos *ix = xmalloc((n ? n : 1) * sizeof *ix);
+    struct seg_item *items;
+    uint32_t *tags;
+
+    for (size_t i = 0; i < n; i++) {
+        ix[i].item = seg->items[i].item;
+        ix[i].pad = 0;
+        ix[i].pos = i;
+    }
+    qsort(ix, n, sizeof *ix, cmp_item_pos);
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || ix[i + 1].item != ix[i].item)
+            nt += seg->items[ix[i].pos].n_tags;
+    items = xmalloc((n ? n : 1) * sizeof *items);
+    tags = xmalloc((nt ? nt : 1) * sizeof *tags);
+    nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct seg_item *src;
+
+        if (i + 1 < n && ix[i + 1].item == ix[i].item)
+            continue;           /* a later row of this item follows */
+        src = &seg->items[ix[i].pos];
+        items[m] = *src;
+        items[m].tag_off = (uint32_t)nt;
+        memcpy(tags + nt, seg->tags + src->tag_off,
+               src->n_tags * sizeof *tags);
+        nt += src->n_tags;
+        m++;
+    }
+    assert(nt < UINT32_MAX);
+    *dups = n - m;
+    free(ix);
+    free(seg->items);
+    free(seg->tags);
+    seg->items = items;
+    seg->n_items = m;
+    seg->tags = tags;
+    seg->n_tags = nt;
+}
+
+void
+segment_sort(struct segment *seg, struct segment_sort_stats *stats)
+{
+    struct segment_sort_stats st;
+    size_t n;
+
+    n = sort_unique(seg->exp, seg->n_exp, sizeof *seg->exp, cmp_exp_full);
+    st.exp_dups = seg->n_exp - n;
+    seg->n_exp = n;
+    n = sort_unique(seg->inter, seg->n_inter, sizeof *seg->inter,
+                    cmp_inter_full);
+    st.inter_dups = seg->n_inter - n;
+    seg->n_inter = n;
+    n = sort_unique(seg->follows, seg->n_follows, sizeof *seg->follows,
+                    cmp_follow_full);
+    st.follow_dups = seg->n_follows - n;
+    seg->n_follows = n;
+    n = sort_unique(seg->users, seg->n_users, sizeof *seg->users, cmp_u32);
+    st.user_dups = seg->n_users - n;
+    seg->n_users = n;
+    sort_items(seg, &st.item_dups);
+    if (stats != NULL)
+        *stats = st;
+}
+
+/* An exposure of one user keyed for lookup by (item, t). */
+struct exp_key {
+    uint32_t item;
+    uint32_t row;           /* offset from the user's first exposure */
+    int64_t t;
+};
+
+static int
+cmp_exp_key(const void *pa, const void *pb)
+{
+    const struct exp_key *a = pa, *b = pb;
+
+    if (a->item != b->item)
+        return a->item < b->item ? -1 : 1;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return (a->row > b->row) - (a->row < b->row);
+}
+
+size_t
+segment_fold_feedback(struct segment *seg)
+{
+    struct exp_key *keys = NULL;
+    size_t cap = 0, e = 0, hits = 0, i = 0;
+
+    while (i < seg->n_inter) {
+        uint32_t u = seg->inter[i].user;
+        size_t i_end = i, e0, n;
+
+        while (i_end < seg->n_inter && seg->inter[i_end].user == u)
+            i_end++;
+        while (e < seg->n_exp && seg->exp[e].user < u)
+            e++;
+        e0 = e;
+        while (e < seg->n_exp && seg->exp[e].user == u)
+            e++;
+        n = e - e0;
+        if (n > 0) {
+            keys = xgrow(keys, &cap, n, sizeof *keys);
+            for (size_t k = 0; k < n; k++) {
+                keys[k].item = seg->exp[e0 + k].item;
+                keys[k].row = (uint32_t)k;
+                keys[k].t = seg->exp[e0 + k].t;
+            }
+            qsort(keys, n, sizeof *keys, cmp_exp_key);
+        }
+        for (; i < i_end; i++) {
+            const struct seg_inter *r = &seg->inter[i];
+            size_t lo = 0, hi = n;
+
+            if (r->fb == 0 || n == 0)
+                continue;
+            /* First key past (r->item, r->t, any row). */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (keys[mid].item < r->item
+                    || (keys[mid].item == r->item && keys[mid].t <= r->t))
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo > 0 && keys[lo - 1].item == r->item) {
+                seg->exp[e0 + keys[lo - 1].row].fb |= r->fb;
+                hits++;
+            }
+        }
+    }
+    free(keys);
+    return hits;
+}
+
+/*
  * Load: ---------------------------------------------------------------
  */
 

@@ -679,6 +679,249 @@ START_TEST(test_segment_user_and_item_offsets_vs_naive)
 }
 END_TEST
 
+static void
+shuffle(void *base, size_t n, size_t size, struct rng *r)
+{
+    unsigned char *p = base, tmp[64];
+
+    ck_assert_uint_le(size, sizeof tmp);
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)rng_below(r, i);
+
+        memcpy(tmp, p + (i - 1) * size, size);
+        memcpy(p + (i - 1) * size, p + j * size, size);
+        memcpy(p + j * size, tmp, size);
+    }
+}
+
+/* A copy of make_segment's day with repeated rows, shuffled by seed. */
+static struct segment *
+messy_copy(const struct segment *s, uint64_t seed)
+{
+    struct segment *m = xcalloc(1, sizeof *m);
+    struct rng r;
+
+    rng_seed(&r, seed, 1, 0);
+    *m = *s;
+    m->n_exp = s->n_exp + s->n_exp / 4;
+    m->exp = xmalloc(m->n_exp * sizeof *m->exp);
+    memcpy(m->exp, s->exp, s->n_exp * sizeof *m->exp);
+    for (size_t i = s->n_exp; i < m->n_exp; i++)
+        m->exp[i] = s->exp[rng_below(&r, s->n_exp)];
+    shuffle(m->exp, m->n_exp, sizeof *m->exp, &r);
+    m->n_inter = s->n_inter * 2;
+    m->inter = xmalloc(m->n_inter * sizeof *m->inter);
+    memcpy(m->inter, s->inter, s->n_inter * sizeof *m->inter);
+    memcpy(m->inter + s->n_inter, s->inter, s->n_inter * sizeof *m->inter);
+    shuffle(m->inter, m->n_inter, sizeof *m->inter, &r);
+    m->n_follows = s->n_follows + 1;
+    m->follows = xmalloc(m->n_follows * sizeof *m->follows);
+    memcpy(m->follows, s->follows, s->n_follows * sizeof *m->follows);
+    m->follows[s->n_follows] = s->follows[0];
+    shuffle(m->follows, m->n_follows, sizeof *m->follows, &r);
+    m->n_users = s->n_users + 2;
+    m->users = xmalloc(m->n_users * sizeof *m->users);
+    memcpy(m->users, s->users, s->n_users * sizeof *m->users);
+    m->users[s->n_users] = s->users[1];
+    m->users[s->n_users + 1] = s->users[3];
+    shuffle(m->users, m->n_users, sizeof *m->users, &r);
+    m->items = xmalloc((s->n_items ? s->n_items : 1) * sizeof *m->items);
+    memcpy(m->items, s->items, s->n_items * sizeof *m->items);
+    shuffle(m->items, m->n_items, sizeof *m->items, &r);
+    m->tags = xmalloc((s->n_tags ? s->n_tags : 1) * sizeof *m->tags);
+    memcpy(m->tags, s->tags, s->n_tags * sizeof *m->tags);
+    return m;
+}
+
+/* Field-wise equality (seg_exposure has padding that memcmp would see). */
+static int
+exp_eq(const void *pa, const void *pb)
+{
+    const struct seg_exposure *a = pa, *b = pb;
+
+    return a->t == b->t && a->user == b->user && a->item == b->item
+        && a->play_ms == b->play_ms && a->dur_ms == b->dur_ms
+        && a->fb == b->fb;
+}
+
+/* Records without padding compare as bytes. */
+static int
+inter_eq(const void *pa, const void *pb)
+{
+    return memcmp(pa, pb, sizeof(struct seg_inter)) == 0;
+}
+
+static int
+follow_eq(const void *pa, const void *pb)
+{
+    return memcmp(pa, pb, sizeof(struct seg_follow)) == 0;
+}
+
+static size_t
+naive_distinct(const void *base, size_t n, size_t size,
+               int (*eq)(const void *, const void *))
+{
+    const unsigned char *p = base;
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+
+        while (j < i && !eq(p + j * size, p + i * size))
+            j++;
+        k += j == i;
+    }
+    return k;
+}
+
+START_TEST(test_segment_sort_canonical_and_dedup)
+{
+    const char *dir = test_tmpdir();
+    char p1[4200], p2[4200];
+    struct segment *s = make_segment(dates_from_civil(2026, 11, 5), 400, 2,
+                                     9);
+    struct segment *a = messy_copy(s, 1), *b = messy_copy(s, 2);
+    struct segment_sort_stats st;
+    struct diag d = DIAG_INIT;
+    unsigned char *ba, *bb;
+    size_t na, nb, want_exp = naive_distinct(s->exp, s->n_exp,
+                                             sizeof *s->exp, exp_eq);
+
+    segment_sort(a, &st);
+    segment_sort(b, NULL);
+    ck_assert_uint_eq(a->n_exp, want_exp);
+    ck_assert_uint_eq(st.exp_dups, s->n_exp + s->n_exp / 4 - want_exp);
+    ck_assert_uint_eq(a->n_inter, naive_distinct(s->inter, s->n_inter,
+                                                 sizeof *s->inter,
+                                                 inter_eq));
+    ck_assert_uint_eq(st.inter_dups, 2 * s->n_inter - a->n_inter);
+    ck_assert_uint_eq(a->n_follows, naive_distinct(s->follows, s->n_follows,
+                                                   sizeof *s->follows,
+                                                   follow_eq));
+    ck_assert_uint_eq(a->n_users, s->n_users);
+    ck_assert_uint_eq(st.user_dups, 2);
+    ck_assert_uint_eq(st.item_dups, 0);
+    /* Strictly increasing in the full order: sorted and no duplicates;
+     * every row is one of the originals. */
+    for (size_t i = 0; i < a->n_exp; i++) {
+        size_t j = 0;
+
+        if (i > 0)
+            ck_assert_int_lt(cmp_exp(&a->exp[i - 1], &a->exp[i]), 1);
+        if (i > 0 && cmp_exp(&a->exp[i - 1], &a->exp[i]) == 0)
+            ck_assert(!exp_eq(&a->exp[i - 1], &a->exp[i]));
+        while (j < s->n_exp && !exp_eq(&s->exp[j], &a->exp[i]))
+            j++;
+        ck_assert_uint_lt(j, s->n_exp);
+    }
+    for (size_t i = 1; i < a->n_users; i++)
+        ck_assert_uint_lt(a->users[i - 1], a->users[i]);
+    /* Items back in item order with the same tags. */
+    ck_assert_uint_eq(a->n_items, s->n_items);
+    ck_assert_uint_eq(a->n_tags, s->n_tags);
+    for (size_t k = 0; k < s->n_items; k++) {
+        ck_assert_uint_eq(a->items[k].item, s->items[k].item);
+        ck_assert_uint_eq(a->items[k].n_tags, s->items[k].n_tags);
+        for (uint32_t j = 0; j < s->items[k].n_tags; j++)
+            ck_assert_uint_eq(a->tags[a->items[k].tag_off + j],
+                              s->tags[s->items[k].tag_off + j]);
+    }
+    /* Two arrival orders, same bytes. */
+    snprintf(p1, sizeof p1, "%s/a.bin", dir);
+    snprintf(p2, sizeof p2, "%s/b.bin", dir);
+    ck_assert_int_eq(segment_save(a, p1, &d), 0);
+    ck_assert_int_eq(segment_save(b, p2, &d), 0);
+    ba = read_all(p1, &na);
+    bb = read_all(p2, &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert(memcmp(ba, bb, na) == 0);
+    free(ba);
+    free(bb);
+    segment_free(a);
+    segment_free(b);
+    segment_free(s);
+    test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_segment_sort_last_item_row_wins)
+{
+    struct segment s = { 0 };
+    struct seg_item *it = xcalloc(4, sizeof *it);
+    uint32_t *tags = xmalloc(5 * sizeof *tags);
+    struct segment_sort_stats st;
+
+    /* Rows: item 7 (tags 1,2), item 3 (tag 4), item 7 again (tag 3),
+     * item 3 again (no tags). */
+    tags[0] = 1; tags[1] = 2; tags[2] = 4; tags[3] = 3; tags[4] = 9;
+    it[0] = (struct seg_item){ 7, 1, 100, 10, 0, 2 };
+    it[1] = (struct seg_item){ 3, 2, 200, 20, 2, 1 };
+    it[2] = (struct seg_item){ 7, 5, 300, 30, 3, 1 };
+    it[3] = (struct seg_item){ 3, 6, 400, 40, 5, 0 };
+    s.items = it;
+    s.n_items = 4;
+    s.tags = tags;
+    s.n_tags = 5;
+    segment_sort(&s, &st);
+    ck_assert_uint_eq(st.item_dups, 2);
+    ck_assert_uint_eq(s.n_items, 2);
+    ck_assert_uint_eq(s.n_tags, 1);
+    ck_assert_uint_eq(s.items[0].item, 3);
+    ck_assert_uint_eq(s.items[0].creator, 6);
+    ck_assert_uint_eq(s.items[0].n_tags, 0);
+    ck_assert_uint_eq(s.items[1].item, 7);
+    ck_assert_uint_eq(s.items[1].creator, 5);
+    ck_assert_int_eq(s.items[1].upload_t, 300);
+    ck_assert_uint_eq(s.items[1].tag_off, 0);
+    ck_assert_uint_eq(s.items[1].n_tags, 1);
+    ck_assert_uint_eq(s.tags[0], 3);
+    free(s.items);
+    free(s.tags);
+}
+END_TEST
+
+START_TEST(test_segment_fold_feedback_vs_naive)
+{
+    struct segment *s = make_segment(dates_from_civil(2026, 11, 6), 900, 0,
+                                     0);
+    struct seg_exposure *want;
+    size_t hits = 0;
+
+    /* Few items so that (user, item) pairs repeat; clear feedback. */
+    for (size_t i = 0; i < s->n_exp; i++) {
+        s->exp[i].item %= 4;
+        s->exp[i].fb = 0;
+    }
+    for (size_t i = 0; i < s->n_inter; i++)
+        s->inter[i].item %= 5;
+    segment_sort(s, NULL);
+    want = xmalloc(s->n_exp * sizeof *want);
+    memcpy(want, s->exp, s->n_exp * sizeof *want);
+    for (size_t i = 0; i < s->n_inter; i++) {
+        const struct seg_inter *r = &s->inter[i];
+        size_t best = SIZE_MAX;
+
+        if (r->fb == 0)
+            continue;
+        for (size_t j = 0; j < s->n_exp; j++)
+            if (want[j].user == r->user && want[j].item == r->item
+                && want[j].t <= r->t
+                && (best == SIZE_MAX || want[j].t >= want[best].t))
+                best = j;
+        if (best != SIZE_MAX) {
+            want[best].fb |= r->fb;
+            hits++;
+        }
+    }
+    ck_assert_uint_gt(hits, 10);
+    ck_assert_uint_eq(segment_fold_feedback(s), hits);
+    for (size_t j = 0; j < s->n_exp; j++)
+        ck_assert_uint_eq(s->exp[j].fb, want[j].fb);
+    free(want);
+    segment_free(s);
+}
+END_TEST
+
 /* Run segment_write_tsv into memory; returns the text (caller frees). */
 static char *
 tsv_of(const struct segment *s, enum segment_section sec,
@@ -795,6 +1038,9 @@ segment_suite(void)
     tcase_add_test(tw, test_segment_window_threads_identical);
     tcase_add_test(tw, test_segment_user_and_item_offsets_vs_naive);
     tcase_add_test(tw, test_segment_write_tsv_sections);
+    tcase_add_test(tw, test_segment_sort_canonical_and_dedup);
+    tcase_add_test(tw, test_segment_sort_last_item_row_wins);
+    tcase_add_test(tw, test_segment_fold_feedback_vs_naive);
     suite_add_tcase(s, tf);
     suite_add_tcase(s, tw);
     return s;
