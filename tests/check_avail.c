@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomicfile.h"
 #include "avail.h"
 #include "binfile.h"
 #include "check_common.h"
@@ -878,6 +879,120 @@ START_TEST(test_avail_evaluate_on_next_day)
 }
 END_TEST
 
+START_TEST(test_avail_tsv_export)
+{
+    struct avail *a = xcalloc(1, sizeof *a);
+    struct iddict *users = iddict_new();
+    struct diag d = DIAG_INIT;
+    const char *dir = test_tmpdir();
+    char path[4200], *text;
+    size_t len;
+    const char *want_head = "user\tp_active\ta_u\tQ_u\th00";
+
+    a->n_users = 2;
+    a->p_active = xcalloc(2, sizeof(float));
+    a->active = xcalloc(2, 1);
+    a->cap = xcalloc(2, sizeof(uint16_t));
+    a->hourly = xcalloc(48, sizeof(float));
+    a->hours = xcalloc(2, sizeof(uint32_t));
+    a->p_active[0] = 0.75f;
+    a->active[0] = 1;
+    a->cap[0] = 12;
+    a->hourly[9] = 0.5f;
+    a->hours[0] = 1u << 9 | 1u << 21;
+    iddict_add(users, "alice", 5);
+    iddict_add(users, "bob", 3);
+    snprintf(path, sizeof path, "%s/a.tsv", dir);
+    ck_assert_int_eq(avail_write_tsv(a, users, path, &d), 0);
+    ck_assert_int_eq(file_read_all(path, &text, &len, &d), 0);
+    ck_assert(strncmp(text, want_head, strlen(want_head)) == 0);
+    ck_assert_ptr_nonnull(strstr(text, "\th23\twindow\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\nalice\t0.75\t1\t12\t0\t0\t0\t0"
+                                        "\t0\t0\t0\t0\t0\t0.5\t"));
+    ck_assert_ptr_nonnull(strstr(text, "\t9,21\nbob\t0\t0\t0\t"));
+    ck_assert(len > 3 && strcmp(text + len - 3, "\t-\n") == 0);
+    free(text);
+    /* Without a dictionary: indices. */
+    ck_assert_int_eq(avail_write_tsv(a, NULL, path, &d), 0);
+    ck_assert_int_eq(file_read_all(path, &text, &len, &d), 0);
+    ck_assert_ptr_nonnull(strstr(text, "\n0\t0.75\t1\t12\t"));
+    ck_assert_ptr_nonnull(strstr(text, "\n1\t0\t0\t0\t"));
+    free(text);
+    iddict_free(users);
+    avail_free(a);
+    test_rmtree(dir);
+}
+END_TEST
+
+/* The stage on segments written to disk and read back by window_open. */
+START_TEST(test_avail_build_from_disk_window)
+{
+    struct window *mem = tw_world(300, 12, 21), *w = NULL;
+    struct iddict *users = iddict_new(), *other = iddict_new();
+    struct avail_params p = small_params();
+    struct avail_report rep;
+    struct avail *a1, *a2;
+    struct diag d = DIAG_INIT;
+    const char *dir = test_tmpdir();
+    char root[4200], name[32];
+    const char *kinds[] = { "users", "items", "creators", "tags" };
+
+    snprintf(root, sizeof root, "%s/seg", dir);
+    for (uint32_t u = 0; u < 300; u++) {
+        int n = snprintf(name, sizeof name, "user%u", u);
+
+        iddict_add(users, name, (size_t)n);
+    }
+    for (uint32_t i = 0; i < 20000; i++) {
+        int n = snprintf(name, sizeof name, "item%u", i);
+
+        iddict_add(other, name, (size_t)n);
+    }
+    tw_drop_day(mem, 5);
+    for (int k = 0; k < mem->n_days; k++) {
+        char *path, *sl;
+
+        if (!mem->seg[k])
+            continue;
+        path = segment_path(root, mem->first_day + k);
+        sl = strrchr(path, '/');
+        *sl = '\0';
+        ck_assert_int_eq(mkdir_p(path, &d), 0);
+        *sl = '/';
+        segment_sort(mem->seg[k], NULL);
+        ck_assert_int_eq(segment_save(mem->seg[k], path, &d), 0);
+        free(path);
+    }
+    for (int i = 0; i < 4; i++) {
+        char *path = segment_dict_path(root, kinds[i]);
+        char *sl = strrchr(path, '/');
+
+        *sl = '\0';
+        ck_assert_int_eq(mkdir_p(path, &d), 0);
+        *sl = '/';
+        ck_assert_int_eq(iddict_save(i == 0 ? users : other, path, &d), 0);
+        free(path);
+    }
+    ck_assert_msg(window_open(root, mem->last_day, 12, 0, &w, &d) == 0, "%s",
+                  d.msg);
+    ck_assert_int_eq(w->n_missing, 1);
+    ck_assert_uint_eq(iddict_count(w->users), 300);
+    ck_assert_int_eq(avail_build(w, iddict_count(w->users), &p, &a1, &rep,
+                                 &d), 0);
+    ck_assert_int_eq(avail_build(mem, 300, &p, &a2, &rep, &d), 0);
+    ck_assert_int_eq(rep.n_missing, 1);
+    ck_assert(memcmp(a1->p_active, a2->p_active, 300 * sizeof(float)) == 0);
+    ck_assert(memcmp(a1->hours, a2->hours, 300 * sizeof(uint32_t)) == 0);
+    avail_free(a1);
+    avail_free(a2);
+    window_free(w);
+    iddict_free(users);
+    iddict_free(other);
+    tw_free(mem);
+    test_rmtree(dir);
+}
+END_TEST
+
 Suite *
 avail_suite(void)
 {
@@ -897,6 +1012,8 @@ avail_suite(void)
     tcase_add_test(tc, test_avail_edge_cases_are_sane);
     tcase_add_test(tc, test_avail_short_windows_fall_back);
     tcase_add_test(tc, test_avail_evaluate_on_next_day);
+    tcase_add_test(tc, test_avail_tsv_export);
+    tcase_add_test(tc, test_avail_build_from_disk_window);
     suite_add_tcase(s, tc);
     return s;
 }
