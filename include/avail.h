@@ -220,11 +220,12 @@ struct avail_lr {
     double w[AVAIL_N_FEATURES + 1];     /* bias last */
 };
 
-/* Fit on n rows of x (f = AVAIL_N_FEATURES columns) with 0/1 labels y. */
+/* Fit on n rows of x (f = AVAIL_N_FEATURES columns) with 0/1 labels y,
+ * on nthread OpenMP threads (the weights do not depend on it). */
 void avail_lr_fit(const float *x, const float *y, size_t n, double l2,
-                  struct avail_lr *m);
+                  int nthread, struct avail_lr *m);
 void avail_lr_predict(const struct avail_lr *m, const float *x, size_t n,
-                      float *out);
+                      int nthread, float *out);
 
 /* ROC AUC of scores s against 0/1 labels y (ties counted half); 0.5 when
  * a class is empty. */

@@ -166,11 +166,11 @@ fit_models(const struct avail_scan *s, const struct avail_params *p,
     gp.base_score = mean_of(tr->y_act, tr->n);
     if (gbdt_train(tr->x, tr->y_act, NULL, tr->n, F, &gp, &g, d) < 0)
         goto out;
-    avail_lr_fit(tr->x, tr->y_act, tr->n, p->lr_l2, &lr);
+    avail_lr_fit(tr->x, tr->y_act, tr->n, p->lr_l2, p->nthread, &lr);
     t = omp_get_wtime();
     if (gbdt_predict(g, s->x, n, F, a->p_active, d) < 0)
         goto out;
-    avail_lr_predict(&lr, s->x, n, a->p_lr);
+    avail_lr_predict(&lr, s->x, n, p->nthread, a->p_lr);
     rep->sec_predict += omp_get_wtime() - t;
 
     /* Validation: metrics of both models, then the threshold. */
@@ -185,7 +185,7 @@ fit_models(const struct avail_scan *s, const struct avail_params *p,
             free(pl);
             goto out;
         }
-        avail_lr_predict(&lr, va->x, va->n, pl);
+        avail_lr_predict(&lr, va->x, va->n, p->nthread, pl);
         a->valid[0] = avail_auc(pg, va->y_act, va->n);
         a->valid[1] = avail_logloss(pg, va->y_act, va->n);
         a->valid[2] = avail_auc(pl, va->y_act, va->n);

@@ -75,7 +75,7 @@ cholesky_solve(double *a, double *b, int n)
 
 void
 avail_lr_fit(const float *x, const float *y, size_t n, double l2,
-             struct avail_lr *m)
+             int nthread, struct avail_lr *m)
 {
     const int D = F + 1;
     size_t nb = (n + LR_BLOCK - 1) / LR_BLOCK;
@@ -109,7 +109,7 @@ avail_lr_fit(const float *x, const float *y, size_t n, double l2,
         double h[(F + 1) * (F + 1)], g[F + 1];
         double step = 0;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nthread > 0 ? nthread : 1)
         for (size_t b = 0; b < nb; b++) {
             double *ph = part + b * (size_t)(D * D + D), *pg = ph + D * D;
             size_t i1 = (b + 1) * LR_BLOCK < n ? (b + 1) * LR_BLOCK : n;
@@ -164,9 +164,9 @@ avail_lr_fit(const float *x, const float *y, size_t n, double l2,
 
 void
 avail_lr_predict(const struct avail_lr *m, const float *x, size_t n,
-                 float *out)
+                 int nthread, float *out)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nthread > 0 ? nthread : 1)
     for (size_t i = 0; i < n; i++) {
         double z[F + 1], a = 0;
 
