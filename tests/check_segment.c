@@ -360,12 +360,17 @@ END_TEST
 static const char SEG_MAGIC[8] = { '\x89', 'D', 'R', 'S', 'E', 'G', 'M',
                                    'T' };
 
-/* Rewrite a valid payload with one edit; the container stays valid, so the
- * payload decoder has to catch it. */
+/*
+ * Rewrite a valid payload with one edit: value i of the planed u32 column
+ * of n rows at payload offset off gets v (byte b at off + b * n + i).
+ * With n = 1 and i = 0 the four bytes are contiguous, a plain LE u32, for
+ * header fields and u8 columns.  The container stays valid, so the
+ * payload decoder has to catch it; the message must name msg_off.
+ */
 static void
 edit_payload_expect(const char *path, const struct segment *s,
-                    size_t off, uint32_t v, size_t msg_off,
-                    const char *want_tail)
+                    size_t off, size_t n, size_t i, uint32_t v,
+                    size_t msg_off, const char *want_tail)
 {
     struct diag d = DIAG_INIT;
     void *payload;
@@ -375,8 +380,10 @@ edit_payload_expect(const char *path, const struct segment *s,
     ck_assert_int_eq(segment_save(s, path, &d), 0);
     ck_assert_int_eq(binfile_load(path, SEG_MAGIC, SEGMENT_VERSION, &payload,
                                   &len, &d), 0);
-    ck_assert_uint_lt(off + 4, len + 1);
-    put_le32((unsigned char *)payload + off, v);
+    ck_assert_uint_lt(off + 3 * n + i, len);
+    for (int b = 0; b < 4; b++)
+        ((unsigned char *)payload)[off + (size_t)b * n + i] =
+            (unsigned char)(v >> (8 * b));
     ck_assert_int_eq(binfile_save(path, SEG_MAGIC, SEGMENT_VERSION, payload,
                                   len, 1, &d), 0);
     free(payload);
@@ -396,26 +403,27 @@ START_TEST(test_segment_inconsistent_payload)
     size_t items = inter + 21 * ni;
 
     snprintf(path, sizeof path, "%s/segment.bin", dir);
-    /* A count that disagrees with the payload length. */
-    edit_payload_expect(path, s, 8, (uint32_t)n + 1, 0, NULL);
-    /* A count beyond the payload. */
-    edit_payload_expect(path, s, 12, 1, 8, "record count larger than the "
-                        "payload '4294967336'");
-    /* Unknown feedback bits: 4 bytes over fb[0..3]. */
-    edit_payload_expect(path, s, exp_fb, 0x80, exp_fb, "unknown exposure feedback "
-                        "bits '128'");
-    /* Item index SEG_NONE. */
-    edit_payload_expect(path, s, exp_item + 4, SEG_NONE, exp_item + 4,
-                        "exposure item "
-                        "index out of range '4294967295'");
+    /* A count that disagrees with the payload length (plain u64). */
+    edit_payload_expect(path, s, 8, 1, 0, (uint32_t)n + 1, 0, NULL);
+    /* A count beyond the payload: high half of n_exp. */
+    edit_payload_expect(path, s, 12, 1, 0, 1, 8, "record count larger "
+                        "than the payload '4294967336'");
+    /* Unknown feedback bits: u8 column, 4 rows set to 0x80, 0, 0, 0. */
+    edit_payload_expect(path, s, exp_fb, 1, 0, 0x80, exp_fb, "unknown "
+                        "exposure feedback bits '128'");
+    /* Item index SEG_NONE in row 1. */
+    edit_payload_expect(path, s, exp_item, n, 1, SEG_NONE, exp_item + 1,
+                        "exposure item index out of range '4294967295'");
     /* A user delta that pushes the user column past SEG_NONE. */
-    edit_payload_expect(path, s, 56 + 4, 0xffffffffu, 0, NULL);
-    /* Interaction feedback with two bits. */
-    edit_payload_expect(path, s, inter + 16 * ni, 3 | 3 << 8 | 3 << 16
-                        | 3u << 24, inter + 16 * ni, "bad interaction feedback kind '3'");
+    edit_payload_expect(path, s, 56, n, 1, 0xffffffffu, 0, NULL);
+    /* Interaction feedback with two bits (u8 column, rows 0..3). */
+    edit_payload_expect(path, s, inter + 16 * ni, 1, 0,
+                        3 | 3 << 8 | 3 << 16 | 3u << 24, inter + 16 * ni,
+                        "bad interaction feedback kind '3'");
     /* Tag range past the tags column (tag_off of item row 0). */
-    edit_payload_expect(path, s, items + 20 * s->n_items, 1000,
-                        items + 20 * s->n_items, "item tag range past the tags column at row '0'");
+    edit_payload_expect(path, s, items + 20 * s->n_items, s->n_items, 0,
+                        1000, items + 20 * s->n_items,
+                        "item tag range past the tags column at row '0'");
     segment_free(s);
     test_rmtree(dir);
 }
