@@ -51,19 +51,20 @@
  *       ..     8F   u64[F]    follow t, zigzag delta
  *       ..     4U   u32[U]    users, delta
  *
- * Integers little-endian, stored as byte planes: in a column of n w-byte
- * values, byte b (0 = least significant) of value i is at column offset
- * b * n + i; floats are IEEE-754 binary32 bit patterns, planed the same
- * way; u8 columns are plain.  "Delta" columns
- * hold the difference from the previous row (the first row from 0); the
- * zigzag delta of t is taken modulo 2^64, then zigzag-mapped
- * ((d << 1) ^ -(d >> 63)) so small negative steps stay small.  The payload
- * length must equal 56 + 25N + 21I + 28M + 4T + 16F + 4U exactly.
+ * Integers little-endian; floats IEEE-754 binary32 LE.  The 56 header
+ * bytes are plain; every multi-byte column is stored as byte planes: in a
+ * column of n w-byte values, byte b (0 = least significant) of value i is
+ * at column offset b * n + i (floats as their bit patterns); u8 columns
+ * are plain.  "Delta" columns hold the difference from the previous row
+ * (the first row from 0); the zigzag delta of t is taken modulo 2^64, then
+ * zigzag-mapped ((d << 1) ^ -(d >> 63)) so small negative steps stay
+ * small.  The payload length must equal
+ * 56 + 25N + 21I + 28M + 4T + 16F + 4U exactly.
  *
  * Invariants checked on load (each failure is RC_DATA with the path and
- * the payload offset of the bad value): the sort orders of segment.h,
- * indices below SEG_NONE, feedback bits within enum seg_fb, and every tag
- * range inside the tags column.  window_open also checks every index
+ * the file offset, 48 + payload offset, of the bad value's low byte): the
+ * sort orders of segment.h, indices below SEG_NONE, feedback bits within
+ * enum seg_fb, and every tag range inside the tags column.  window_open also checks every index
  * against the dictionaries.  Writes are deterministic: the same segment
  * gives the same bytes.
  */
@@ -500,8 +501,9 @@ sort_items(struct segment *seg, size_t *dups)
         src = &seg->items[ix[i].pos];
         items[m] = *src;
         items[m].tag_off = (uint32_t)nt;
-        memcpy(tags + nt, seg->tags + src->tag_off,
-               src->n_tags * sizeof *tags);
+        if (src->n_tags > 0)
+            memcpy(tags + nt, seg->tags + src->tag_off,
+                   src->n_tags * sizeof *tags);
         nt += src->n_tags;
         m++;
     }
@@ -995,7 +997,7 @@ build_catalog(struct window *w, const char *segroot, struct diag *d)
     }
     cat->tags = xmalloc((total ? total : 1) * sizeof *cat->tags);
     for (uint32_t i = 0; i < n; i++) {
-        if (src_day[i] >= 0) {
+        if (src_day[i] >= 0 && cat->tag_off[i + 1] > cat->tag_off[i]) {
             const struct segment *seg = w->seg[src_day[i]];
             const struct seg_item *it = &seg->items[src_row[i]];
 

@@ -888,6 +888,38 @@ START_TEST(test_segment_sort_last_item_row_wins)
 }
 END_TEST
 
+START_TEST(test_segment_sort_empty_and_untagged)
+{
+    struct segment s = { 0 };
+    struct segment_sort_stats st;
+    const char *dir = test_tmpdir();
+    char path[4200];
+    struct diag d = DIAG_INIT;
+
+    segment_sort(&s, &st);              /* every array NULL */
+    ck_assert_uint_eq(st.exp_dups + st.inter_dups + st.follow_dups
+                      + st.item_dups + st.user_dups, 0);
+    ck_assert_uint_eq(segment_fold_feedback(&s), 0);
+    free(s.items);
+    free(s.tags);
+    /* Item rows without any tags (tags NULL). */
+    s = (struct segment){ 0 };
+    s.items = xcalloc(2, sizeof *s.items);
+    s.items[0].item = 4;
+    s.items[1].item = 2;
+    s.n_items = 2;
+    segment_sort(&s, NULL);
+    ck_assert_uint_eq(s.n_items, 2);
+    ck_assert_uint_eq(s.n_tags, 0);
+    ck_assert_uint_eq(s.items[0].item, 2);
+    snprintf(path, sizeof path, "%s/segment.bin", dir);
+    ck_assert_int_eq(segment_save(&s, path, &d), 0);
+    free(s.items);
+    free(s.tags);
+    test_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_segment_fold_feedback_vs_naive)
 {
     struct segment *s = make_segment(dates_from_civil(2026, 11, 6), 900, 0,
@@ -1048,6 +1080,7 @@ segment_suite(void)
     tcase_add_test(tw, test_segment_write_tsv_sections);
     tcase_add_test(tw, test_segment_sort_canonical_and_dedup);
     tcase_add_test(tw, test_segment_sort_last_item_row_wins);
+    tcase_add_test(tw, test_segment_sort_empty_and_untagged);
     tcase_add_test(tw, test_segment_fold_feedback_vs_naive);
     suite_add_tcase(s, tf);
     suite_add_tcase(s, tw);
