@@ -19,7 +19,7 @@
 
 static const char usage_text[] =
     "usage: dualrec-uac --segments SEGROOT --date YYYY-MM-DD [--days N]\n"
-    "                   --out FILE [--tsv FILE] [--eval]\n"
+    "                   --out FILE [--tsv FILE] [--eval] [--eval-days N]\n"
     "                   [--target-recall R | --target-precision P |"
     " --threshold T]\n"
     "                   [--cap-min N] [--cap-max N] [--cap-scale F]\n"
@@ -28,11 +28,12 @@ static const char usage_text[] =
     "  Availability for the day after --date from the --days (30) days up\n"
     "  to it.  a_u: threshold chosen on the last day for recall 0.9 unless\n"
     "  told otherwise.  --eval prints metrics on the next day's segment\n"
-    "  (then --out is optional).\n";
+    "  (then --out is optional); --eval-days N runs the stage for the N\n"
+    "  dates up to --date and pools the evaluation (a backtest).\n";
 
 enum { O_SEG = 256, O_DATE, O_DAYS, O_OUT, O_TSV, O_EVAL, O_REC, O_PREC,
        O_THR, O_CMIN, O_CMAX, O_CSCALE, O_SHARE, O_TDAYS, O_ROUNDS,
-       O_THREADS, O_SEED };
+       O_THREADS, O_SEED, O_EDAYS };
 
 static const struct option long_opts[] = {
     { "segments", required_argument, NULL, O_SEG },
@@ -41,6 +42,7 @@ static const struct option long_opts[] = {
     { "out", required_argument, NULL, O_OUT },
     { "tsv", required_argument, NULL, O_TSV },
     { "eval", no_argument, NULL, O_EVAL },
+    { "eval-days", required_argument, NULL, O_EDAYS },
     { "target-recall", required_argument, NULL, O_REC },
     { "target-precision", required_argument, NULL, O_PREC },
     { "threshold", required_argument, NULL, O_THR },
@@ -111,11 +113,12 @@ main(int argc, char **argv)
     struct avail_params p = avail_default_params();
     const char *segroot = NULL, *out = NULL, *tsv = NULL;
     int32_t date = INT32_MIN;
-    uint32_t days = 30, cap_min = p.cap_min, cap_max = p.cap_max;
+    uint32_t days = 30, eval_days = 1, cap_min = p.cap_min, cap_max = p.cap_max;
     int eval = 0, opt, n_target = 0;
     struct diag d = DIAG_INIT;
     struct window *w = NULL;
     struct avail *a = NULL;
+    struct avail_evalpool *pool;
     struct avail_report rep;
     double t0;
 
@@ -128,6 +131,9 @@ main(int argc, char **argv)
         case O_OUT: out = optarg; break;
         case O_TSV: tsv = optarg; break;
         case O_EVAL: eval = 1; break;
+        case O_EDAYS: eval_days = cli_parse_u32(optarg, "--eval-days");
+            eval = 1;
+            break;
         case O_REC: p.target = AVAIL_TARGET_RECALL;
             p.target_value = unit(optarg, "--target-recall"); n_target++;
             break;
@@ -162,6 +168,8 @@ main(int argc, char **argv)
                       "--threshold");
     if (days < 1 || days > 366)
         cli_bad_usage("--days must be in 1..366 '%u'", days);
+    if (eval_days < 1 || eval_days > 3660)
+        cli_bad_usage("--eval-days must be in 1..3660 '%u'", eval_days);
     if (cap_max > 65535 || cap_min > cap_max || !(p.cap_scale >= 0))
         cli_bad_usage("need --cap-min <= --cap-max <= 65535 and "
                       "--cap-scale >= 0");
@@ -174,31 +182,41 @@ main(int argc, char **argv)
     omp_set_num_threads(p.nthread);
 
     t0 = cli_now();
-    if (window_open(segroot, date, (int)days, 0, &w, &d) < 0)
-        cli_diag_exit(&d);
-    if (avail_build(w, iddict_count(w->users), &p, &a, &rep, &d) < 0)
-        cli_diag_exit(&d);
-    report(w, a, &rep);
-    if ((out && avail_save(a, out, &d) < 0)
-     || (tsv && avail_write_tsv(a, w->users, tsv, &d) < 0))
-        cli_diag_exit(&d);
+    pool = eval ? avail_evalpool_new() : NULL;
+    /* Oldest run date first; the outputs are those of --date. */
+    for (int32_t day = date - (int32_t)eval_days + 1; day <= date; day++) {
+        if (window_open(segroot, day, (int)days, 0, &w, &d) < 0
+         || avail_build(w, iddict_count(w->users), &p, &a, &rep, &d) < 0)
+            cli_diag_exit(&d);
+        if (day == date) {
+            report(w, a, &rep);
+            if ((out && avail_save(a, out, &d) < 0)
+             || (tsv && avail_write_tsv(a, w->users, tsv, &d) < 0))
+                cli_diag_exit(&d);
+        }
+        if (eval) {
+            char *path = segment_path(segroot, day + 1);
+            struct segment *next = NULL;
+
+            if (segment_load(path, &next, &d) < 0
+             || avail_evalpool_add(pool, a, w, next, &p, &d) < 0)
+                cli_diag_exit(&d);
+            segment_free(next);
+            free(path);
+        }
+        avail_free(a);
+        window_free(w);
+    }
     if (eval) {
-        char *path = segment_path(segroot, date + 1);
-        struct segment *next = NULL;
         struct avail_eval ev;
         char label[64];
 
-        if (segment_load(path, &next, &d) < 0
-         || avail_evaluate(a, w, next, &p, &ev, &d) < 0)
-            cli_diag_exit(&d);
+        avail_evalpool_finish(pool, &ev);
         snprintf(label, sizeof label, "window of %u days", days);
         avail_eval_print(&ev, label, stdout);
-        segment_free(next);
-        free(path);
+        avail_evalpool_free(pool);
     }
     cli_log(2, "done in %.2f s, peak RSS %.0f MB", cli_now() - t0,
             cli_peak_rss_mb());
-    avail_free(a);
-    window_free(w);
     return RC_OK;
 }

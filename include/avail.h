@@ -303,8 +303,10 @@ void avail_free(struct avail *a);
  *                    active day (ranked, then padded, by the population)
  */
 struct avail_eval {
-    int32_t day;
-    uint32_t n_users, n_active, n_new_users, n_flagged;
+    int32_t day;            /* the (last) day evaluated */
+    int n_days;             /* days pooled */
+    uint64_t n_users;       /* (day, user) rows pooled */
+    uint64_t n_active, n_new_users, n_flagged;
     double auc[2], logloss[2];
     double cal_pred[2][10], cal_obs[2][10];
     size_t cal_n[10];
@@ -322,6 +324,22 @@ struct avail_eval {
 int avail_evaluate(const struct avail *a, const struct window *w,
                    const struct segment *next, const struct avail_params *p,
                    struct avail_eval *ev, struct diag *d);
+
+/*
+ * A pool of evaluated days, for a backtest over several run dates (small
+ * logs give too few active users on one day): add each day's table, then
+ * compute the metrics over all (day, user) rows at once.  The baseline's
+ * a_u takes as many rows as a_u does over the pool.
+ */
+struct avail_evalpool;
+
+struct avail_evalpool *avail_evalpool_new(void);
+int avail_evalpool_add(struct avail_evalpool *pool, const struct avail *a,
+                       const struct window *w, const struct segment *next,
+                       const struct avail_params *p, struct diag *d);
+void avail_evalpool_finish(const struct avail_evalpool *pool,
+                           struct avail_eval *ev);
+void avail_evalpool_free(struct avail_evalpool *pool);
 
 /* The evaluation as a small text table (stdout of the eval mode). */
 void avail_eval_print(const struct avail_eval *ev, const char *label,

@@ -863,6 +863,23 @@ START_TEST(test_avail_evaluate_on_next_day)
     ck_assert(ev.win_share[0] > 0.7 && ev.win_share[0] <= 1.0);
     ck_assert(ev.win_share[2] > ev.win_share[1]);
     ck_assert(ev.cap_ratio[0] > 0.5 && ev.cap_ratio[0] < 2.0);
+    /* A pool of the same day twice: same rates, twice the counts. */
+    {
+        struct avail_evalpool *pl = avail_evalpool_new();
+        struct avail_eval e2;
+
+        ck_assert_int_eq(avail_evalpool_add(pl, a, w, next, &p, &d), 0);
+        ck_assert_int_eq(avail_evalpool_add(pl, a, w, next, &p, &d), 0);
+        avail_evalpool_finish(pl, &e2);
+        ck_assert_int_eq(e2.n_days, 2);
+        ck_assert_uint_eq(e2.n_users, 2 * ev.n_users);
+        ck_assert_uint_eq(e2.n_active, 2 * ev.n_active);
+        ck_assert_double_eq_tol(e2.auc[0], ev.auc[0], 1e-9);
+        ck_assert_double_eq_tol(e2.recall[0], ev.recall[0], 1e-12);
+        ck_assert_double_eq_tol(e2.win_share[2], ev.win_share[2], 1e-12);
+        ck_assert_double_eq_tol(e2.cap_mae[0], ev.cap_mae[0], 1e-9);
+        avail_evalpool_free(pl);
+    }
     /* A segment of another day is refused. */
     next->day++;
     ck_assert_int_eq(avail_evaluate(a, w, next, &p, &ev, &d), -1);
