@@ -14,7 +14,6 @@
 #include "dates.h"
 #include "ingest.h"
 #include "rc.h"
-#include "xmem.h"
 
 static const char usage_text[] =
     "usage: dualrec-ingest --segments SEGROOT --date YYYY-MM-DD\n"
@@ -63,6 +62,8 @@ static const struct option long_opts[] = {
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 }
 };
+
+#define MAX_KV 64
 
 struct ctx {
     uint64_t shown, limit;
@@ -115,8 +116,7 @@ main(int argc, char **argv)
     struct ctx c = { 0, 10 };
     const char *logs = NULL, *zone = "UTC";
     char *found[LOGREAD_N_TABLES] = { NULL };
-    const char **map = xcalloc((size_t)argc, sizeof *map);
-    const char **cst = xcalloc((size_t)argc, sizeof *cst);
+    static const char *map[MAX_KV], *cst[MAX_KV];
     int opt, t, n_stdin = 0, have_date = 0, given = 0;
     char day[16];
 
@@ -133,8 +133,16 @@ main(int argc, char **argv)
                 cli_bad_usage("--zone: expected +hh:mm or UTC, got '%s'",
                               optarg);
             break;
-        case O_MAP: map[o.lr.n_map++] = optarg; break;
-        case O_CONST: cst[o.lr.n_consts++] = optarg; break;
+        case O_MAP:
+            if (o.lr.n_map == MAX_KV)
+                cli_bad_usage("--map: more than %d entries", MAX_KV);
+            map[o.lr.n_map++] = optarg;
+            break;
+        case O_CONST:
+            if (o.lr.n_consts == MAX_KV)
+                cli_bad_usage("--const: more than %d entries", MAX_KV);
+            cst[o.lr.n_consts++] = optarg;
+            break;
         case O_VEV: value_event(optarg, &o.lr); break;
         case O_RATIO:
             o.max_reject_ratio = cli_parse_double(optarg,
@@ -217,7 +225,5 @@ main(int argc, char **argv)
                            : 0.0);
     for (t = 0; t < LOGREAD_N_TABLES; t++)
         free(found[t]);
-    free(map);
-    free(cst);
     return RC_OK;
 }

@@ -131,6 +131,10 @@ void logread_close(struct logread *r);
 const char *logread_table_name(enum logread_table table);
 int logread_table_find(const char *s);
 
+/* Check o's map and const entries ("column=value", a known column);
+ * RC_USAGE naming the option otherwise.  logread_open does it too. */
+int logread_check_opts(const struct logread_opts *o, struct diag *d);
+
 /* 1 if name is a canonical column of some table (for --map/--const). */
 int logread_is_column(const char *name);
 

@@ -554,6 +554,8 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
         && o->paths[LOGREAD_INTERACTIONS] == NULL)
         return diag_set(d, RC_USAGE,
                         "no exposures or interactions file given");
+    if (logread_check_opts(&o->lr, d) < 0)
+        return -1;
     for (t = 0; t < LOGREAD_N_TABLES; t++)
         if (o->paths[t] != NULL && strcmp(o->paths[t], "-") != 0
             && !path_exists(o->paths[t]))

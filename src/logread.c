@@ -1266,6 +1266,15 @@ read_header(struct logread *r, const struct logread_opts *o,
 }
 
 int
+logread_check_opts(const struct logread_opts *o, struct diag *d)
+{
+    if (check_kv(o->map, o->n_map, "--map", d) < 0
+        || check_kv(o->consts, o->n_consts, "--const", d) < 0)
+        return -1;
+    return 0;
+}
+
+int
 logread_open(const char *path, enum logread_table table,
              const struct logread_opts *o, struct logread **out,
              struct diag *d)
@@ -1276,8 +1285,7 @@ logread_open(const char *path, enum logread_table table,
     *out = NULL;
     if (o == NULL)
         o = &none;
-    if (check_kv(o->map, o->n_map, "--map", d) < 0
-        || check_kv(o->consts, o->n_consts, "--const", d) < 0)
+    if (logread_check_opts(o, d) < 0)
         return -1;
     r = xcalloc(1, sizeof *r);
     r->table = table;
