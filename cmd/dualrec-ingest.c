@@ -223,6 +223,11 @@ main(int argc, char **argv)
             st.day_items, st.seconds,
             st.seconds > 0 ? (double)st.bytes_parsed / 1e6 / st.seconds
                            : 0.0);
+    cli_log(2, "phases: read %.2f s, sort %.2f s, save %.2f s; "
+            "dictionaries: %u users, %u items, %u creators, %u tags; "
+            "peak RSS %.0f MB", st.read_s, st.sort_s, st.save_s,
+            st.dict_users, st.dict_items, st.dict_creators, st.dict_tags,
+            cli_peak_rss_mb());
     for (t = 0; t < LOGREAD_N_TABLES; t++)
         free(found[t]);
     return RC_OK;

@@ -55,6 +55,7 @@ struct ingest_stats {
     const char *first_ood_path; /* first out-of-day row, for the report */
     uint64_t first_ood_line;
     double seconds;
+    double read_s, sort_s, save_s;  /* phases of seconds */
 };
 
 struct ingest_opts {

@@ -54,6 +54,8 @@ enum logread_result {
 
 #define LOGREAD_MAX_FIELD_DEFAULT 65536
 
+struct logread_row;
+
 struct logread_opts {
     int32_t zone_offset;        /* for times without a zone (seconds east) */
     size_t max_field;           /* bytes; 0 = LOGREAD_MAX_FIELD_DEFAULT */
@@ -69,6 +71,13 @@ struct logread_opts {
      * value_event_fb == 0 disables the rule */
     uint32_t value_event_fb;
     double value_event_min;
+    /* Called for every good row while its block is parsed, in parallel
+     * with other rows of the block (so it must only read shared state);
+     * it may fill row->ix.  Lets ingest look ids up in its dictionaries
+     * on every core while no thread adds to them.  NULL: not called. */
+    void (*prepare)(void *ctx, enum logread_table table,
+                    struct logread_row *row);
+    void *prepare_ctx;
 };
 
 struct logread_str {
@@ -93,6 +102,7 @@ struct logread_row {
     float value;                /* interactions: value column, 0 if empty */
     struct logread_str raw;     /* the record as it appears in the file,
                                    without its line end */
+    uint32_t ix[3];             /* for opts.prepare; UINT32_MAX before */
 };
 
 struct logread;

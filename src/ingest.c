@@ -298,6 +298,36 @@ add_tags(struct run *r, struct item_row *ir, struct logread_str s)
     ir->it.n_tags = (uint32_t)(a->n_tags - first);
 }
 
+/*
+ * logread's prepare hook: look the row's ids up while its block is parsed
+ * on every core.  Only iddict_find (the dictionaries are not being added
+ * to while a block is parsed); ids not yet known are added in file order
+ * by take_row, so indices do not depend on the thread count.
+ */
+static void
+prepare_row(void *ctx, enum logread_table t, struct logread_row *row)
+{
+    struct run *r = ctx;
+
+    if (t != LOGREAD_ITEMS)
+        row->ix[0] = iddict_find(r->dict[D_USERS], row->user.p, row->user.n);
+    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
+        || t == LOGREAD_ITEMS)
+        row->ix[1] = iddict_find(r->dict[D_ITEMS], row->item.p, row->item.n);
+    if ((t == LOGREAD_FOLLOWS || t == LOGREAD_ITEMS) && row->creator.n > 0)
+        row->ix[2] = iddict_find(r->dict[D_CREATORS], row->creator.p,
+                                 row->creator.n);
+}
+
+/* The index of a row's id: the one prepare_row found, or a new one. */
+static uint32_t
+id_ix(struct run *r, int kind, uint32_t found, struct logread_str s)
+{
+    if (found != IDDICT_NONE)
+        return found;
+    return iddict_add(r->dict[kind], s.p, s.n);
+}
+
 static void
 take_row(struct run *r, enum logread_table t, const char *path,
          const struct logread_row *row)
@@ -314,8 +344,8 @@ take_row(struct run *r, enum logread_table t, const char *path,
         e = &a->exp[a->n_exp++];
         memset(e, 0, sizeof *e);
         e->t = row->t;
-        e->user = iddict_add(r->dict[D_USERS], row->user.p, row->user.n);
-        e->item = iddict_add(r->dict[D_ITEMS], row->item.p, row->item.n);
+        e->user = id_ix(r, D_USERS, row->ix[0], row->user);
+        e->item = id_ix(r, D_ITEMS, row->ix[1], row->item);
         e->play_ms = row->play_ms;
         e->dur_ms = row->dur_ms;
         e->fb = row->fb;
@@ -331,8 +361,8 @@ take_row(struct run *r, enum logread_table t, const char *path,
         e = &a->inter[a->n_inter++];
         memset(e, 0, sizeof *e);
         e->t = row->t;
-        e->user = iddict_add(r->dict[D_USERS], row->user.p, row->user.n);
-        e->item = iddict_add(r->dict[D_ITEMS], row->item.p, row->item.n);
+        e->user = id_ix(r, D_USERS, row->ix[0], row->user);
+        e->item = id_ix(r, D_ITEMS, row->ix[1], row->item);
         e->fb = row->fb;
         e->value = row->value;
         break;
@@ -345,10 +375,9 @@ take_row(struct run *r, enum logread_table t, const char *path,
         ir = &a->items[a->n_items];
         memset(ir, 0, sizeof *ir);
         a->n_items++;
-        ir->it.item = iddict_add(r->dict[D_ITEMS], row->item.p, row->item.n);
+        ir->it.item = id_ix(r, D_ITEMS, row->ix[1], row->item);
         ir->it.creator = row->creator.n == 0 ? SEG_NONE
-            : iddict_add(r->dict[D_CREATORS], row->creator.p,
-                         row->creator.n);
+            : id_ix(r, D_CREATORS, row->ix[2], row->creator);
         ir->it.upload_t = row->t;
         ir->it.dur_ms = row->dur_ms;
         add_tags(r, ir, row->tags);
@@ -364,16 +393,14 @@ take_row(struct run *r, enum logread_table t, const char *path,
         f = &a->follows[a->n_follows++];
         memset(f, 0, sizeof *f);
         f->t = row->t;
-        f->user = iddict_add(r->dict[D_USERS], row->user.p, row->user.n);
-        f->creator = iddict_add(r->dict[D_CREATORS], row->creator.p,
-                                row->creator.n);
+        f->user = id_ix(r, D_USERS, row->ix[0], row->user);
+        f->creator = id_ix(r, D_CREATORS, row->ix[2], row->creator);
         break;
     }
     case LOGREAD_USERS:
         a->users = xgrow(a->users, &a->cap_users, a->n_users + 1,
                          sizeof *a->users);
-        a->users[a->n_users++] = iddict_add(r->dict[D_USERS], row->user.p,
-                                            row->user.n);
+        a->users[a->n_users++] = id_ix(r, D_USERS, row->ix[0], row->user);
         break;
     default:
         break;
@@ -396,11 +423,15 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
     struct ingest_stats *st = r->st;
     struct logread *lr = NULL;
     struct logread_row row;
+    struct logread_opts lo;
     uint64_t base_in = st->bytes_in, base_parsed = st->bytes_parsed;
     uint64_t next_report = PROGRESS_BYTES;
     int got;
 
-    if (logread_open(path, t, &r->o->lr, &lr, d) < 0)
+    lo = r->o->lr;
+    lo.prepare = prepare_row;
+    lo.prepare_ctx = r;
+    if (logread_open(path, t, &lo, &lr, d) < 0)
         return -1;
     while ((got = logread_next(lr, &row, d)) != LOGREAD_EOF) {
         if (got == LOGREAD_FAIL) {
@@ -588,10 +619,12 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
         goto out;
     }
 
+    st->read_s = now() - r.t0;
     seg = xcalloc(1, sizeof *seg);
     seg->day = o->day;
     seg->zone_offset = o->lr.zone_offset;
     build_segment(&r, seg);
+    st->sort_s = now() - r.t0 - st->read_s;
     for (t = 0; t < LOGREAD_N_TABLES; t++) {
         st->rows_duplicate += st->duplicates[t];
         st->accepted += st->stored[t];
@@ -614,6 +647,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     }
     if (save_dicts(&r, d) < 0 || segment_save(seg, seg_path, d) < 0)
         goto out;
+    st->save_s = now() - r.t0 - st->read_s - st->sort_s;
     rc = 0;
 out:
     st->seconds = now() - r.t0;

@@ -178,6 +178,8 @@ struct logread {
     size_t max_field, rec_cap;
     uint32_t value_event_fb;
     double value_event_min;
+    void (*prepare)(void *, enum logread_table, struct logread_row *);
+    void *prepare_ctx;
 
     int n_head;
     char **head;                /* header names as in the file */
@@ -689,6 +691,9 @@ parse_record(const struct logread *r, struct chunk *c, const char *p,
     if (r->value_event_fb != 0 && r->table == LOGREAD_INTERACTIONS
         && row->value >= r->value_event_min)
         row->fb = r->value_event_fb;
+    row->ix[0] = row->ix[1] = row->ix[2] = UINT32_MAX;
+    if (r->prepare != NULL)
+        r->prepare(r->prepare_ctx, r->table, row);
     return R_NONE;
 }
 
@@ -1299,6 +1304,8 @@ logread_open(const char *path, enum logread_table table,
     r->buf = xmalloc(r->cap);
     r->value_event_fb = o->value_event_fb;
     r->value_event_min = o->value_event_min;
+    r->prepare = o->prepare;
+    r->prepare_ctx = o->prepare_ctx;
     if (zin_open(path, &r->z, d) < 0 || read_header(r, o, d) < 0) {
         logread_close(r);
         return -1;
