@@ -214,6 +214,55 @@ START_TEST(test_ingest_same_bytes_rerun_and_threads)
 }
 END_TEST
 
+/* A log spanning many parse chunks, ids repeating across them: the same
+ * dictionaries and segment with 1 and 2 threads. */
+START_TEST(test_ingest_many_chunks_same_bytes_with_1_and_2_threads)
+{
+    const char *root = test_tmpdir();
+    char *csv = cat(root, "/exposures.csv");
+    char *a = cat(root, "/a"), *b = cat(root, "/b");
+    char *sa = segment_path(a, day_of("2022-04-10"));
+    char *sb = segment_path(b, day_of("2022-04-10"));
+    char *ua = segment_dict_path(a, "users"), *ub = segment_dict_path(b,
+                                                                    "users");
+    struct ingest_opts o = ingest_default_opts();
+    struct ingest_stats st;
+    struct diag d = DIAG_INIT;
+    FILE *fp = fopen(csv, "w");
+    uint64_t x = 7;
+    int i;
+
+    ck_assert_ptr_nonnull(fp);
+    fputs("time,user,item,click,like\n", fp);
+    for (i = 0; i < 30000; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        fprintf(fp, "%d,user%d,\"item,%d\",%d,%d\n",
+                1649548800 + (int)(x >> 48) % 86400, (int)(x >> 33) % 3000,
+                (int)(x >> 20) % 500, (int)(x >> 60) & 1, (int)(x >> 61) & 1);
+    }
+    ck_assert_int_eq(fclose(fp), 0);
+    o.day = day_of("2022-04-10");
+    o.paths[LOGREAD_EXPOSURES] = csv;
+    omp_set_num_threads(1);
+    o.segroot = a;
+    ck_assert_int_eq(ingest_run(&o, &st, &d), 0);
+    ck_assert_uint_eq(st.rows_read, 30000);
+    omp_set_num_threads(2);
+    o.segroot = b;
+    ck_assert_int_eq(ingest_run(&o, &st, &d), 0);
+    assert_same_file(sa, sb);
+    assert_same_file(ua, ub);
+    free(csv);
+    free(a);
+    free(b);
+    free(sa);
+    free(sb);
+    free(ua);
+    free(ub);
+    test_rmtree(root);
+}
+END_TEST
+
 START_TEST(test_ingest_dictionaries_stable_across_days)
 {
     const char *root = test_tmpdir();
@@ -485,6 +534,7 @@ ingest_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_ingest_sample_day_contents);
     tcase_add_test(tc, test_ingest_same_bytes_rerun_and_threads);
+    tcase_add_test(tc, test_ingest_many_chunks_same_bytes_with_1_and_2_threads);
     tcase_add_test(tc, test_ingest_dictionaries_stable_across_days);
     tcase_add_test(tc, test_ingest_zone_moves_the_day_boundary);
     tcase_add_test(tc, test_ingest_reject_budget);
