@@ -145,9 +145,7 @@ dot(const float *a, const float *b, uint32_t n)
 void
 wg_alias_release(struct wg_alias *a)
 {
-    free(a->prob);
-    free(a->alias);
-    free(a->id);
+    free(a->slot);
     memset(a, 0, sizeof *a);
 }
 
@@ -161,7 +159,7 @@ wg_alias_build(struct wg_alias *a, const double *wt, const uint32_t *id,
                uint32_t n)
 {
     double total = 0.0, *q;
-    uint32_t *small, *large, ns = 0, nl = 0;
+    uint32_t *small, *large, *alias, ns = 0, nl = 0;
 
     memset(a, 0, sizeof *a);
     for (uint32_t i = 0; i < n; i++)
@@ -169,15 +167,14 @@ wg_alias_build(struct wg_alias *a, const double *wt, const uint32_t *id,
     if (n == 0 || !(total > 0.0))
         return;
     a->n = n;
-    a->prob = xmalloc(n * sizeof *a->prob);
-    a->alias = xmalloc(n * sizeof *a->alias);
-    a->id = xmalloc(n * sizeof *a->id);
+    a->slot = xcalloc(n, sizeof *a->slot);
     q = xmalloc(n * sizeof *q);
     small = xmalloc(n * sizeof *small);
     large = xmalloc(n * sizeof *large);
+    alias = xmalloc(n * sizeof *alias);
     for (uint32_t i = 0; i < n; i++) {
-        a->id[i] = id ? id[i] : i;
         q[i] = wt[i] * n / total;
+        alias[i] = i;
         if (q[i] < 1.0)
             small[ns++] = i;
         else
@@ -186,8 +183,7 @@ wg_alias_build(struct wg_alias *a, const double *wt, const uint32_t *id,
     while (ns > 0 && nl > 0) {
         uint32_t s = small[--ns], l = large[nl - 1];
 
-        a->prob[s] = (float)q[s];
-        a->alias[s] = l;
+        alias[s] = l;
         q[l] -= 1.0 - q[s];
         if (q[l] < 1.0) {
             nl--;
@@ -195,22 +191,28 @@ wg_alias_build(struct wg_alias *a, const double *wt, const uint32_t *id,
         }
     }
     while (nl > 0)
-        a->prob[large[--nl]] = 1.0f, a->alias[large[nl]] = large[nl];
+        q[large[--nl]] = 1.0;
     while (ns > 0)
-        a->prob[small[--ns]] = 1.0f, a->alias[small[ns]] = small[ns];
+        q[small[--ns]] = 1.0;           /* rounding leftovers */
+    for (uint32_t i = 0; i < n; i++) {
+        a->slot[i].prob = (float)q[i];
+        a->slot[i].id = id ? id[i] : i;
+        a->slot[i].alias_id = id ? id[alias[i]] : alias[i];
+    }
     free(q);
     free(small);
     free(large);
+    free(alias);
 }
 
 uint32_t
 wg_alias_draw(const struct wg_alias *a, struct rng *r)
 {
     uint64_t x = rng_next(r);
-    uint32_t i = (uint32_t)(((x >> 32) * a->n) >> 32);
+    const struct wg_alias_slot *s = &a->slot[((x >> 32) * a->n) >> 32];
     float u = (float)((x & 0xFFFFFFFFu) * 0x1.0p-32);
 
-    return a->id[u < a->prob[i] ? i : a->alias[i]];
+    return u < s->prob ? s->id : s->alias_id;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -446,6 +448,8 @@ upload_day(struct worldgen *w, int32_t day)
         w->items = xreallocarray(w->items, cap, sizeof *w->items);
         w->item_vec = xreallocarray(w->item_vec, cap * dim, sizeof(float));
         w->pop = xreallocarray(w->pop, cap, sizeof *w->pop);
+        w->item_bias = xreallocarray(w->item_bias, cap,
+                                     sizeof *w->item_bias);
         w->cap_items = cap;
     }
     for (uint32_t j = 0; j < n; j++) {
@@ -494,6 +498,7 @@ upload_day(struct worldgen *w, int32_t day)
                  + 0.5f * 0.55f * (float)rng_normal(&r);
         it->bias = w->creator_bias[c] + (float)(0.3 * rng_normal(&r));
         it->day = day;
+        w->item_bias[first + j] = it->bias;
         w->pop[first + j] = 0.0f;
     }
     w->n_items += n;
@@ -549,8 +554,11 @@ worldgen_new(const struct worldgen_params *p, struct worldgen **out,
         int age = p->start_day - w->items[i].day;
 
         stream(&r, w, WG_ST_WARM, 0, i);
+        /* Young items have had little time to gather clicks: ramp up
+         * over the first days, then decay. */
         w->pop[i] = (float)(scale * exp(1.5 * rng_normal(&r)
                                         + 2.0 * w->items[i].bias - 1.1)
+                            * (1.0 - exp(-(age - 0.5) / 2.0))
                             * pow(POP_DECAY, age - 1));
     }
     w->day = p->start_day;
@@ -580,6 +588,7 @@ worldgen_free(struct worldgen *w)
     free(w->items);
     free(w->item_vec);
     free(w->pop);
+    free(w->item_bias);
     free(w);
 }
 
@@ -725,21 +734,79 @@ pools_release(const struct worldgen *w, struct pools *pl)
     free(pl->tag);
 }
 
-/* Per-block scratch: the block's events and its per-user shown list. */
+/*
+ * Per-block scratch: the block's events, and the items shown to the
+ * current user today as an open-addressing set (keys item + 1, 0 empty)
+ * with the list of used slots for clearing.
+ */
 struct block {
     struct worldgen_event *ev;
     size_t n_ev, cap_ev;
-    uint32_t *shown;
-    size_t n_shown, cap_shown;
+    uint32_t *set;              /* set_mask + 1 slots */
+    uint32_t set_mask;
+    uint32_t *used;             /* slots in use, for clearing */
+    uint32_t n_used;
 };
+
+static inline uint32_t
+set_hash(uint32_t item)
+{
+    return (item + 1) * 0x9E3779B1u;
+}
 
 static int
 was_shown(const struct block *b, uint32_t item)
 {
-    for (size_t k = 0; k < b->n_shown; k++)
-        if (b->shown[k] == item)
+    if (b->set == NULL)
+        return 0;
+    for (uint32_t h = set_hash(item) & b->set_mask;;
+         h = (h + 1) & b->set_mask) {
+        if (b->set[h] == 0)
+            return 0;
+        if (b->set[h] == item + 1)
             return 1;
-    return 0;
+    }
+}
+
+static void set_add(struct block *b, uint32_t item);
+
+static void
+set_grow(struct block *b)
+{
+    uint32_t *old = b->set, *old_used = b->used, n_old = b->n_used;
+    uint32_t cap = b->set ? (b->set_mask + 1) * 2 : 256;
+
+    b->set = xcalloc(cap, sizeof *b->set);
+    b->used = xmalloc(cap / 2 * sizeof *b->used);
+    b->set_mask = cap - 1;
+    b->n_used = 0;
+    for (uint32_t k = 0; k < n_old; k++)
+        set_add(b, old[old_used[k]] - 1);
+    free(old);
+    free(old_used);
+}
+
+static void
+set_add(struct block *b, uint32_t item)
+{
+    uint32_t h;
+
+    if (b->set == NULL || b->n_used + 1 > (b->set_mask + 1) / 2)
+        set_grow(b);
+    for (h = set_hash(item) & b->set_mask; b->set[h] != 0;
+         h = (h + 1) & b->set_mask)
+        if (b->set[h] == item + 1)
+            return;
+    b->set[h] = item + 1;
+    b->used[b->n_used++] = h;
+}
+
+static void
+set_clear(struct block *b)
+{
+    for (uint32_t k = 0; k < b->n_used; k++)
+        b->set[b->used[k]] = 0;
+    b->n_used = 0;
 }
 
 /*
@@ -752,6 +819,7 @@ pick_organic(const struct worldgen *w, const struct pools *pl, uint32_t u,
              int64_t t, const struct block *b, struct rng *r)
 {
     uint32_t dim = w->p.dim, best = UINT32_MAX, got = 0;
+    uint32_t cand[CAND_PER_SLOT];
     const float *uv = w->user_vec + (size_t)u * dim;
     double x = rng_uniform(r), best_s = -1e30;
     const struct wg_alias *src;
@@ -768,9 +836,10 @@ pick_organic(const struct worldgen *w, const struct pools *pl, uint32_t u,
             src = pl->popular.n > 0 ? &pl->popular : NULL;
     } else
         src = NULL;                     /* fresh uploads */
+    /* Draw first, score after: the candidates' vectors are fetched
+     * while the next ones are drawn (the feed is memory-bound). */
     for (int tries = 0; tries < PICK_TRIES && got < CAND_PER_SLOT; tries++) {
         uint32_t i;
-        double s;
 
         if (src != NULL)
             i = wg_alias_draw(src, r);
@@ -778,11 +847,22 @@ pick_organic(const struct worldgen *w, const struct pools *pl, uint32_t u,
             i = pl->fresh_first + (uint32_t)rng_below(r, nfresh);
         else
             break;
-        if (w->items[i].upload_t > t || was_shown(b, i))
+        /* Only today's uploads can be later than t (no items[] miss for
+         * the others). */
+        if ((i >= w->first_today && w->items[i].upload_t > t)
+            || was_shown(b, i))
             continue;
-        got++;
-        s = dot(uv, w->item_vec + (size_t)i * dim, dim) + w->items[i].bias
-          + SCORE_NOISE * rng_normal(r);
+        __builtin_prefetch(w->item_vec + (size_t)i * dim);
+        cand[got++] = i;
+    }
+    for (uint32_t k = 0; k < got; k++) {
+        uint32_t i = cand[k];
+        /* Ranking noise: a sum of four uniforms, mean 0, variance 1. */
+        double z = (rng_uniform(r) + rng_uniform(r) + rng_uniform(r)
+                    + rng_uniform(r) - 2.0) * 1.7320508075688772;
+        double s = dot(uv, w->item_vec + (size_t)i * dim, dim)
+                 + w->item_bias[i] + SCORE_NOISE * z;
+
         if (s > best_s) {
             best_s = s;
             best = i;
@@ -869,7 +949,7 @@ user_day(const struct worldgen *w, const struct pools *pl, uint32_t u,
 
     *n_imp = 0;
     *hours = 0;
-    b->n_shown = 0;
+    set_clear(b);
     stream(&ra, w, WG_ST_ACTIVITY, day, u);
     if (!(rng_uniform(&ra) < worldgen_p_active_day(w, u, day)))
         return;
@@ -925,9 +1005,7 @@ user_day(const struct worldgen *w, const struct pools *pl, uint32_t u,
                 item = pick_organic(w, pl, u, t, b, &rf);
             if (item == UINT32_MAX)
                 continue;
-            b->shown = xgrow(b->shown, &b->cap_shown, b->n_shown + 1,
-                             sizeof *b->shown);
-            b->shown[b->n_shown++] = item;
+            set_add(b, item);
             b->ev = xgrow(b->ev, &b->cap_ev, b->n_ev + 1, sizeof *b->ev);
             e = &b->ev[b->n_ev++];
             memset(e, 0, sizeof *e);
@@ -1021,7 +1099,8 @@ worldgen_sim_day(const struct worldgen *w, const struct worldgen_push *push,
     pools_release(w, &pl);
     for (uint32_t k = 0; k < WAVE_BLOCKS; k++) {
         free(blk[k].ev);
-        free(blk[k].shown);
+        free(blk[k].set);
+        free(blk[k].used);
     }
     free(blk);
     if (stats != NULL && rc == 0)

@@ -59,11 +59,18 @@ struct wg_item {
     uint16_t n_tags;
 };
 
+/* Walker alias table; one 16-byte slot per outcome, so a draw touches
+ * one cache line. */
+struct wg_alias_slot {
+    float    prob;              /* keep `id` when u < prob */
+    uint32_t id;
+    uint32_t alias_id;          /* otherwise this */
+    uint32_t pad;
+};
+
 struct wg_alias {
     uint32_t n;
-    float    *prob;
-    uint32_t *alias;
-    uint32_t *id;
+    struct wg_alias_slot *slot;
 };
 
 struct worldgen {
@@ -90,6 +97,8 @@ struct worldgen {
     size_t   cap_items;
     struct wg_item *items;
     float    *item_vec;         /* (cap_items, dim) */
+    float    *item_bias;        /* copy of items[].bias, dense for the */
+                                /* feed's scoring */
     float    *pop;              /* popularity state */
 };
 
