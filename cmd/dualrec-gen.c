@@ -16,7 +16,8 @@
 static const char usage_text[] =
     "usage: dualrec-gen --out DIR [--users N] [--items-per-day N] [--days N]\n"
     "                   [--start YYYY-MM-DD] [--seed S] [--creators N]\n"
-    "                   [--dim N] [--tags N] [--zstd] [-q|-v]\n"
+    "                   [--dim N] [--tags N] [--imp-per-session X] [--zstd]\n"
+    "                   [-q|-v]\n"
     "\n"
     "Writes DIR/logs/dt=YYYY-MM-DD/{exposures,interactions,items,follows,\n"
     "users}.csv[.zst] and DIR/truth/ (docs/worldgen.md).\n"
@@ -29,6 +30,8 @@ static const char usage_text[] =
     "  --creators N         creators (default 27 per daily upload)\n"
     "  --dim N              latent dimension (default 16)\n"
     "  --tags N             tag vocabulary (default 48)\n"
+    "  --imp-per-session X  mean impressions per session of a median user\n"
+    "                       (default 6; heavier users see more)\n"
     "  --zstd               write .csv.zst\n"
     "  -q, --quiet          no summary;  -v, --verbose  one line per day\n"
     "  -h, --help           this text\n";
@@ -43,6 +46,7 @@ static const struct option long_opts[] = {
     { "creators",      required_argument, NULL, 'c' },
     { "dim",           required_argument, NULL, 'k' },
     { "tags",          required_argument, NULL, 't' },
+    { "imp-per-session", required_argument, NULL, 'I' },
     { "zstd",          no_argument,       NULL, 'z' },
     { "quiet",         no_argument,       NULL, 'q' },
     { "verbose",       no_argument,       NULL, 'v' },
@@ -86,6 +90,9 @@ main(int argc, char **argv)
         case 'c': p.n_creators = cli_parse_u32(optarg, "--creators"); break;
         case 'k': p.dim = cli_parse_u32(optarg, "--dim"); break;
         case 't': p.n_tags = cli_parse_u32(optarg, "--tags"); break;
+        case 'I': p.imp_per_session = cli_parse_double(optarg,
+                                                       "--imp-per-session");
+                  break;
         case 'z': flags |= WORLDGEN_ZSTD; break;
         case 'q': cli_verbosity = 0; break;
         case 'v': cli_verbosity = 2; break;
