@@ -179,6 +179,8 @@ struct worldgen_daystats {
     uint32_t n_users;           /* length of the two arrays below */
     uint32_t *user_imp;         /* impressions per user */
     uint32_t *user_hours;       /* bit h set: a session started in hour h */
+                                /* (after a session running late pushed */
+                                /* the next one back) */
 };
 void worldgen_daystats_release(struct worldgen_daystats *s);
 

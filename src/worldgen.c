@@ -470,6 +470,8 @@ upload_day(struct worldgen *w, int32_t day)
         it->n_tags = 0;
         while (it->n_tags < 3 && x >= ntags_cdf[it->n_tags])
             it->n_tags++;
+        if (it->n_tags > p->n_tags)
+            it->n_tags = (uint16_t)p->n_tags;   /* distinct tags only */
         for (uint32_t k = 0; k < it->n_tags; k++) {
             uint16_t t;
             int again;
@@ -483,7 +485,7 @@ upload_day(struct worldgen *w, int32_t day)
                 again = 0;
                 for (uint32_t m = 0; m < k; m++)
                     again |= it->tags[m] == t;
-            } while (again && p->n_tags > it->n_tags);
+            } while (again);
             it->tags[k] = t;
         }
         /* vec = 0.6 creator + 0.5 mean(tags) + 0.5 noise */
@@ -854,6 +856,16 @@ pick_organic(const struct worldgen *w, const struct pools *pl, uint32_t u,
             continue;
         __builtin_prefetch(w->item_vec + (size_t)i * dim);
         cand[got++] = i;
+    }
+    /* An exhausted source (all seen, none uploaded yet) falls back to the
+     * popular pool, so sessions keep their length. */
+    for (int tries = 0; got == 0 && src != &pl->popular && tries < PICK_TRIES
+                        && pl->popular.n > 0; tries++) {
+        uint32_t i = wg_alias_draw(&pl->popular, r);
+
+        if (!((i >= w->first_today && w->items[i].upload_t > t)
+              || was_shown(b, i)))
+            cand[got++] = i;
     }
     for (uint32_t k = 0; k < got; k++) {
         uint32_t i = cand[k];
