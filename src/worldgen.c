@@ -34,12 +34,12 @@
 #define POP_LIKE_WEIGHT  4.0    /* a like counts as this many clicks */
 #define TAG_POOL_FLOOR   0.1    /* weight of a zero-popularity item */
 #define FRESH_DAYS       2      /* "fresh" = uploaded today or yesterday */
-#define C_CLICK         -1.8    /* logit offsets: click ~ 40% */
+#define C_CLICK         -1.9    /* logit offsets: click ~ 40% */
 #define C_WATCH         -1.0
-#define C_LIKE          -4.8    /* like ~ 3% of impressions */
+#define C_LIKE          -4.95   /* like ~ 3% of impressions */
 #define C_COMMENT       -7.0
 #define C_FOLLOW        -7.9
-#define C_SHARE         -7.5 
+#define C_SHARE         -7.5
 #define C_HATE          -5.0
 
 /*
@@ -1036,7 +1036,6 @@ user_day(const struct worldgen *w, const struct pools *pl, uint32_t u,
 }
 
 #define BLOCK_USERS  256
-#define WAVE_BLOCKS  64
 
 void
 worldgen_daystats_release(struct worldgen_daystats *s)
@@ -1051,14 +1050,41 @@ worldgen_daystats_release(struct worldgen_daystats *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The public sink, called in order from wg_sim_day's serial phase. */
+struct public_sink {
+    worldgen_sink_fn fn;
+    void *arg;
+};
+
+static int
+call_public_sink(void *arg, unsigned slot, const struct worldgen_event *ev,
+                 size_t n, struct diag *d)
+{
+    const struct public_sink *ps = arg;
+
+    (void)slot;
+    return ps->fn(ps->arg, ev, n, d);
+}
+
 int
 worldgen_sim_day(const struct worldgen *w, const struct worldgen_push *push,
                  worldgen_sink_fn sink, void *arg,
                  struct worldgen_daystats *stats, struct diag *d)
 {
+    struct public_sink ps = { sink, arg };
+
+    return wg_sim_day(w, push, NULL, sink ? call_public_sink : NULL, &ps,
+                      stats, d);
+}
+
+int
+wg_sim_day(const struct worldgen *w, const struct worldgen_push *push,
+           wg_par_fn par, wg_ser_fn ser, void *arg,
+           struct worldgen_daystats *stats, struct diag *d)
+{
     uint32_t nu = w->p.n_users;
     uint32_t n_blocks = (nu + BLOCK_USERS - 1) / BLOCK_USERS;
-    struct block *blk = xcalloc(WAVE_BLOCKS, sizeof *blk);
+    struct block *blk = xcalloc(WG_WAVE_BLOCKS, sizeof *blk);
     struct worldgen_daystats st;
     struct pools pl;
     int rc = 0;
@@ -1073,9 +1099,9 @@ worldgen_sim_day(const struct worldgen *w, const struct worldgen_push *push,
     st.user_imp = xcalloc(nu, sizeof *st.user_imp);
     st.user_hours = xcalloc(nu, sizeof *st.user_hours);
     pools_build(w, &pl);
-    for (uint32_t b0 = 0; b0 < n_blocks && rc == 0; b0 += WAVE_BLOCKS) {
-        uint32_t nb = n_blocks - b0 < WAVE_BLOCKS ? n_blocks - b0
-                                                   : WAVE_BLOCKS;
+    for (uint32_t b0 = 0; b0 < n_blocks && rc == 0; b0 += WG_WAVE_BLOCKS) {
+        uint32_t nb = n_blocks - b0 < WG_WAVE_BLOCKS ? n_blocks - b0
+                                                      : WG_WAVE_BLOCKS;
 
         #pragma omp parallel for schedule(dynamic, 1)
         for (uint32_t k = 0; k < nb; k++) {
@@ -1086,6 +1112,8 @@ worldgen_sim_day(const struct worldgen *w, const struct worldgen_push *push,
             for (uint32_t u = u0; u < u1; u++)
                 user_day(w, &pl, u, push, &blk[k], &st.user_imp[u],
                          &st.user_hours[u]);
+            if (par != NULL)
+                par(arg, k, blk[k].ev, blk[k].n_ev);
         }
         /* Merge in block order. */
         for (uint32_t k = 0; k < nb && rc == 0; k++) {
@@ -1102,14 +1130,14 @@ worldgen_sim_day(const struct worldgen *w, const struct worldgen_push *push,
                     st.n_fb[f] += (e->fb >> f) & 1;
                 st.n_pushed_shown += (e->fb & WG_PUSHED) != 0;
             }
-            if (sink != NULL && blk[k].n_ev > 0)
-                rc = sink(arg, blk[k].ev, blk[k].n_ev, d);
+            if (ser != NULL && blk[k].n_ev > 0)
+                rc = ser(arg, k, blk[k].ev, blk[k].n_ev, d);
         }
     }
     for (uint32_t u = 0; u < nu; u++)
         st.n_active_users += st.user_imp[u] > 0;
     pools_release(w, &pl);
-    for (uint32_t k = 0; k < WAVE_BLOCKS; k++) {
+    for (uint32_t k = 0; k < WG_WAVE_BLOCKS; k++) {
         free(blk[k].ev);
         free(blk[k].set);
         free(blk[k].used);

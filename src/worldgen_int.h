@@ -102,6 +102,23 @@ struct worldgen {
     float    *pop;              /* popularity state */
 };
 
+/*
+ * One day with two hooks: par(arg, slot, ev, n) runs inside the parallel
+ * loop once per user block (slot < WG_WAVE_BLOCKS: the block's place in
+ * its wave; blocks of one wave run concurrently, so par may only touch
+ * per-slot state), ser(arg, slot, ev, n, d) runs afterwards on one thread
+ * in block order.  worldgen_sim_day is this with ser = its sink.
+ */
+#define WG_WAVE_BLOCKS 64
+typedef void (*wg_par_fn)(void *arg, unsigned slot,
+                          const struct worldgen_event *ev, size_t n);
+typedef int (*wg_ser_fn)(void *arg, unsigned slot,
+                         const struct worldgen_event *ev, size_t n,
+                         struct diag *d);
+int wg_sim_day(const struct worldgen *w, const struct worldgen_push *push,
+               wg_par_fn par, wg_ser_fn ser, void *arg,
+               struct worldgen_daystats *stats, struct diag *d);
+
 void wg_alias_build(struct wg_alias *a, const double *wt, const uint32_t *id,
                     uint32_t n);
 void wg_alias_release(struct wg_alias *a);

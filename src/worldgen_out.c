@@ -4,9 +4,10 @@
  * names), plain CSV or one zstd frame per file, plus the ground truth
  * (worldgen_truth.c).
  *
- * Memory: one day's per-item and per-user counters and the text of a few
- * user blocks; events are formatted as the simulator hands them over, in
- * its fixed block order, so files are the same bytes for any thread count.
+ * Memory: one day's per-item and per-user counters and the text of one
+ * wave of user blocks.  Each block's rows are formatted by the thread that
+ * simulated it into the block's slot, and appended to the files in block
+ * order, so files are the same bytes for any thread count.
  * Every file is written through atomicfile (temp, fsync, rename).
  */
 #include <stdio.h>
@@ -188,9 +189,16 @@ static const char *const file_header[F_N] = {
     "user,signup_date,client\n"
 };
 
+/* Text of one user block, formatted in the parallel phase. */
+struct slot_text {
+    struct bbuf b[F_N];         /* exposures, interactions, follows used */
+    uint64_t rows[F_N];
+};
+
 struct day_writer {
     const struct worldgen *w;
     struct csvout f[F_N];
+    struct slot_text slot[WG_WAVE_BLOCKS];
 };
 
 /* Interaction events of a "lite" client, in flag order. */
@@ -202,11 +210,13 @@ static const struct {
     { WG_SHARE, "share" }, { WG_HATE, "hate" }
 };
 
-static int
-sink_events(void *arg, const struct worldgen_event *ev, size_t n,
-            struct diag *d)
+/* Format a block's events into its slot (parallel phase). */
+static void
+format_events(void *arg, unsigned slot, const struct worldgen_event *ev,
+              size_t n)
 {
     struct day_writer *dw = arg;
+    struct slot_text *st = &dw->slot[slot];
     const struct worldgen *w = dw->w;
     int64_t day_last = dates_day_start(w->day, 0) + DATES_DAY_SECONDS - 1;
 
@@ -215,7 +225,7 @@ sink_events(void *arg, const struct worldgen_event *ev, size_t n,
         int lite = w->act[e->user].client == WG_CLIENT_LITE;
         uint8_t inl = lite ? (uint8_t)(e->fb & (WG_CLICK | WG_LONG_VIEW))
                            : e->fb;
-        struct bbuf *b = &dw->f[F_EXP].buf;
+        struct bbuf *b = &st->b[F_EXP];
         int64_t te = e->t + (e->play_ms + 999) / 1000;
 
         if (te > day_last)
@@ -237,13 +247,13 @@ sink_events(void *arg, const struct worldgen_event *ev, size_t n,
         put_ch(b, ',');
         put_u64(b, e->dur_ms);
         put_ch(b, '\n');
-        dw->f[F_EXP].rows++;
+        st->rows[F_EXP]++;
         if (lite) {
             for (size_t j = 0; j < sizeof lite_events / sizeof *lite_events;
                  j++) {
                 if (!(e->fb & lite_events[j].bit))
                     continue;
-                b = &dw->f[F_INTER].buf;
+                b = &st->b[F_INTER];
                 put_u64(b, (uint64_t)te);
                 put_ch(b, ',');
                 put_id(b, 'u', e->user);
@@ -253,23 +263,40 @@ sink_events(void *arg, const struct worldgen_event *ev, size_t n,
                 bbuf_put(b, lite_events[j].name,
                          strlen(lite_events[j].name));
                 bbuf_put(b, ",1\n", 3);
-                dw->f[F_INTER].rows++;
+                st->rows[F_INTER]++;
             }
         }
         if (e->fb & WG_FOLLOW) {
-            b = &dw->f[F_FOLLOWS].buf;
+            b = &st->b[F_FOLLOWS];
             put_u64(b, (uint64_t)te);
             put_ch(b, ',');
             put_id(b, 'u', e->user);
             put_ch(b, ',');
             put_id(b, 'c', w->items[e->item].creator);
             put_ch(b, '\n');
-            dw->f[F_FOLLOWS].rows++;
+            st->rows[F_FOLLOWS]++;
         }
     }
-    for (int f = 0; f < F_N; f++)
+}
+
+/* Append a block's text to the files, in block order (serial phase). */
+static int
+write_events(void *arg, unsigned k, const struct worldgen_event *ev,
+             size_t n, struct diag *d)
+{
+    struct day_writer *dw = arg;
+    struct slot_text *st = &dw->slot[k];
+
+    (void)ev;
+    (void)n;
+    for (int f = 0; f < F_N; f++) {
+        bbuf_put(&dw->f[f].buf, st->b[f].p, st->b[f].len);
+        dw->f[f].rows += st->rows[f];
+        st->b[f].len = 0;
+        st->rows[f] = 0;
         if (out_maybe_flush(&dw->f[f], d) < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -346,13 +373,15 @@ write_day(struct worldgen *w, const char *root, unsigned flags,
                                                          : w->first_today,
                            w->day == w->p.start_day, d);
     if (rc == 0)
-        rc = worldgen_sim_day(w, NULL, sink_events, &dw, st, d);
+        rc = wg_sim_day(w, NULL, format_events, write_events, &dw, st, d);
     for (f = 0; f < F_N && rc == 0; f++)
         rc = out_commit(&dw.f[f], d);
     for (f = 0; f < F_N; f++) {
         sum->rows[f] += dw.f[f].rows;
         sum->bytes += dw.f[f].bytes;
         out_release(&dw.f[f]);
+        for (int k = 0; k < WG_WAVE_BLOCKS; k++)
+            bbuf_release(&dw.slot[k].b[f]);
     }
     return rc;
 }
