@@ -185,6 +185,16 @@ main(int argc, char **argv)
     pool = eval ? avail_evalpool_new() : NULL;
     /* Oldest run date first; the outputs are those of --date. */
     for (int32_t day = date - (int32_t)eval_days + 1; day <= date; day++) {
+        struct segment *next = NULL;
+
+        /* The day evaluated on first: a missing one fails before work. */
+        if (eval) {
+            char *path = segment_path(segroot, day + 1);
+
+            if (segment_load(path, &next, &d) < 0)
+                cli_diag_exit(&d);
+            free(path);
+        }
         if (window_open(segroot, day, (int)days, 0, &w, &d) < 0
          || avail_build(w, iddict_count(w->users), &p, &a, &rep, &d) < 0)
             cli_diag_exit(&d);
@@ -194,16 +204,9 @@ main(int argc, char **argv)
              || (tsv && avail_write_tsv(a, w->users, tsv, &d) < 0))
                 cli_diag_exit(&d);
         }
-        if (eval) {
-            char *path = segment_path(segroot, day + 1);
-            struct segment *next = NULL;
-
-            if (segment_load(path, &next, &d) < 0
-             || avail_evalpool_add(pool, a, w, next, &p, &d) < 0)
-                cli_diag_exit(&d);
-            segment_free(next);
-            free(path);
-        }
+        if (eval && avail_evalpool_add(pool, a, w, next, &p, &d) < 0)
+            cli_diag_exit(&d);
+        segment_free(next);
         avail_free(a);
         window_free(w);
     }
