@@ -163,6 +163,7 @@ summarise_day(const struct segment *seg, int k, int n_days, uint32_t u0,
     for (; i < seg->n_exp && seg->exp[i].user < u1; i++) {
         const struct seg_exposure *e = &seg->exp[i];
         struct uday *x = &ud[(size_t)(e->user - u0) * n_days + k];
+
         if (e->t < t0 || e->t >= t1)
             (*skew)++;
         if (x->n_exp == 0 || e->t - x->last_t > AVAIL_SESSION_GAP)
