@@ -268,7 +268,8 @@ worldgen_p_active_day(const struct worldgen *w, uint32_t u, int32_t day)
 
     assert(u < w->p.n_users);
     a = &w->act[u];
-    if (day < a->arrive || day >= a->churn)
+    if (day < a->arrive || day >= a->churn
+        || (day >= a->dorm_from && day < a->dorm_to))
         return 0.0;
     p = a->pday * (is_weekend(day) ? a->wkend : 1.0);
     return p > 0.98 ? 0.98 : p;
@@ -342,6 +343,13 @@ make_users(struct worldgen *w)
             a->churn = from + (int32_t)rng_below(&r, p->n_days + 30);
         }
         a->client = rng_uniform(&r) < 0.2 ? WG_CLIENT_LITE : WG_CLIENT_APP;
+        /* 10% go dormant for 2..14 days starting within the generated
+         * days, then come back. */
+        a->dorm_from = a->dorm_to = INT32_MAX;
+        if (rng_uniform(&r) < 0.10) {
+            a->dorm_from = p->start_day + (int32_t)rng_below(&r, p->n_days);
+            a->dorm_to = a->dorm_from + 2 + (int32_t)rng_below(&r, 13);
+        }
         /* The user's three best tags by taste, for the personalised
          * slots (ties by index). */
         for (int j = 0; j < WG_USER_TAGS; j++) {

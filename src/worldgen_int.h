@@ -46,6 +46,8 @@ struct wg_user_act {
     float   wshift;     /* weekend: bumps later by this many hours */
     int32_t arrive;     /* first day the user exists (signup) */
     int32_t churn;      /* first day the user is gone (INT32_MAX: never) */
+    int32_t dorm_from;  /* dormant on [dorm_from, dorm_to) (INT32_MAX: */
+    int32_t dorm_to;    /* never) */
     uint8_t client;     /* enum wg_client */
 };
 

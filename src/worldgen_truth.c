@@ -25,7 +25,10 @@
  *                      f32   per user, 11 arrays of n_users: level, pday,
  *                            wkend, s_extra, imp_mean, peak1, width1,
  *                            peak2, width2, mix, wshift
- *                      i32   arrive[n_users], churn[n_users]
+ *                      i32   arrive[n_users], churn[n_users],
+ *                            dorm_from[n_users], dorm_to[n_users]
+ *                            (dormant on [dorm_from, dorm_to); INT32_MAX
+ *                            for churn and dorm_*: never)
  *                      u8    client[n_users] (0 app, 1 lite)
  *                      f32   tag_vec (n_tags, dim), tag_pop[n_tags]
  *                      f32   creator_vec (n_creators, dim),
@@ -141,6 +144,10 @@ put_users(struct bbuf *b, const struct worldgen *w)
         bbuf_put_le32(b, (uint32_t)w->act[u].arrive);
     for (uint32_t u = 0; u < n; u++)
         bbuf_put_le32(b, (uint32_t)w->act[u].churn);
+    for (uint32_t u = 0; u < n; u++)
+        bbuf_put_le32(b, (uint32_t)w->act[u].dorm_from);
+    for (uint32_t u = 0; u < n; u++)
+        bbuf_put_le32(b, (uint32_t)w->act[u].dorm_to);
     for (uint32_t u = 0; u < n; u++)
         bbuf_put_u8(b, w->act[u].client);
     bbuf_put_f32v(b, w->tag_vec, (size_t)w->p.n_tags * w->p.dim);
