@@ -112,6 +112,13 @@ double worldgen_p_online(const struct worldgen *w, uint32_t user,
                          int32_t day, int hour);
 double worldgen_p_active_day(const struct worldgen *w, uint32_t user,
                              int32_t day);
+/*
+ * The user's weekly table: p[weekday][hour] (weekday 0 = Monday) is
+ * worldgen_p_online on a day of that weekday when the user is neither
+ * before signup, dormant nor churned.
+ */
+void worldgen_p_online_week(const struct worldgen *w, uint32_t user,
+                            double p[7][24]);
 
 /* Feedback flags of an impression. */
 enum worldgen_fb {

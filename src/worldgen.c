@@ -260,19 +260,34 @@ is_weekend(int32_t day)
     return dates_weekday(day) >= 5;
 }
 
+/* P(active) on a day of the given weekday, lifecycle aside. */
+static double
+p_active_weekday(const struct wg_user_act *a, int weekday)
+{
+    double p = a->pday * (weekday >= 5 ? a->wkend : 1.0);
+
+    return p > 0.98 ? 0.98 : p;
+}
+
 double
 worldgen_p_active_day(const struct worldgen *w, uint32_t u, int32_t day)
 {
     const struct wg_user_act *a;
-    double p;
 
     assert(u < w->p.n_users);
     a = &w->act[u];
     if (day < a->arrive || day >= a->churn
         || (day >= a->dorm_from && day < a->dorm_to))
         return 0.0;
-    p = a->pday * (is_weekend(day) ? a->wkend : 1.0);
-    return p > 0.98 ? 0.98 : p;
+    return p_active_weekday(a, dates_weekday(day));
+}
+
+/* K = 1 + Poisson(s) sessions, each in hour h with probability g_h:
+ * P(none in h) = E[(1 - g_h)^K] = (1 - g_h) exp(-s g_h). */
+static inline double
+p_some_session(double pd, double s_extra, double g)
+{
+    return pd * (1.0 - (1.0 - g) * exp(-s_extra * g));
 }
 
 double
@@ -285,9 +300,26 @@ worldgen_p_online(const struct worldgen *w, uint32_t u, int32_t day,
     if (pd == 0.0)
         return 0.0;
     wg_hour_profile(w, u, is_weekend(day), g);
-    /* K = 1 + Poisson(s) sessions, each in hour h with probability g_h:
-     * P(none in h) = E[(1 - g_h)^K] = (1 - g_h) exp(-s g_h). */
-    return pd * (1.0 - (1.0 - g[hour]) * exp(-w->act[u].s_extra * g[hour]));
+    return p_some_session(pd, w->act[u].s_extra, g[hour]);
+}
+
+void
+worldgen_p_online_week(const struct worldgen *w, uint32_t u,
+                       double p[7][24])
+{
+    const struct wg_user_act *a;
+    double g[2][24];
+
+    assert(u < w->p.n_users);
+    a = &w->act[u];
+    wg_hour_profile(w, u, 0, g[0]);
+    wg_hour_profile(w, u, 1, g[1]);
+    for (int wd = 0; wd < 7; wd++) {
+        double pd = p_active_weekday(a, wd);
+
+        for (int h = 0; h < 24; h++)
+            p[wd][h] = p_some_session(pd, a->s_extra, g[wd >= 5][h]);
+    }
 }
 
 static void

@@ -129,6 +129,9 @@ uint32_t wg_alias_draw(const struct wg_alias *a, struct rng *r);
 struct wg_truth_writer {
     char *dir;                  /* <root>/truth */
     struct bbuf summary;        /* summary.tsv text */
+    double hours_real[7][24];   /* users with a session starting in the */
+                                /* hour, summed over days of the weekday */
+    uint32_t n_weekday[7];      /* generated days of each weekday */
 };
 int wg_truth_begin(struct wg_truth_writer *tw, const struct worldgen *w,
                    const char *root, struct diag *d);

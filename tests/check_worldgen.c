@@ -835,6 +835,21 @@ START_TEST(test_worldgen_p_online_calibrated)
     }
     ck_assert(tg > 1000);
     ck_assert_msg(fabs(tg - te) < 0.03 * te, "%g vs %g", tg, te);
+    /* The weekly table is p_online on the days the user is around. */
+    for (uint32_t u = 0; u < 50; u++) {
+        double week[7][24];
+
+        worldgen_p_online_week(w, u, week);
+        for (int32_t day = p.start_day; day < p.start_day + 7; day++)
+            for (int h = 0; h < 24; h++) {
+                double q = worldgen_p_online(w, u, day, h);
+
+                if (worldgen_p_active_day(w, u, day) > 0.0)
+                    ck_assert(q == week[dates_weekday(day)][h]);
+                else
+                    ck_assert(q == 0.0);
+            }
+    }
     worldgen_free(w);
 }
 END_TEST
