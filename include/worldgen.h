@@ -165,6 +165,18 @@ struct worldgen_push {
 };
 
 /*
+ * Build push lists from (user, item) pairs given in priority order (e.g.
+ * the rows of dualrec's user -> items table mapped with
+ * worldgen_parse_id): a stable counting sort by user, so each user's items
+ * keep their order.  Pairs with user >= n_users are dropped.  *push points
+ * into new arrays the caller frees with worldgen_push_release.
+ */
+void worldgen_push_from_pairs(uint32_t n_users, const uint32_t *user,
+                              const uint32_t *item, size_t n,
+                              struct worldgen_push *push);
+void worldgen_push_release(struct worldgen_push *push);
+
+/*
  * A sink receives the day's impressions block by block, users ascending,
  * each user's impressions by time; calls come from one thread in a fixed
  * order.  Return 0, or -1 with d filled to stop the simulation.

@@ -1075,6 +1075,39 @@ user_day(const struct worldgen *w, const struct pools *pl, uint32_t u,
     }
 }
 
+void
+worldgen_push_from_pairs(uint32_t n_users, const uint32_t *user,
+                         const uint32_t *item, size_t n,
+                         struct worldgen_push *push)
+{
+    uint32_t *off = xcalloc((size_t)n_users + 1, sizeof *off);
+    uint32_t *fill = xcalloc((size_t)n_users + 1, sizeof *fill);
+    uint32_t *items;
+
+    for (size_t k = 0; k < n; k++)
+        if (user[k] < n_users)
+            off[user[k] + 1]++;
+    for (uint32_t u = 0; u < n_users; u++)
+        off[u + 1] += off[u];
+    items = xmalloc(((size_t)off[n_users] + 1) * sizeof *items);
+    for (size_t k = 0; k < n; k++)
+        if (user[k] < n_users)
+            items[off[user[k]] + fill[user[k]]++] = item[k];
+    free(fill);
+    push->n_users = n_users;
+    push->off = off;
+    push->items = items;
+}
+
+void
+worldgen_push_release(struct worldgen_push *push)
+{
+    free((void *)(uintptr_t)push->off);
+    free((void *)(uintptr_t)push->items);
+    push->off = push->items = NULL;
+    push->n_users = 0;
+}
+
 #define BLOCK_USERS  256
 
 void
