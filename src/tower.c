@@ -449,10 +449,47 @@ gram(const float *M, size_t n, uint32_t d, float *G)
     free(part);
 }
 
+#define CG_CHUNK 512             /* rows gathered per sgemv */
+#define CG_SCRATCH(d) (3 * (size_t)(d) + CG_CHUNK * ((size_t)(d) + 1))
+
+/*
+ * ap = w0 G v + lam v + sum_j (c_j - w0) (y_j . v) y_j  when b_mode == 0;
+ * ap = -(that) + sum_{j pos} c_j y_j                    when b_mode == 1
+ * (the residual's right-hand side, before b0).  Rows y_j = Y[idx[j]] are
+ * gathered CG_CHUNK at a time so that both products are BLAS sgemv calls.
+ */
+static void
+cg_apply(float *ap, const float *v, const float *G, float w0, float lam,
+         const float *Y, const uint32_t *idx, const float *val, size_t n,
+         int b_mode, uint32_t d, float *yg, float *tv)
+{
+    float sgn = b_mode ? -1.0f : 1.0f;
+
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)d, (int)d, sgn * w0, G,
+                (int)d, v, 1, 0.0f, ap, 1);
+    axpyv(ap, sgn * lam, v, d);
+    for (size_t c0 = 0; c0 < n; c0 += CG_CHUNK) {
+        size_t m = n - c0 < CG_CHUNK ? n - c0 : CG_CHUNK;
+        for (size_t j = 0; j < m; j++)
+            memcpy(yg + j * d, Y + (size_t)idx[c0 + j] * d, d * sizeof *yg);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 1.0f, yg,
+                    (int)d, v, 1, 0.0f, tv, 1);
+        for (size_t j = 0; j < m; j++) {
+            float vj = val[c0 + j], c = fabsf(vj);
+            tv[j] = sgn * (c - w0) * tv[j];
+            if (b_mode && vj > 0)
+                tv[j] += c;
+        }
+        cblas_sgemv(CblasRowMajor, CblasTrans, (int)m, (int)d, 1.0f, yg,
+                    (int)d, tv, 1, 1.0f, ap, 1);
+    }
+}
+
 /*
  * Solve (w0 G + lam I + sum_j (c_j - w0) y_j y_j^T) x = b0 + sum_{j pos}
- * c_j y_j by cg_steps of conjugate gradient from the current x.  Rows
- * y_j = Y[idx[j]], c_j = |val[j]|, positive when val[j] > 0.
+ * c_j y_j by `steps` iterations of conjugate gradient from the current x.
+ * Rows y_j = Y[idx[j]], c_j = |val[j]|, positive when val[j] > 0.
+ * scratch: 3 d + CG_CHUNK (d + 1) floats.
  */
 static void
 cg_solve(float *x, const float *G, float w0, float lam, const float *Y,
@@ -460,30 +497,18 @@ cg_solve(float *x, const float *G, float w0, float lam, const float *Y,
          uint32_t steps, uint32_t d, float *scratch)
 {
     float *r = scratch, *pd = r + d, *ap = pd + d;
+    float *yg = ap + d, *tv = yg + (size_t)CG_CHUNK * d;
 
     /* r = b - A x */
-    for (uint32_t a = 0; a < d; a++)
-        r[a] = (b0 ? b0[a] : 0.0f) - w0 * dotv(G + (size_t)a * d, x, d)
-             - lam * x[a];
-    for (size_t j = 0; j < n; j++) {
-        const float *y = Y + (size_t)idx[j] * d;
-        float c = fabsf(val[j]);
-        float yx = dotv(y, x, d);
-        float coef = (val[j] > 0 ? c : 0.0f) - (c - w0) * yx;
-        axpyv(r, coef, y, d);
-    }
+    cg_apply(r, x, G, w0, lam, Y, idx, val, n, 1, d, yg, tv);
+    if (b0 != NULL)
+        axpyv(r, 1.0f, b0, d);
     memcpy(pd, r, d * sizeof *pd);
     float rs = dotv(r, r, d);
     for (uint32_t s = 0; s < steps; s++) {
         if (rs < 1e-20f)
             break;
-        for (uint32_t a = 0; a < d; a++)
-            ap[a] = w0 * dotv(G + (size_t)a * d, pd, d) + lam * pd[a];
-        for (size_t j = 0; j < n; j++) {
-            const float *y = Y + (size_t)idx[j] * d;
-            float c = fabsf(val[j]);
-            axpyv(ap, (c - w0) * dotv(y, pd, d), y, d);
-        }
+        cg_apply(ap, pd, G, w0, lam, Y, idx, val, n, 0, d, yg, tv);
         float pap = dotv(pd, ap, d);
         if (!(pap > 0.0f))
             break;
@@ -756,7 +781,7 @@ tower_trainer_epoch(struct tower_trainer *tr, double *loss)
     gram(tr->Qu, ni, d, G);
     #pragma omp parallel
     {
-        float *scratch = xmalloc(3 * (size_t)d * sizeof *scratch);
+        float *scratch = xmalloc(CG_SCRATCH(d) * sizeof *scratch);
         #pragma omp for schedule(dynamic, 512)
         for (uint32_t u = 0; u < nu; u++) {
             size_t a = x->uoff[u], n = x->uoff[u + 1] - a;
@@ -772,8 +797,8 @@ tower_trainer_epoch(struct tower_trainer *tr, double *loss)
     float lam = p->use_features ? p->prior : p->reg;
     #pragma omp parallel
     {
-        float *scratch = xmalloc(4 * (size_t)d * sizeof *scratch);
-        float *b0 = scratch + 3 * (size_t)d;
+        float *scratch = xmalloc((CG_SCRATCH(d) + d) * sizeof *scratch);
+        float *b0 = scratch + CG_SCRATCH(d);
         #pragma omp for schedule(dynamic, 64)
         for (uint32_t i = 0; i < ni; i++) {
             size_t a = x->ioff[i], n = x->ioff[i + 1] - a;
