@@ -308,7 +308,7 @@ run_tower(struct ctx *c, struct diag *d)
 static void
 normalise_rows(float *m, size_t n, uint32_t d)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if(n > 1024)
     for (size_t i = 0; i < n; i++) {
         float *r = m + i * d, s = 0;
         for (uint32_t j = 0; j < d; j++)
@@ -493,7 +493,7 @@ run_i2i2u(struct ctx *c, size_t *pool_items, struct diag *d)
         goto out;
 
     /* Per-user debias: sqrt of the user's recent positive count. */
-    #pragma omp parallel
+    #pragma omp parallel if(c->nt > 16)
     {
         float *acc = xcalloc((size_t)c->n_users + 1, sizeof *acc);
         uint32_t *touched = xmalloc(((size_t)c->n_users + 1)
@@ -633,7 +633,7 @@ run_i2u2u(struct ctx *c, struct diag *d)
     free(un);
     free(qv);
     if (rc == 0) {
-        #pragma omp parallel
+        #pragma omp parallel if(c->nt > 16)
         {
             struct hit *h = xmalloc((E * M + 1) * sizeof *h);
             #pragma omp for schedule(dynamic, 16)
@@ -764,7 +764,7 @@ run_creator(struct ctx *c)
     for (uint32_t k = 0; k < ns; k++)
         qsort(sh + soff[k], soff[k + 1] - soff[k], sizeof *sh,
               cmp_hit_best);
-    #pragma omp parallel for schedule(dynamic, 16)
+    #pragma omp parallel for schedule(dynamic, 16) if(c->nt > 16)
     for (size_t k = 0; k < c->nt; k++) {
         uint32_t cr = cat->creator[c->targets[k]];
         uint32_t got = 0;
@@ -972,11 +972,19 @@ channels_generate_stats(const struct window *w, const struct tower *t,
     c.tq = xmalloc((n_targets * c.dim + 1) * sizeof *c.tq);
     tower_item_vecs(t, &w->cat, targets, n_targets, c.tq);
 
+    /* List lengths: twice the quota (dedupe eats some), and enough for
+     * the room the quotas leave under k, never more than k. */
+    uint32_t qsum = 0;
+    for (int ch = 0; ch < CANDS_N_CHANNELS; ch++)
+        if (p->enabled & (1u << ch))
+            qsum += p->quota[ch];
     for (int ch = 0; ch < CANDS_N_CHANNELS; ch++) {
         struct rlist *l = &c.list[ch];
         uint32_t q = p->quota[ch];
-        uint32_t cap = 2 * q < p->k ? 2 * q : p->k;
-        l->cap = cap > q ? cap : q;
+        uint32_t cap = 2 * q;
+        if (p->k > qsum && q + (p->k - qsum) > cap)
+            cap = q + (p->k - qsum);
+        l->cap = cap < p->k ? cap : p->k;
         if (l->cap == 0)
             l->cap = 1;
         l->u = xmalloc((n_targets * l->cap + 1) * sizeof *l->u);
@@ -999,7 +1007,7 @@ channels_generate_stats(const struct window *w, const struct tower *t,
             sum_cap += c.list[ch].cap;
         struct sel **rows = xcalloc(n_targets + 1, sizeof *rows);
         uint32_t *cnt = xcalloc(n_targets + 1, sizeof *cnt);
-        #pragma omp parallel
+        #pragma omp parallel if(n_targets > 16)
         {
             struct ment *me = xmalloc((sum_cap + 1) * sizeof *me);
             uint32_t *didx = xmalloc((sum_cap + 1) * sizeof *didx);

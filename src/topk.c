@@ -257,7 +257,7 @@ topk_users(const float *items, size_t n_items, const float *users,
     openblas_set_num_threads(1);
 
     size_t n_blocks = (n_items + TOPK_ITEM_BLOCK - 1) / TOPK_ITEM_BLOCK;
-    #pragma omp parallel
+    #pragma omp parallel if(n_blocks > 1)
     {
         struct blockstate bs;
         bs.heap = xmalloc((size_t)TOPK_ITEM_BLOCK * L * sizeof *bs.heap);

@@ -276,7 +276,7 @@ tower_set_user_norm(struct tower *t, float beta)
     uint32_t d = t->dim;
 
     t->user_norm = beta;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if(t->n_users > 4096)
     for (uint32_t u = 0; u < t->n_users; u++) {
         const float *p = t->P + (size_t)u * d;
         float *s = t->S + (size_t)u * d;
@@ -384,7 +384,7 @@ tower_item_vecs(const struct tower *t, const struct catalog *cat,
     uint32_t d = t->dim, cap = max_row_len(cat);
     int feats = (t->flags & TOWER_F_FEATURES) != 0;
 
-    #pragma omp parallel
+    #pragma omp parallel if(n > 1024)
     {
         uint32_t *idx = xmalloc(cap * sizeof *idx);
         float *val = xmalloc(cap * sizeof *val);
@@ -434,7 +434,7 @@ gram(const float *M, size_t n, uint32_t d, float *G)
     size_t nb = (n + ROW_BLOCK - 1) / ROW_BLOCK;
     float *part = xcalloc((nb ? nb : 1) * d * d, sizeof *part);
 
-    #pragma omp parallel for schedule(dynamic, 1)
+    #pragma omp parallel for schedule(dynamic, 1) if(nb > 1)
     for (size_t b = 0; b < nb; b++) {
         size_t r0 = b * ROW_BLOCK;
         size_t nr = n - r0 < ROW_BLOCK ? n - r0 : ROW_BLOCK;
@@ -530,7 +530,7 @@ feature_part(struct tower_trainer *tr, const float *W, float *out)
     uint32_t d = tr->t->dim;
     uint32_t n = tr->x->n_items;
 
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if(n > 4096)
     for (uint32_t i = 0; i < n; i++) {
         float *q = out + (size_t)i * d;
         memset(q, 0, d * sizeof *q);
@@ -545,7 +545,7 @@ feature_gather(struct tower_trainer *tr, const float *Z, float *out)
 {
     uint32_t d = tr->t->dim;
 
-    #pragma omp parallel for schedule(dynamic, 64)
+    #pragma omp parallel for schedule(dynamic, 64) if(tr->n_feat > 1024)
     for (uint32_t f = 0; f < tr->n_feat; f++) {
         float *o = out + (size_t)f * d;
         memset(o, 0, d * sizeof *o);
@@ -562,7 +562,7 @@ frob_dot(const float *A, const float *B, size_t n, uint32_t d)
     size_t nb = (n + ROW_BLOCK - 1) / ROW_BLOCK;
     double *part = xcalloc(nb ? nb : 1, sizeof *part), s = 0;
 
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if(nb > 1)
     for (size_t b = 0; b < nb; b++) {
         size_t r1 = (b + 1) * ROW_BLOCK < n ? (b + 1) * ROW_BLOCK : n;
         double acc = 0;
@@ -629,7 +629,7 @@ random_rows(float *M, size_t n, uint32_t d, uint64_t seed, uint64_t stage,
     size_t nb = (n + ROW_BLOCK - 1) / ROW_BLOCK;
     float sd = 0.1f / sqrtf((float)d);
 
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if(nb > 1)
     for (size_t b = from / ROW_BLOCK; b < nb; b++) {
         struct rng r;
         rng_seed(&r, seed, stage, b);
@@ -764,7 +764,7 @@ tower_trainer_epoch(struct tower_trainer *tr, double *loss)
     openblas_set_num_threads(1);
 
     /* What the user step sees: q_i, or x_i W for a dropped item. */
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if(nib > 1)
     for (size_t b = 0; b < nib; b++) {
         struct rng r;
         size_t r1 = (b + 1) * ROW_BLOCK < ni ? (b + 1) * ROW_BLOCK : ni;
@@ -779,7 +779,7 @@ tower_trainer_epoch(struct tower_trainer *tr, double *loss)
 
     /* User step. */
     gram(tr->Qu, ni, d, G);
-    #pragma omp parallel
+    #pragma omp parallel if(nu > 256)
     {
         float *scratch = xmalloc(CG_SCRATCH(d) * sizeof *scratch);
         #pragma omp for schedule(dynamic, 512)
@@ -795,7 +795,7 @@ tower_trainer_epoch(struct tower_trainer *tr, double *loss)
     /* Item step. */
     gram(tr->t->P, nu, d, GP);
     float lam = p->use_features ? p->prior : p->reg;
-    #pragma omp parallel
+    #pragma omp parallel if(ni > 256)
     {
         float *scratch = xmalloc((CG_SCRATCH(d) + d) * sizeof *scratch);
         float *b0 = scratch + CG_SCRATCH(d);
@@ -827,7 +827,7 @@ tower_trainer_epoch(struct tower_trainer *tr, double *loss)
         size_t nb = ((size_t)nu + ROW_BLOCK - 1) / ROW_BLOCK;
         double *part = xcalloc(nb ? nb : 1, sizeof *part), obj = 0;
         gram(tr->Q, ni, d, G);
-        #pragma omp parallel for schedule(dynamic, 1)
+        #pragma omp parallel for schedule(dynamic, 1) if(nb > 1)
         for (size_t b = 0; b < nb; b++) {
             size_t r1 = (b + 1) * ROW_BLOCK < nu ? (b + 1) * ROW_BLOCK : nu;
             double acc = 0;

@@ -103,7 +103,7 @@ tower_data_from_window(const struct window *w, const struct tower_params *p)
             ioff[k][u + 1] += ioff[k][u];
     }
     cnt = xcalloc((size_t)nu + 1, sizeof *cnt);
-    #pragma omp parallel
+    #pragma omp parallel if(nu > 1024)
     {
         struct obs *buf = NULL;
         size_t cap = 0;
@@ -119,7 +119,7 @@ tower_data_from_window(const struct window *w, const struct tower_params *p)
     x->n = cnt[nu];
     x->uitem = xmalloc((x->n ? x->n : 1) * sizeof *x->uitem);
     x->uval = xmalloc((x->n ? x->n : 1) * sizeof *x->uval);
-    #pragma omp parallel
+    #pragma omp parallel if(nu > 1024)
     {
         struct obs *buf = NULL;
         size_t cap = 0;
