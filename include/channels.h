@@ -96,4 +96,48 @@ int channels_one(const struct window *w, const struct tower *t,
                  const uint8_t *eligible, struct cands **out,
                  struct diag *d);
 
+/* ---- evaluation helpers (src/channels_eval.c) ---- */
+
+/*
+ * Items whose upload time falls on `day` (days since 1970-01-01 in the
+ * zone offset given), ascending, in a new array (*out, caller frees);
+ * returns the count.
+ */
+size_t channels_new_items(const struct window *w, int32_t day,
+                          int32_t zone_offset, uint32_t **out);
+
+/*
+ * Ground truth for targets: the users with positive feedback (weights of
+ * p, as tower_obs_value) on target k in segment `next`, leaving out users
+ * listed for that item in `seen` (the window's observations, e.g. the
+ * tower_data with negatives on: every exposed pair).  CSR by target,
+ * users ascending; caller frees off and user.
+ */
+void channels_truth(const struct segment *next, const struct tower_data *seen,
+                    const struct channels_params *p, const uint32_t *targets,
+                    size_t n_targets, size_t **off, uint32_t **user);
+
+/*
+ * Recall of c against the truth rows (c->items[k] matches target k):
+ * micro = hits / truth users, macro = mean over targets with truth.
+ * Returns the number of targets with truth.
+ */
+size_t channels_recall(const struct cands *c, const size_t *off,
+                       const uint32_t *user, double *micro, double *macro);
+
+/*
+ * Baseline: the L users with the most positive observations in x, the
+ * same for every target except that users listed for the target in x
+ * (already seen) and ineligible users are skipped.  Channel bits 0.
+ */
+struct cands *channels_most_active(const struct tower_data *x,
+                                   const uint32_t *targets, size_t n_targets,
+                                   uint32_t L, const uint8_t *eligible);
+
+/*
+ * Concentration of a candidate table: the share of all entries held by
+ * the 1% of users (at least one) who appear most often.
+ */
+double channels_top_user_share(const struct cands *c, uint32_t n_users);
+
 #endif
