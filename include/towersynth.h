@@ -5,7 +5,8 @@
  * n_clusters taste clusters; each user and each creator belongs to one.
  * An item's creator is drawn at random; its tags are two of its creator's
  * cluster's tags plus one tag drawn from all tags; its duration is random.
- * A user gives a heavy-tailed number of positives (mean pos_per_user),
+ * A user gives a heavy-tailed number of distinct positives (mean
+ * pos_per_user, at most half the trained items),
  * a share `affinity` of them to items of the user's cluster (popular items
  * more often), the rest to any item.  Only items < n_train_items receive
  * positives, so items past it are "new uploads" whose vectors must come

@@ -106,6 +106,9 @@ towersynth_new(uint32_t n_users, uint32_t n_items, uint32_t n_train_items,
         for (uint32_t u = (uint32_t)(b * USER_BLOCK); u < u1; u++) {
             double lam = pos_per_user * rng_gamma(&rb, 0.7) / 0.7;
             npos[u] = n_train_items ? 1 + rng_poisson(&rb, lam) : 0;
+            /* Distinct items per user: at most half the catalog. */
+            if (npos[u] > n_train_items / 2)
+                npos[u] = n_train_items / 2 > 0 ? n_train_items / 2 : 1;
             tot += npos[u];
         }
         bcount[b + 1] = tot;
@@ -116,29 +119,38 @@ towersynth_new(uint32_t n_users, uint32_t n_items, uint32_t n_train_items,
     s->user = xmalloc((s->n + 1) * sizeof *s->user);
     s->item = xmalloc((s->n + 1) * sizeof *s->item);
     s->val = xmalloc((s->n + 1) * sizeof *s->val);
-    #pragma omp parallel for schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        struct rng rb;
-        size_t j = bcount[b];
-        uint32_t u1 = (uint32_t)((b + 1) * USER_BLOCK < n_users
-                                 ? (b + 1) * USER_BLOCK : n_users);
-        rng_seed(&rb, seed, 102, b);
-        for (uint32_t u = (uint32_t)(b * USER_BLOCK); u < u1; u++) {
-            uint32_t k = s->user_cluster[u];
-            for (uint32_t m = 0; m < npos[u]; m++) {
-                uint32_t it;
-                if (n_members[k] > 0 && rng_uniform(&rb) < affinity) {
-                    double x = rng_uniform(&rb);
-                    it = members[k][(uint32_t)(x * x * n_members[k])];
-                } else {
-                    it = (uint32_t)rng_below(&rb, n_train_items);
+    #pragma omp parallel
+    {
+        /* stamp[i] == u + 1: item i already drawn for user u. */
+        uint32_t *stamp = xcalloc((size_t)n_items + 1, sizeof *stamp);
+        #pragma omp for schedule(static)
+        for (size_t b = 0; b < nb; b++) {
+            struct rng rb;
+            size_t j = bcount[b];
+            uint32_t u1 = (uint32_t)((b + 1) * USER_BLOCK < n_users
+                                     ? (b + 1) * USER_BLOCK : n_users);
+            rng_seed(&rb, seed, 102, b);
+            for (uint32_t u = (uint32_t)(b * USER_BLOCK); u < u1; u++) {
+                uint32_t k = s->user_cluster[u];
+                for (uint32_t m = 0; m < npos[u]; m++) {
+                    uint32_t it;
+                    do {
+                        if (n_members[k] > 0 && rng_uniform(&rb) < affinity) {
+                            double x = rng_uniform(&rb);
+                            it = members[k][(uint32_t)(x * x * n_members[k])];
+                        } else {
+                            it = (uint32_t)rng_below(&rb, n_train_items);
+                        }
+                    } while (stamp[it] == u + 1);
+                    stamp[it] = u + 1;
+                    s->user[j] = u;
+                    s->item[j] = it;
+                    s->val[j] = 1.0f;
+                    j++;
                 }
-                s->user[j] = u;
-                s->item[j] = it;
-                s->val[j] = 1.0f;
-                j++;
             }
         }
+        free(stamp);
     }
     for (uint32_t k = 0; k < n_clusters; k++)
         free(members[k]);
