@@ -23,6 +23,15 @@
 #include "topk.h"
 #include "xmem.h"
 
+/* qsort that accepts an empty (possibly NULL) array. */
+static void
+sortv(void *base, size_t n, size_t size,
+      int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 #define CH_IDX_TOWER 0
 #define CH_IDX_I2I2U 1
 #define CH_IDX_I2U2U 2
@@ -124,7 +133,7 @@ take_best(const struct ctx *c, struct rlist *l, size_t k, struct hit *h,
 {
     uint32_t m = 0;
 
-    qsort(h, n, sizeof *h, cmp_hit_best);
+    sortv(h, n, sizeof *h, cmp_hit_best);
     for (size_t j = 0; j < n && m < l->cap; j++) {
         if (!usable(c, k, h[j].u))
             continue;
@@ -200,7 +209,7 @@ collect_target_events(struct ctx *c)
     }
     /* Several targets may name the same item: events carry the first
      * target's index (tmap), and every target reads them through tmap. */
-    qsort(ev, n, sizeof *ev, cmp_tev);
+    sortv(ev, n, sizeof *ev, cmp_tev);
     c->xoff = xcalloc(c->nt + 1, sizeof *c->xoff);
     c->eoff = xcalloc(c->nt + 1, sizeof *c->eoff);
     size_t *first = xmalloc((c->nt + 1) * sizeof *first);
@@ -248,7 +257,7 @@ collect_target_events(struct ctx *c)
                 nh++;
             }
         }
-        qsort(tmp, nh, sizeof *tmp, cmp_engager);
+        sortv(tmp, nh, sizeof *tmp, cmp_engager);
         for (size_t j = 0; j < nh; j++) {
             c->euser[ne + j] = tmp[j].u;
             c->ew[ne + j] = tmp[j].s;
@@ -358,7 +367,7 @@ static void
 pool_index(struct pe *e, size_t n, uint32_t n_keys, size_t **off,
            uint32_t **val)
 {
-    qsort(e, n, sizeof *e, cmp_pe);
+    sortv(e, n, sizeof *e, cmp_pe);
     *off = xcalloc((size_t)n_keys + 1, sizeof **off);
     *val = xmalloc((n ? n : 1) * sizeof **val);
     for (size_t j = 0; j < n; j++) {
@@ -532,7 +541,7 @@ run_i2i2u(struct ctx *c, size_t *pool_items, struct diag *d)
                      j++)
                     cand[nc++] = pl.titem[j];
             }
-            qsort(cand, nc, sizeof *cand, cmp_u32);
+            sortv(cand, nc, sizeof *cand, cmp_u32);
             uint32_t nci = 0;
             struct hit *cs = sim + ns;
             for (uint32_t j = 0; j < nc; j++) {
@@ -543,7 +552,7 @@ run_i2i2u(struct ctx *c, size_t *pool_items, struct diag *d)
                 cs[nci].s = content_sim(cat, it, pl.item[cand[j]]);
                 nci++;
             }
-            qsort(cs, nci, sizeof *cs, cmp_hit_best);
+            sortv(cs, nci, sizeof *cs, cmp_hit_best);
             ns += nci < S ? nci : S;
 
             /* Users: sum over similar items of sim * weight / sqrt(n). */
@@ -744,7 +753,7 @@ run_creator(struct ctx *c)
             n++;
         }
     }
-    qsort(ev, n, sizeof *ev, cmp_tev);
+    sortv(ev, n, sizeof *ev, cmp_tev);
     /* Fold per (slot, user): engagement weights and follows add up. */
     size_t *soff = xcalloc((size_t)ns + 1, sizeof *soff);
     struct hit *sh = xmalloc((n ? n : 1) * sizeof *sh);
@@ -762,7 +771,7 @@ run_creator(struct ctx *c)
     for (uint32_t k = 0; k < ns; k++)
         soff[k + 1] += soff[k];
     for (uint32_t k = 0; k < ns; k++)
-        qsort(sh + soff[k], soff[k + 1] - soff[k], sizeof *sh,
+        sortv(sh + soff[k], soff[k + 1] - soff[k], sizeof *sh,
               cmp_hit_best);
     #pragma omp parallel for schedule(dynamic, 16) if(c->nt > 16)
     for (size_t k = 0; k < c->nt; k++) {
@@ -846,7 +855,7 @@ merge_one(const struct ctx *c, size_t k, struct ment *me, uint32_t *didx,
             n++;
         }
     }
-    qsort(me, n, sizeof *me, cmp_ment);
+    sortv(me, n, sizeof *me, cmp_ment);
     for (uint32_t j = 0; j < n; j++) {
         if (j == 0 || me[j].u != me[j - 1].u) {
             dbits[nd] = 0;
@@ -905,7 +914,7 @@ merge_one(const struct ctx *c, size_t k, struct ment *me, uint32_t *didx,
         sel[m].retr = isnan(retr) ? 0.0f : retr;
         m++;
     }
-    qsort(sel, m, sizeof *sel, cmp_sel);
+    sortv(sel, m, sizeof *sel, cmp_sel);
     return m;
 }
 

@@ -11,6 +11,15 @@
 #include "dates.h"
 #include "xmem.h"
 
+/* qsort that accepts an empty (possibly NULL) array. */
+static void
+sortv(void *base, size_t n, size_t size,
+      int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 size_t
 channels_new_items(const struct window *w, int32_t day, int32_t zone_offset,
                    uint32_t **out)
@@ -97,7 +106,7 @@ channels_truth(const struct segment *next, const struct tower_data *seen,
         ev[n].fb = fb;
         n++;
     }
-    qsort(ev, n, sizeof *ev, cmp_ku);
+    sortv(ev, n, sizeof *ev, cmp_ku);
     *off = xcalloc(n_targets + 1, sizeof **off);
     ucap = n ? n : 1;
     *user = xmalloc(ucap * sizeof **user);
@@ -189,7 +198,7 @@ channels_most_active(const struct tower_data *x, const uint32_t *targets,
         for (size_t j = x->uoff[u]; j < x->uoff[u + 1]; j++)
             r[u].n += x->uval[j] > 0;
     }
-    qsort(r, x->n_users, sizeof *r, cmp_uc);
+    sortv(r, x->n_users, sizeof *r, cmp_uc);
     size_t e = 0;
     for (size_t k = 0; k < n_targets; k++) {
         uint32_t it = targets[k], got = 0;

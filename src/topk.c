@@ -29,6 +29,15 @@
 #include "topk.h"
 #include "xmem.h"
 
+/* qsort that accepts an empty (possibly NULL) array. */
+static void
+sortv(void *base, size_t n, size_t size,
+      int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 struct hent {
     float s;
     uint32_t u;
@@ -136,7 +145,7 @@ static void
 emit(struct hent *h, uint32_t n, uint32_t L, uint32_t *out_user,
      float *out_score, uint32_t *out_n)
 {
-    qsort(h, n, sizeof *h, cmp_best_first);
+    sortv(h, n, sizeof *h, cmp_best_first);
     for (uint32_t j = 0; j < L; j++) {
         out_user[j] = j < n ? h[j].u : UINT32_MAX;
         if (out_score != NULL)
@@ -347,7 +356,7 @@ topk_users_naive(const float *items, size_t n_items, const float *users,
             all[n].u = u;
             n++;
         }
-        qsort(all, n, sizeof *all, cmp_best_first);
+        sortv(all, n, sizeof *all, cmp_best_first);
         emit(all, n < L ? n : L, L, out_user + k * L,
              out_score ? out_score + k * L : NULL, &out_n[k]);
     }

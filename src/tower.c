@@ -23,6 +23,15 @@
 #include "tower.h"
 #include "xmem.h"
 
+/* qsort that accepts an empty (possibly NULL) array. */
+static void
+sortv(void *base, size_t n, size_t size,
+      int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 static const char TOWER_MAGIC[BINFILE_MAGIC_SIZE] = "\x89" "DRTOWER";
 
 #define ROW_BLOCK 4096          /* rows per fixed reduction block */
@@ -193,7 +202,7 @@ tower_data_from_triples(uint32_t n_users, uint32_t n_items, size_t n,
         t[j].i = item[j];
         t[j].v = val[j];
     }
-    qsort(t, n, sizeof *t, cmp_coo);
+    sortv(t, n, sizeof *t, cmp_coo);
     for (size_t j = 0; j < n; j++) {
         if (m > 0 && t[m - 1].u == t[j].u && t[m - 1].i == t[j].i)
             t[m - 1].v += t[j].v;

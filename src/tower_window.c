@@ -14,6 +14,15 @@
 #include "tower.h"
 #include "xmem.h"
 
+/* qsort that accepts an empty (possibly NULL) array. */
+static void
+sortv(void *base, size_t n, size_t size,
+      int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 struct obs {
     uint32_t item;
     uint32_t fb;
@@ -60,7 +69,7 @@ user_pairs(const struct window *w, uint32_t u, size_t *const *eoff,
             n++;
         }
     }
-    qsort(*buf, n, sizeof **buf, cmp_obs);
+    sortv(*buf, n, sizeof **buf, cmp_obs);
     for (size_t j = 0; j < n;) {
         uint32_t fb = 0, ex = 0, item = (*buf)[j].item;
         for (; j < n && (*buf)[j].item == item; j++) {
