@@ -25,6 +25,7 @@ static const char usage_text[] =
     "usage: dualrec-eval-retrieval --segments SEGROOT --date YYYY-MM-DD\n"
     "                              [--days N] [-L N] [--dim N] [--epochs N]\n"
     "                              [--seed S] [--tower FILE] [--all-items]\n"
+    "                              [--oracle-avail] [--param NAME=V]...\n"
     "                              [-q|-v]\n"
     "\n"
     "Recall@L of next-day engagers for the items uploaded on --date (the\n"
@@ -34,7 +35,10 @@ static const char usage_text[] =
     "  -L N          candidates per item (default 200)\n"
     "  --all-items   targets: every item with next-day feedback, not only\n"
     "                the day's uploads\n"
-    "  --tower FILE  use this feature model instead of training one\n";
+    "  --tower FILE  use this feature model instead of training one\n"
+    "  --param NAME=V  a model parameter (tower.h: alpha, w0, reg, ...)\n"
+    "  --oracle-avail  only users active on the next day are eligible (an\n"
+    "                perfect availability model, as UAC gates in matching)\n";
 
 static const struct option long_opts[] = {
     { "segments",  required_argument, NULL, 'S' },
@@ -45,6 +49,8 @@ static const struct option long_opts[] = {
     { "seed",      required_argument, NULL, 's' },
     { "tower",     required_argument, NULL, 't' },
     { "all-items", no_argument,       NULL, 'A' },
+    { "oracle-avail", no_argument,    NULL, 'O' },
+    { "param",     required_argument, NULL, 'P' },
     { "quiet",     no_argument,       NULL, 'q' },
     { "verbose",   no_argument,       NULL, 'v' },
     { "help",      no_argument,       NULL, 'h' },
@@ -88,7 +94,7 @@ main(int argc, char **argv)
     struct channels_params cp = channels_default_params();
     const char *segroot = NULL, *tower_path = NULL;
     int32_t date = 0;
-    int have_date = 0, all_items = 0;
+    int have_date = 0, all_items = 0, oracle = 0;
     uint32_t days = 30, L = 200;
     struct diag d = DIAG_INIT;
     struct window *w;
@@ -108,6 +114,10 @@ main(int argc, char **argv)
         case 's': tp.seed = cli_parse_u64(optarg, "--seed"); break;
         case 't': tower_path = optarg; break;
         case 'A': all_items = 1; break;
+        case 'O': oracle = 1; break;
+        case 'P': if (tower_params_set(&tp, optarg, &d) < 0)
+                      cli_bad_usage("--param: %s", d.msg);
+                  break;
         case 'q': cli_verbosity = 0; break;
         case 'v': cli_verbosity = 2; break;
         case 'h': fputs(usage_text, stdout); return RC_OK;
@@ -174,15 +184,24 @@ main(int argc, char **argv)
     struct tower *ti = train(w, x, &tq, "id-only");
 
     uint32_t nu = iddict_count(w->users);
-    printf("recall@%u of next-day engagers, %zu items uploaded on the day "
-           "with engagers\n", L, nt);
+    uint8_t *elig = NULL;
+    if (oracle) {
+        elig = calloc((size_t)nu + 1, 1);
+        for (size_t j = 0; j < next->n_exp; j++)
+            if (next->exp[j].user < nu)
+                elig[next->exp[j].user] = 1;
+    }
+    printf("recall@%u of next-day engagers, %zu %s with engagers, "
+           "eligible: %s\n", L, nt,
+           all_items ? "items" : "items uploaded on the day",
+           oracle ? "users active next day" : "all users");
     printf("%-22s %8s %8s %7s %8s %8s\n", "method", "micro", "macro",
            "items", "cands", "top1%");
     static const enum cands_channel chs[4] = { CH_TOWER, CH_I2I2U, CH_I2U2U,
                                                CH_CREATOR };
     struct cands *c;
     for (int k = 0; k < 4; k++) {
-        if (channels_one(w, tf, &cp, chs[k], L, targets, nt, NULL, &c, &d) < 0)
+        if (channels_one(w, tf, &cp, chs[k], L, targets, nt, elig, &c, &d) < 0)
             cli_diag_exit(&d);
         char name[40];
         snprintf(name, sizeof name, "%s", cands_channel_name(chs[k]));
@@ -195,26 +214,26 @@ main(int argc, char **argv)
     for (int k = 0; k < CANDS_N_CHANNELS; k++)
         mp.quota[k] = (uint32_t)((double)cp.quota[k] * L / cp.k + 0.5);
     struct channels_stats st;
-    if (channels_generate_stats(w, tf, &mp, targets, nt, NULL, &c, &st,
+    if (channels_generate_stats(w, tf, &mp, targets, nt, elig, &c, &st,
                                 &d) < 0)
         cli_diag_exit(&d);
     row("merged", c, toff, tuser, nu);
     cands_free(c);
-    if (channels_one(w, ti, &cp, CH_TOWER, L, targets, nt, NULL, &c, &d) < 0)
+    if (channels_one(w, ti, &cp, CH_TOWER, L, targets, nt, elig, &c, &d) < 0)
         cli_diag_exit(&d);
     row("baseline id-only MF", c, toff, tuser, nu);
     cands_free(c);
-    c = channels_most_active(x, targets, nt, L, NULL);
+    c = channels_most_active(x, targets, nt, L, elig);
     row("baseline most-active", c, toff, tuser, nu);
     cands_free(c);
     /* The tower without popularity debiasing, for the record. */
     tower_set_user_norm(tf, 0.0f);
-    if (channels_one(w, tf, &cp, CH_TOWER, L, targets, nt, NULL, &c, &d) < 0)
+    if (channels_one(w, tf, &cp, CH_TOWER, L, targets, nt, elig, &c, &d) < 0)
         cli_diag_exit(&d);
     row("tower, user_norm 0", c, toff, tuser, nu);
     cands_free(c);
     tower_set_user_norm(tf, 1.0f);
-    if (channels_one(w, tf, &cp, CH_TOWER, L, targets, nt, NULL, &c, &d) < 0)
+    if (channels_one(w, tf, &cp, CH_TOWER, L, targets, nt, elig, &c, &d) < 0)
         cli_diag_exit(&d);
     row("tower, user_norm 1", c, toff, tuser, nu);
     cands_free(c);
@@ -224,6 +243,7 @@ main(int argc, char **argv)
     cli_log(1, "merged: %zu no-feature items, %zu without early engagers, "
             "%zu pool items", st.no_features, st.no_engagers, st.pool_items);
 
+    free(elig);
     free(targets);
     free(toff);
     free(tuser);

@@ -20,7 +20,8 @@ static const char usage_text[] =
     "usage: dualrec-train-tower --segments SEGROOT --date YYYY-MM-DD\n"
     "                           --out FILE [--days N] [--dim N] [--epochs N]\n"
     "                           [--seed S] [--warm OLDMODEL] [--no-features]\n"
-    "                           [--user-norm B] [--id-drop P] [-q|-v]\n"
+    "                           [--user-norm B] [--id-drop P]\n"
+    "                           [--param NAME=V]... [-q|-v]\n"
     "\n"
     "Train user vectors and the item feature tower (implicit ALS) on the N\n"
     "days ending at --date (inclusive) and write the model to --out.\n"
@@ -33,6 +34,9 @@ static const char usage_text[] =
     "                   no vector)\n"
     "  --user-norm B    search vectors are p/|p|^B (default 0.5)\n"
     "  --id-drop P      share of items seen without their id part (0.25)\n"
+    "  --param NAME=V   any other model parameter (include/tower.h):\n"
+    "                   reg, prior, reg_feat, alpha, w0, neg_weight,\n"
+    "                   hate_weight, cg_steps, w_click, w_like, ...\n"
     "  -q, --quiet      errors only;  -v, --verbose  more detail\n"
     "  -h, --help       this text\n";
 
@@ -48,6 +52,7 @@ static const struct option long_opts[] = {
     { "no-features", no_argument,       NULL, 'N' },
     { "user-norm",   required_argument, NULL, 'b' },
     { "id-drop",     required_argument, NULL, 'p' },
+    { "param",       required_argument, NULL, 'P' },
     { "quiet",       no_argument,       NULL, 'q' },
     { "verbose",     no_argument,       NULL, 'v' },
     { "help",        no_argument,       NULL, 'h' },
@@ -89,6 +94,9 @@ main(int argc, char **argv)
         case 'b': p.user_norm = (float)cli_parse_double(optarg, "--user-norm");
                   break;
         case 'p': p.id_drop = (float)cli_parse_double(optarg, "--id-drop");
+                  break;
+        case 'P': if (tower_params_set(&p, optarg, &d) < 0)
+                      cli_bad_usage("--param: %s", d.msg);
                   break;
         case 'q': cli_verbosity = 0; break;
         case 'v': cli_verbosity = 2; break;

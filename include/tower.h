@@ -98,6 +98,13 @@ struct tower_params {
 struct tower_params tower_default_params(void);
 
 /*
+ * Set one parameter from "name=value" (names as the struct fields; the
+ * feedback weights are w_click, w_like, w_comment, w_follow, w_share,
+ * w_long_view).  RC_USAGE naming the text when unknown or not a number.
+ */
+int tower_params_set(struct tower_params *p, const char *kv, struct diag *d);
+
+/*
  * Training observations: for each user the distinct items with a
  * confidence and a label, CSR by user (items ascending) and by item (users
  * ascending).  val > 0: positive with c = val; val < 0: negative (r = 0)

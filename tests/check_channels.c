@@ -201,6 +201,7 @@ START_TEST(test_channels_window_observations)
     struct diag d = DIAG_INIT;
     struct tower_params p = tower_default_params();
 
+    p.neg_weight = 0.5f;        /* exposures without feedback count */
     tiny_make(&w);
     ck_assert_msg(window_open(w.root, DAY1 + 1, 2, 0, &win, &d) == 0, "%s",
                   d.msg);
@@ -214,6 +215,11 @@ START_TEST(test_channels_window_observations)
     ck_assert_float_eq(x->uval[0], 1 + p.alpha * (p.fb_weight[0]
                                                    + p.fb_weight[1]));
     ck_assert_float_eq(x->uval[2], -(p.w0 + p.neg_weight));
+    tower_data_free(x);
+    /* Off by default: only the 17 positives remain. */
+    p.neg_weight = 0.0f;
+    x = tower_data_from_window(win, &p);
+    ck_assert_uint_eq(x->n, 17);
     tower_data_free(x);
     window_free(win);
     tiny_free(&w);

@@ -308,12 +308,27 @@ START_TEST(test_tower_obs_value_weights_feedback)
 
     ck_assert_float_eq(tower_obs_value(FB_LIKE | FB_CLICK, 1, &p),
                        1.0f + p.alpha * (p.fb_weight[0] + p.fb_weight[1]));
+    p.neg_weight = 0.5f;
     ck_assert_float_eq(tower_obs_value(0, 1, &p), -(p.w0 + p.neg_weight));
     ck_assert_float_eq(tower_obs_value(0, 0, &p), 0.0f);
     ck_assert_float_eq(tower_obs_value(FB_HATE | FB_LIKE, 1, &p),
                        -(p.w0 + p.hate_weight));
     p.neg_weight = 0;
     ck_assert_float_eq(tower_obs_value(0, 1, &p), 0.0f);
+    {
+        struct diag d = DIAG_INIT;
+        ck_assert_int_eq(tower_params_set(&p, "alpha=8", &d), 0);
+        ck_assert_float_eq(p.alpha, 8.0f);
+        ck_assert_int_eq(tower_params_set(&p, "w_follow=9.5", &d), 0);
+        ck_assert_float_eq(p.fb_weight[3], 9.5f);
+        ck_assert_int_eq(tower_params_set(&p, "cg_steps=4", &d), 0);
+        ck_assert_uint_eq(p.cg_steps, 4);
+        ck_assert_int_eq(tower_params_set(&p, "cg_steps=2.5", &d), -1);
+        ck_assert_int_eq(tower_params_set(&p, "alphax=1", &d), -1);
+        ck_assert_int_eq(tower_params_set(&p, "alpha", &d), -1);
+        ck_assert_int_eq(d.rc, RC_USAGE);
+        ck_assert_str_eq(d.msg, "bad model parameter 'alpha'");
+    }
     ck_assert_uint_eq(tower_dur_bucket(0), 0);
     ck_assert_uint_eq(tower_dur_bucket(9999), 1);
     ck_assert_uint_eq(tower_dur_bucket(3600000), TOWER_N_DUR - 1);
