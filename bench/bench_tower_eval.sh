@@ -29,7 +29,7 @@ echo
 "$BIN/dualrec-eval-retrieval" -q --segments "$w/seg" --date 2026-01-18 \
     --days 14 -L 200 --oracle-avail
 
-ml=${MOVIELENS_DIR:-$(dirname "$0")/../../shared/data/movielens-latest-small}
+ml=${MOVIELENS_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data/movielens-latest-small}
 echo
 if [ ! -f "$ml/ratings.csv" ]; then
     echo "movielens: $ml/ratings.csv not found, skipped"

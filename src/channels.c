@@ -46,10 +46,13 @@ channels_default_params(void)
 
     memset(&p, 0, sizeof p);
     p.k = 400;
-    p.quota[CH_IDX_TOWER] = 200;
-    p.quota[CH_IDX_I2I2U] = 120;
-    p.quota[CH_IDX_I2U2U] = 40;
-    p.quota[CH_IDX_CREATOR] = 80;
+    /* Shares near the paper's exposure shares (tower 59%, i2i2u 39%,
+     * i2u2u 3%) with room for the creator channel, tilted towards the
+     * tower, the strongest single channel in our evaluation. */
+    p.quota[CH_IDX_TOWER] = 240;
+    p.quota[CH_IDX_I2I2U] = 100;
+    p.quota[CH_IDX_I2U2U] = 20;
+    p.quota[CH_IDX_CREATOR] = 40;
     p.recent_days = 7;
     p.n_similar_items = 20;
     p.n_seed_users = 20;
