@@ -18,7 +18,8 @@
  * (or interacting with) the target in the window.  The merge gives each
  * target up to k users: each channel first fills its quota from its own
  * ranking (skipping users already taken), then remaining room goes to the
- * channels' next users in turn.  A user's channel bits name every channel
+ * channels' next users in turn.  Quotas summing to more than k are scaled
+ * down in proportion.  A user's channel bits name every channel
  * whose list held it; retr is the tower score s_u . q_i for every user,
  * so that one scale serves all channels; score and p are zero (ranking
  * fills them).  Within a target, users are sorted by retr descending, ties

@@ -947,6 +947,29 @@ channels_generate_stats(const struct window *w, const struct tower *t,
         if (targets[k] >= w->cat.n_items)
             return diag_set(d, RC_DATA, "target item %u not in the catalog "
                             "(%u items)", targets[k], w->cat.n_items);
+    /* Quotas above k shrink in proportion (remainders to the channels in
+     * order), so that every enabled channel keeps its share. */
+    struct channels_params pp = *p;
+    uint32_t qs = 0;
+    for (int ch = 0; ch < CANDS_N_CHANNELS; ch++) {
+        if (!(pp.enabled & (1u << ch)))
+            pp.quota[ch] = 0;
+        qs += pp.quota[ch];
+    }
+    if (qs > pp.k) {
+        uint32_t given = 0;
+        for (int ch = 0; ch < CANDS_N_CHANNELS; ch++) {
+            pp.quota[ch] = (uint32_t)((uint64_t)p->quota[ch] * pp.k / qs)
+                         * ((pp.enabled >> ch) & 1u);
+            given += pp.quota[ch];
+        }
+        for (int ch = 0; ch < CANDS_N_CHANNELS && given < pp.k; ch++)
+            if ((pp.enabled & (1u << ch)) && p->quota[ch] > pp.quota[ch]) {
+                pp.quota[ch]++;
+                given++;
+            }
+    }
+    p = &pp;
     memset(&c, 0, sizeof c);
     c.w = w;
     c.t = t;

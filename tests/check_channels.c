@@ -335,6 +335,22 @@ START_TEST(test_channels_quotas_and_k)
     for (size_t j = 0; j < 2; j++)
         ck_assert(c->channels[j] & CH_CREATOR);
     cands_free(c);
+    /* Quotas above k shrink in proportion: 3 of tower, 1 of creator. */
+    p.k = 4;
+    p.quota[0] = 300;
+    p.quota[1] = 0;
+    p.quota[2] = 0;
+    p.quota[3] = 100;
+    ck_assert(channels_generate(win, t, &p, &target, 1, NULL, &c, &d) == 0);
+    ck_assert_uint_eq(c->off[1], 4);
+    {
+        unsigned n_creator = 0;
+        for (size_t j = 0; j < 4; j++)
+            n_creator += (c->channels[j] & CH_CREATOR) != 0;
+        ck_assert_uint_ge(n_creator, 1);
+    }
+    cands_free(c);
+    memset(p.quota, 0, sizeof p.quota);
     /* Zero quotas still fill k from the channels in turn. */
     p.k = 5;
     p.quota[3] = 0;
