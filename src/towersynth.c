@@ -44,7 +44,8 @@ towersynth_new(uint32_t n_users, uint32_t n_items, uint32_t n_train_items,
     s->user_cluster = xmalloc((n_users + 1) * sizeof *s->user_cluster);
     for (uint32_t u = 0; u < n_users; u++)
         s->user_cluster[u] = (uint32_t)rng_below(&r, n_clusters);
-    uint32_t *creator_cluster = xmalloc(s->n_creators * sizeof *creator_cluster);
+    uint32_t *creator_cluster = xmalloc(s->n_creators
+                                        * sizeof *creator_cluster);
     for (uint32_t c = 0; c < s->n_creators; c++)
         creator_cluster[c] = c < n_clusters ? c
                            : (uint32_t)rng_below(&r, n_clusters);
