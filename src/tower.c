@@ -520,7 +520,7 @@ gram(const float *M, size_t n, uint32_t d, float *G)
 static void
 cg_apply(float *ap, const float *v, const float *G, float w0, float lam,
          const float *Y, const uint32_t *idx, const float *val, size_t n,
-         int b_mode, uint32_t d, float *yg, float *tv)
+         int b_mode, uint32_t d, float *yg, float *tv, int gathered)
 {
     float sgn = b_mode ? -1.0f : 1.0f;
 
@@ -529,7 +529,7 @@ cg_apply(float *ap, const float *v, const float *G, float w0, float lam,
     axpyv(ap, sgn * lam, v, d);
     for (size_t c0 = 0; c0 < n; c0 += CG_CHUNK) {
         size_t m = n - c0 < CG_CHUNK ? n - c0 : CG_CHUNK;
-        for (size_t j = 0; j < m; j++)
+        for (size_t j = 0; j < m && !gathered; j++)
             memcpy(yg + j * d, Y + (size_t)idx[c0 + j] * d, d * sizeof *yg);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 1.0f, yg,
                     (int)d, v, 1, 0.0f, tv, 1);
@@ -558,8 +558,10 @@ cg_solve(float *x, const float *G, float w0, float lam, const float *Y,
     float *r = scratch, *pd = r + d, *ap = pd + d;
     float *yg = ap + d, *tv = yg + (size_t)CG_CHUNK * d;
 
-    /* r = b - A x */
-    cg_apply(r, x, G, w0, lam, Y, idx, val, n, 1, d, yg, tv);
+    /* r = b - A x.  Rows are gathered once when they fit in one chunk
+     * (most users and items); longer lists are gathered per product. */
+    cg_apply(r, x, G, w0, lam, Y, idx, val, n, 1, d, yg, tv, 0);
+    int keep = n <= CG_CHUNK;
     if (b0 != NULL)
         axpyv(r, 1.0f, b0, d);
     memcpy(pd, r, d * sizeof *pd);
@@ -567,7 +569,7 @@ cg_solve(float *x, const float *G, float w0, float lam, const float *Y,
     for (uint32_t s = 0; s < steps; s++) {
         if (rs < 1e-20f)
             break;
-        cg_apply(ap, pd, G, w0, lam, Y, idx, val, n, 0, d, yg, tv);
+        cg_apply(ap, pd, G, w0, lam, Y, idx, val, n, 0, d, yg, tv, keep);
         float pap = dotv(pd, ap, d);
         if (!(pap > 0.0f))
             break;
