@@ -21,6 +21,14 @@
 #include "rng.h"
 #include "xmem.h"
 
+static int
+cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -129,6 +137,18 @@ main(int argc, char **argv)
                    a->converged ? "" : " (limit)");
         if (!isnan(best))
             printf("  gap %.4f%%", 100.0 * (1 - a->objective / best));
+        {
+            size_t *aud = xmalloc((K ? K : 1) * sizeof *aud);
+
+            for (size_t k = 0; k < K; k++)
+                aud[k] = a->off[k + 1] - a->off[k];
+            qsort(aud, K, sizeof *aud, cmp_size);
+            printf("\n    audience per item: min %zu p10 %zu median %zu "
+                   "p90 %zu max %zu", K ? aud[0] : 0, K ? aud[K / 10] : 0,
+                   K ? aud[K / 2] : 0, K ? aud[K - 1 - K / 10] : 0,
+                   K ? aud[K - 1] : 0);
+            free(aud);
+        }
         printf("\n    items/user (eligible):");
         assign_user_histogram(a, elig, hist, 12);
         for (int j = 0; j < 12; j++)

@@ -435,6 +435,9 @@ struct auction {
     struct bid *bids;
     size_t *ucnt;           /* per user + 1: bucket offsets */
     struct bid *bucket;     /* bids grouped by user, item order inside */
+    uint32_t *live;         /* per item, from off[k]: positions (relative
+                               to off[k]) of edges still worth a bid */
+    uint32_t *nlive;        /* per item */
     size_t maxdeg;
 };
 
@@ -446,21 +449,34 @@ item_bid(struct auction *au, size_t k, struct netval *nv)
     const struct cands *c = pr->c;
     size_t m = 0, f = pr->L - au->nheld[k], top;
     struct bid *out = au->bids + au->boff[k];
+    uint32_t *live = au->live + c->off[k], n = au->nlive[k];
     double w;
 
     au->nbid[k] = 0;
-    for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+    /*
+     * Prices never fall, so an edge whose net value is <= 0 stays so: it
+     * leaves the live list for good (swap with the last).  Held edges stay.
+     * The list order does not matter: the choice below is by a total order.
+     */
+    for (uint32_t j = 0; j < n;) {
+        size_t e = c->off[k] + live[j];
         double v;
 
-        if (!pr->usable[e] || au->sel[e])
+        if (au->sel[e]) {
+            j++;
             continue;
+        }
         v = value_of(pr, e) - au->price[c->user[e]];
         if (v > 0) {
             nv[m].v = v;
             nv[m].e = e;
             m++;
+            j++;
+        } else {
+            live[j] = live[--n];
         }
     }
+    au->nlive[k] = n;
     if (m == 0) {
         au->exhausted[k] = 1;
         return;
@@ -559,6 +575,14 @@ auction_run(const struct prep *pr, const struct assign_params *p)
     au.hold = xmalloc((au.hoff[U] ? au.hoff[U] : 1) * sizeof *au.hold);
     au.bids = xmalloc((au.boff[K] ? au.boff[K] : 1) * sizeof *au.bids);
     au.bucket = xmalloc((au.boff[K] ? au.boff[K] : 1) * sizeof *au.bucket);
+    au.live = xmalloc((E ? E : 1) * sizeof *au.live);
+    au.nlive = xcalloc(K ? K : 1, sizeof *au.nlive);
+    for (size_t k = 0; k < K; k++) {
+        for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+            if (pr->usable[e])
+                au.live[c->off[k] + au.nlive[k]++] = (uint32_t)(e - c->off[k]);
+        }
+    }
 
     while (rounds < p->max_rounds) {
         size_t total = 0;
@@ -648,6 +672,8 @@ auction_run(const struct prep *pr, const struct assign_params *p)
     free(au.bids);
     free(au.ucnt);
     free(au.bucket);
+    free(au.live);
+    free(au.nlive);
     return a;
 }
 

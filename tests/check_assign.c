@@ -213,6 +213,9 @@ START_TEST(test_assign_beats_greedy_items_on_coverage)
     auc = run(&in, ASSIGN_AUCTION, 1);
     ck_assert_uint_eq(gi->n, 1);
     ck_assert_uint_eq(gi->n_empty, 1);
+    assign_free(gi);
+    gi = run(&in, ASSIGN_GREEDY, 1);    /* score order fails the same way */
+    ck_assert_uint_eq(gi->n, 1);
     ck_assert_uint_eq(auc->n, 2);
     ck_assert_uint_eq(auc->n_full, 2);
     ck_assert_uint_eq(in.c->user[auc->edge[0]], 1);
