@@ -22,8 +22,12 @@ cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -fopenmp \
     "$top/bench/match_synth.c" "$top/build/libpipeline.a" \
     $(pkg-config --libs libzstd openblas) -lcsv -lxgboost -lm -o "$tool"
 
-echo "-- 1. medium instance against the exact optimum"
+echo "-- 1. medium instances against the exact optimum"
+echo "   (a) user capacity short (Q=3): the reverse auction"
 "$tool" "$(scaled 1000)" "$(scaled 4000)" 60 15 3 1 \
+    exact,auction,greedy,greedy-items
+echo "   (b) user capacity plentiful (Q=12): the forward auction"
+"$tool" "$(scaled 1000)" "$(scaled 4000)" 60 15 12 1 \
     exact,auction,greedy,greedy-items
 
 echo "-- 2. assignment at scale"
@@ -31,6 +35,9 @@ for m in auction greedy greedy-items; do
     measure "$m $(scaled 100000) items x 500, $(scaled 1000000) users" \
         "$tool" "$(scaled 100000)" "$(scaled 1000000)" 500 200 10 1 "$m"
 done
+echo "   the same with Q=40 (capacity plentiful: forward auction)"
+measure "auction Q=40" \
+    "$tool" "$(scaled 100000)" "$(scaled 1000000)" 500 200 40 1 auction
 
 if [ "${BENCH_MATCH_E2E:-1}" = 1 ] && [ -x "$BIN/dualrec-match" ] \
    && [ -f "$(dirname "$0")/match_e2e.sh" ]; then

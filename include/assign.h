@@ -30,8 +30,13 @@
  *                       result does not depend on the thread count.  It
  *                       ends eps-optimal: within eps * (pairs) of the
  *                       optimum, eps = params.eps_rel * (s_hi - s_lo + B).
- *                       A global greedy fill of what is left follows (a
- *                       no-op when the auction converged).
+ *                       When user capacity is short (sum of min(Q_u,
+ *                       degree) below sum of min(L, degree)) the mirror
+ *                       auction runs instead: users bid for items, which
+ *                       converges in few rounds there; if the first
+ *                       direction does not converge in max_rounds, the
+ *                       other runs too and the better result, completed
+ *                       by a greedy fill, is kept.
  *   ASSIGN_GREEDY_ITEMS the paper's method, for comparison: items in index
  *                       order, each takes its best users that have room.
  *   ASSIGN_GREEDY       all usable edges by descending score, taken when
@@ -65,7 +70,7 @@ struct assign_params {
     double fill_bonus;          /* B relative to the score range (1.0) */
     double eps_rel;             /* auction step relative to the value
                                    range (1e-3) */
-    uint32_t max_rounds;        /* auction rounds at most (10000) */
+    uint32_t max_rounds;        /* auction rounds per direction (300) */
 };
 
 struct assign_params assign_default_params(void);
@@ -93,8 +98,10 @@ struct assign {
     double objective;       /* sum of v_e (see above) */
     double score_sum;       /* sum of s_e */
     double value_shift;     /* v_e - s_e = B - s_lo */
-    uint32_t rounds;        /* auction rounds run (0 for other methods) */
-    int converged;          /* auction converged before max_rounds */
+    uint32_t rounds;        /* auction rounds run, both directions (0
+                               for other methods) */
+    int converged;          /* the kept auction converged (eps-optimal) */
+    int reverse;            /* the reverse auction's result was kept */
 };
 
 /*

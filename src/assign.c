@@ -27,7 +27,7 @@ assign_default_params(void)
     p.method = ASSIGN_AUCTION;
     p.fill_bonus = 1.0;
     p.eps_rel = 1e-3;
-    p.max_rounds = 10000;
+    p.max_rounds = 300;
     return p;
 }
 
@@ -346,13 +346,32 @@ greedy_global(const struct prep *pr)
 /* ---- auction --------------------------------------------------------- */
 
 /*
- * A bid or an accepted hold: item `item` offers `bid` for the user of edge
- * e.  Ordered by bid descending, then edge ascending (the tie rule).
+ * One side bids for the other.  Forward: items bid for users (the
+ * candidate table as it is); reverse: users bid for items (its transpose).
+ * Bidder b owns positions boff[b] .. boff[b + 1); position j is candidate
+ * edge pedge[j] (j itself when pedge is NULL) whose other end, the object,
+ * is obj[j].  Within a bidder, positions are in ascending edge order.
+ * Bidder b holds at most bcap[b] objects; object o accepts at most ocap[o]
+ * bidders.
+ */
+struct side {
+    size_t nb, no;
+    const size_t *boff;
+    const size_t *pedge;
+    const uint32_t *obj;
+    const uint32_t *bcap;
+    const uint32_t *ocap;
+};
+
+/*
+ * A bid or an accepted hold: `bidder` offers `bid` for object `obj` along
+ * edge e.  Ordered by bid descending, then edge ascending (the tie rule).
  */
 struct bid {
     double bid;
     size_t e;
-    uint32_t item;
+    uint32_t bidder;
+    uint32_t obj;
 };
 
 static int
@@ -365,10 +384,11 @@ cmp_bid(const void *a, const void *b)
     return x->e < y->e ? -1 : x->e > y->e;
 }
 
-/* A candidate of one item during bidding: net value v_e - price_u. */
+/* A candidate of one bidder during bidding: net value v_e - price. */
 struct netval {
     double v;
     size_t e;
+    size_t pos;
 };
 
 /* Better = larger net value, then smaller edge index. */
@@ -420,65 +440,76 @@ select_top(struct netval *a, size_t n, size_t k)
     }
 }
 
+/* Edges to scan in a round below which it runs on one thread. */
+#define AUCTION_PAR_MIN 200000
+
 struct auction {
     const struct prep *pr;
+    const struct side *sd;
     double eps;
     uint8_t *sel;           /* per edge: held */
-    uint32_t *nheld;        /* per item */
-    uint8_t *exhausted;     /* per item: no positive net value left */
-    double *price;          /* per user */
-    size_t *hoff;           /* per user + 1: hold slots */
-    uint32_t *hcnt;         /* per user: holds in use */
+    uint32_t *nheld;        /* per bidder */
+    uint8_t *exhausted;     /* per bidder: no positive net value left */
+    double *price;          /* per object */
+    size_t *hoff;           /* per object + 1: hold slots */
+    uint32_t *hcnt;         /* per object: holds in use */
     struct bid *hold;
-    size_t *boff;           /* per item + 1: bid slots (min(L, degree)) */
-    uint32_t *nbid;         /* per item: bids this round */
+    size_t *boff;           /* per bidder + 1: bid slots */
+    uint32_t *nbid;         /* per bidder: bids this round */
     struct bid *bids;
-    size_t *ucnt;           /* per user + 1: bucket offsets */
-    struct bid *bucket;     /* bids grouped by user, item order inside */
-    uint32_t *live;         /* per item, from off[k]: positions (relative
-                               to off[k]) of edges still worth a bid */
-    uint32_t *nlive;        /* per item */
+    size_t *ucnt;           /* per object + 1: bucket offsets */
+    struct bid *bucket;     /* bids grouped by object, bidder order */
+    uint32_t *live;         /* per bidder, from sd->boff[b]: positions
+                               (relative) of edges still worth a bid */
+    uint32_t *nlive;        /* per bidder */
     size_t maxdeg;
 };
 
-/* One item's bids for its free slots, on the current prices. */
+static inline size_t
+edge_at(const struct side *sd, size_t pos)
+{
+    return sd->pedge != NULL ? sd->pedge[pos] : pos;
+}
+
+/* One bidder's bids for its free slots, on the current prices. */
 static void
-item_bid(struct auction *au, size_t k, struct netval *nv)
+bidder_bid(struct auction *au, size_t b, struct netval *nv)
 {
     const struct prep *pr = au->pr;
-    const struct cands *c = pr->c;
-    size_t m = 0, f = pr->L - au->nheld[k], top;
-    struct bid *out = au->bids + au->boff[k];
-    uint32_t *live = au->live + c->off[k], n = au->nlive[k];
+    const struct side *sd = au->sd;
+    size_t m = 0, f = sd->bcap[b] - au->nheld[b], top;
+    struct bid *out = au->bids + au->boff[b];
+    uint32_t *live = au->live + sd->boff[b], n = au->nlive[b];
     double w;
 
-    au->nbid[k] = 0;
+    au->nbid[b] = 0;
     /*
      * Prices never fall, so an edge whose net value is <= 0 stays so: it
      * leaves the live list for good (swap with the last).  Held edges stay.
      * The list order does not matter: the choice below is by a total order.
      */
     for (uint32_t j = 0; j < n;) {
-        size_t e = c->off[k] + live[j];
+        size_t pos = sd->boff[b] + live[j], e = edge_at(sd, pos);
         double v;
 
         if (au->sel[e]) {
             j++;
             continue;
         }
-        v = value_of(pr, e) - au->price[c->user[e]];
+        v = value_of(pr, e) - au->price[sd->obj[pos]];
         if (v > 0) {
             nv[m].v = v;
             nv[m].e = e;
+            nv[m].pos = pos;
             m++;
             j++;
         } else {
             live[j] = live[--n];
         }
     }
-    au->nlive[k] = n;
+    au->nlive[b] = n;
     if (m == 0) {
-        au->exhausted[k] = 1;
+        au->exhausted[b] = 1;
         return;
     }
     if (m > f) {
@@ -490,177 +521,183 @@ item_bid(struct auction *au, size_t k, struct netval *nv)
         top = m;
     }
     for (size_t j = 0; j < top; j++) {
-        uint32_t u = c->user[nv[j].e];
+        uint32_t o = sd->obj[nv[j].pos];
 
-        out[j].bid = au->price[u] + (nv[j].v - w) + au->eps;
+        out[j].bid = au->price[o] + (nv[j].v - w) + au->eps;
         out[j].e = nv[j].e;
-        out[j].item = (uint32_t)k;
+        out[j].bidder = (uint32_t)b;
+        out[j].obj = o;
     }
-    au->nbid[k] = (uint32_t)top;
+    au->nbid[b] = (uint32_t)top;
 }
 
 /*
- * User u merges its holds with this round's bids and keeps the best
- * cap[u]; the rest are released.  scratch holds at least hcnt + bids.
+ * Object o merges its holds with this round's bids and keeps the best
+ * ocap[o]; the rest are released.  scratch holds at least hcnt + bids.
  */
 static void
-user_resolve(struct auction *au, uint32_t u, struct bid *scratch)
+object_resolve(struct auction *au, uint32_t o, struct bid *scratch)
 {
-    const struct prep *pr = au->pr;
-    size_t nb = au->ucnt[u + 1] - au->ucnt[u], nh = au->hcnt[u], m, keep;
-    struct bid *h = au->hold + au->hoff[u];
+    const struct side *sd = au->sd;
+    size_t nb = au->ucnt[o + 1] - au->ucnt[o], nh = au->hcnt[o], m, keep;
+    struct bid *h = au->hold + au->hoff[o];
 
     memcpy(scratch, h, nh * sizeof *scratch);
-    memcpy(scratch + nh, au->bucket + au->ucnt[u], nb * sizeof *scratch);
+    memcpy(scratch + nh, au->bucket + au->ucnt[o], nb * sizeof *scratch);
     m = nh + nb;
     qsort(scratch, m, sizeof *scratch, cmp_bid);
-    keep = m < pr->cap[u] ? m : pr->cap[u];
+    keep = m < sd->ocap[o] ? m : sd->ocap[o];
     for (size_t j = 0; j < m; j++) {
         size_t e = scratch[j].e;
-        uint32_t k = scratch[j].item;
+        uint32_t b = scratch[j].bidder;
 
         if (j < keep && !au->sel[e]) {
             au->sel[e] = 1;             /* a new bid accepted */
             #pragma omp atomic
-            au->nheld[k]++;
+            au->nheld[b]++;
         } else if (j >= keep && au->sel[e]) {
-            au->sel[e] = 0;             /* a hold outbid: item rebids */
+            au->sel[e] = 0;             /* a hold outbid: bidder rebids */
             #pragma omp atomic
-            au->nheld[k]--;
+            au->nheld[b]--;
             #pragma omp atomic write
-            au->exhausted[k] = 0;
+            au->exhausted[b] = 0;
         }
     }
     memcpy(h, scratch, keep * sizeof *h);
-    au->hcnt[u] = (uint32_t)keep;
-    if (keep == pr->cap[u])
-        au->price[u] = scratch[keep - 1].bid;
+    au->hcnt[o] = (uint32_t)keep;
+    if (keep == sd->ocap[o])
+        au->price[o] = scratch[keep - 1].bid;
 }
 
-static struct assign *
-auction_run(const struct prep *pr, const struct assign_params *p)
+/*
+ * Run the auction on one side until no bidder with free slots has a
+ * positive net value (converged) or max_rounds.  Fills sel (per edge,
+ * zeroed by the caller).
+ */
+static void
+auction_side(const struct prep *pr, const struct side *sd,
+             const struct assign_params *p, uint8_t *sel,
+             uint32_t *rounds_out, int *converged_out)
 {
-    const struct cands *c = pr->c;
-    size_t K = c->n_items, U = pr->n_users, E = c->n;
+    size_t NB = sd->nb, NO = sd->no;
     struct auction au;
-    uint32_t *udeg = xcalloc(U ? U : 1, sizeof *udeg);
-    struct assign *a;
+    uint32_t *odeg = xcalloc(NO ? NO : 1, sizeof *odeg);
     uint32_t rounds = 0;
     int converged = 0;
 
     memset(&au, 0, sizeof au);
     au.pr = pr;
+    au.sd = sd;
     au.eps = p->eps_rel * (pr->vmax > 0 ? pr->vmax : 1.0);
-    au.sel = xcalloc(E ? E : 1, 1);
-    au.nheld = xcalloc(K ? K : 1, sizeof *au.nheld);
-    au.exhausted = xcalloc(K ? K : 1, 1);
-    au.price = xcalloc(U ? U : 1, sizeof *au.price);
-    au.hoff = xcalloc(U + 1, sizeof *au.hoff);
-    au.hcnt = xcalloc(U ? U : 1, sizeof *au.hcnt);
-    au.boff = xcalloc(K + 1, sizeof *au.boff);
-    au.nbid = xcalloc(K ? K : 1, sizeof *au.nbid);
-    au.ucnt = xcalloc(U + 1, sizeof *au.ucnt);
-    for (size_t e = 0; e < E; e++)
-        udeg[c->user[e]] += pr->usable[e];
-    for (size_t u = 0; u < U; u++)
-        au.hoff[u + 1] = au.hoff[u]
-                         + (udeg[u] < pr->cap[u] ? udeg[u] : pr->cap[u]);
-    for (size_t k = 0; k < K; k++) {
-        size_t deg = c->off[k + 1] - c->off[k];
+    au.sel = sel;
+    au.nheld = xcalloc(NB ? NB : 1, sizeof *au.nheld);
+    au.exhausted = xcalloc(NB ? NB : 1, 1);
+    au.price = xcalloc(NO ? NO : 1, sizeof *au.price);
+    au.hoff = xcalloc(NO + 1, sizeof *au.hoff);
+    au.hcnt = xcalloc(NO ? NO : 1, sizeof *au.hcnt);
+    au.boff = xcalloc(NB + 1, sizeof *au.boff);
+    au.nbid = xcalloc(NB ? NB : 1, sizeof *au.nbid);
+    au.ucnt = xcalloc(NO + 1, sizeof *au.ucnt);
+    au.live = xmalloc((sd->boff[NB] ? sd->boff[NB] : 1) * sizeof *au.live);
+    au.nlive = xcalloc(NB ? NB : 1, sizeof *au.nlive);
+    for (size_t b = 0; b < NB; b++) {
+        size_t deg = 0;
 
-        au.boff[k + 1] = au.boff[k] + (deg < pr->L ? deg : pr->L);
+        for (size_t pos = sd->boff[b]; pos < sd->boff[b + 1]; pos++) {
+            if (pr->usable[edge_at(sd, pos)]) {
+                au.live[sd->boff[b] + deg++] = (uint32_t)(pos - sd->boff[b]);
+                odeg[sd->obj[pos]]++;
+            }
+        }
+        au.nlive[b] = (uint32_t)deg;
+        au.boff[b + 1] = au.boff[b] + (deg < sd->bcap[b] ? deg : sd->bcap[b]);
         if (deg > au.maxdeg)
             au.maxdeg = deg;
     }
-    au.hold = xmalloc((au.hoff[U] ? au.hoff[U] : 1) * sizeof *au.hold);
-    au.bids = xmalloc((au.boff[K] ? au.boff[K] : 1) * sizeof *au.bids);
-    au.bucket = xmalloc((au.boff[K] ? au.boff[K] : 1) * sizeof *au.bucket);
-    au.live = xmalloc((E ? E : 1) * sizeof *au.live);
-    au.nlive = xcalloc(K ? K : 1, sizeof *au.nlive);
-    for (size_t k = 0; k < K; k++) {
-        for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
-            if (pr->usable[e])
-                au.live[c->off[k] + au.nlive[k]++] = (uint32_t)(e - c->off[k]);
-        }
-    }
+    for (size_t o = 0; o < NO; o++)
+        au.hoff[o + 1] = au.hoff[o]
+                         + (odeg[o] < sd->ocap[o] ? odeg[o] : sd->ocap[o]);
+    au.hold = xmalloc((au.hoff[NO] ? au.hoff[NO] : 1) * sizeof *au.hold);
+    au.bids = xmalloc((au.boff[NB] ? au.boff[NB] : 1) * sizeof *au.bids);
+    au.bucket = xmalloc((au.boff[NB] ? au.boff[NB] : 1) * sizeof *au.bucket);
 
     while (rounds < p->max_rounds) {
-        size_t total = 0;
+        size_t total = 0, work = 0;
 
         rounds++;
-        #pragma omp parallel
+        /*
+         * Threads only pay off on big rounds: late rounds touch a few
+         * bidders, and a parallel region per round costs more than that
+         * on a busy machine.  The result does not depend on it.
+         */
+        for (size_t b = 0; b < NB; b++) {
+            if (!au.exhausted[b] && au.nheld[b] < sd->bcap[b])
+                work += au.nlive[b];
+        }
+        #pragma omp parallel if (work > AUCTION_PAR_MIN)
         {
             struct netval *nv = xmalloc((au.maxdeg ? au.maxdeg : 1)
                                         * sizeof *nv);
 
             #pragma omp for schedule(dynamic, 64)
-            for (size_t k = 0; k < K; k++) {
-                au.nbid[k] = 0;
-                if (!au.exhausted[k] && au.nheld[k] < pr->L)
-                    item_bid(&au, k, nv);
+            for (size_t b = 0; b < NB; b++) {
+                au.nbid[b] = 0;
+                if (!au.exhausted[b] && au.nheld[b] < sd->bcap[b])
+                    bidder_bid(&au, b, nv);
             }
             free(nv);
         }
-        for (size_t k = 0; k < K; k++)
-            total += au.nbid[k];
+        for (size_t b = 0; b < NB; b++)
+            total += au.nbid[b];
         if (total == 0) {
             converged = 1;
             break;
         }
-        /* group the bids by user, keeping item order (counting sort) */
-        memset(au.ucnt, 0, (U + 1) * sizeof *au.ucnt);
-        for (size_t k = 0; k < K; k++) {
-            for (size_t j = 0; j < au.nbid[k]; j++)
-                au.ucnt[c->user[au.bids[au.boff[k] + j].e] + 1]++;
+        /* group the bids by object, keeping bidder order (counting sort) */
+        memset(au.ucnt, 0, (NO + 1) * sizeof *au.ucnt);
+        for (size_t b = 0; b < NB; b++) {
+            for (size_t j = 0; j < au.nbid[b]; j++)
+                au.ucnt[au.bids[au.boff[b] + j].obj + 1]++;
         }
-        for (size_t u = 0; u < U; u++)
-            au.ucnt[u + 1] += au.ucnt[u];
+        for (size_t o = 0; o < NO; o++)
+            au.ucnt[o + 1] += au.ucnt[o];
         {
-            size_t *pos = xmalloc((U ? U : 1) * sizeof *pos);
+            size_t *pos = xmalloc((NO ? NO : 1) * sizeof *pos);
 
-            memcpy(pos, au.ucnt, U * sizeof *pos);
-            for (size_t k = 0; k < K; k++) {
-                for (size_t j = 0; j < au.nbid[k]; j++) {
-                    struct bid *b = &au.bids[au.boff[k] + j];
+            memcpy(pos, au.ucnt, NO * sizeof *pos);
+            for (size_t b = 0; b < NB; b++) {
+                for (size_t j = 0; j < au.nbid[b]; j++) {
+                    struct bid *bd = &au.bids[au.boff[b] + j];
 
-                    au.bucket[pos[c->user[b->e]]++] = *b;
+                    au.bucket[pos[bd->obj]++] = *bd;
                 }
             }
             free(pos);
         }
-        #pragma omp parallel
+        #pragma omp parallel if (total > AUCTION_PAR_MIN / 8)
         {
             size_t scap = 64;
             struct bid *scratch = xmalloc(scap * sizeof *scratch);
 
             #pragma omp for schedule(dynamic, 256)
-            for (size_t u = 0; u < U; u++) {
-                size_t need = au.ucnt[u + 1] - au.ucnt[u];
+            for (size_t o = 0; o < NO; o++) {
+                size_t need = au.ucnt[o + 1] - au.ucnt[o];
 
                 if (need == 0)
                     continue;
-                need += au.hcnt[u];
+                need += au.hcnt[o];
                 if (need > scap) {
                     scap = need;
                     scratch = xrealloc(scratch, scap * sizeof *scratch);
                 }
-                user_resolve(&au, (uint32_t)u, scratch);
+                object_resolve(&au, (uint32_t)o, scratch);
             }
             free(scratch);
         }
     }
-    if (!converged) {
-        uint32_t *used = xmalloc((U ? U : 1) * sizeof *used);
-
-        memcpy(used, au.hcnt, U * sizeof *used);
-        greedy_fill(pr, au.sel, au.nheld, used);
-        free(used);
-    }
-    a = build_result(pr, au.sel);
-    a->rounds = rounds;
-    a->converged = converged;
-    free(udeg);
-    free(au.sel);
+    *rounds_out = rounds;
+    *converged_out = converged;
+    free(odeg);
     free(au.nheld);
     free(au.exhausted);
     free(au.price);
@@ -674,6 +711,139 @@ auction_run(const struct prep *pr, const struct assign_params *p)
     free(au.bucket);
     free(au.live);
     free(au.nlive);
+}
+
+/* Objective of a selection, summed in edge order. */
+static double
+objective_of(const struct prep *pr, const uint8_t *sel)
+{
+    double sum = 0;
+
+    for (size_t e = 0; e < pr->c->n; e++) {
+        if (sel[e])
+            sum += value_of(pr, e);
+    }
+    return sum;
+}
+
+/* Complete a selection with the greedy fill (counts rebuilt from sel). */
+static void
+fill_rest(const struct prep *pr, uint8_t *sel)
+{
+    const struct cands *c = pr->c;
+    uint32_t *nheld = xcalloc(c->n_items ? c->n_items : 1, sizeof *nheld);
+    uint32_t *used = xcalloc(pr->n_users ? pr->n_users : 1, sizeof *used);
+
+    for (size_t k = 0; k < c->n_items; k++) {
+        for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+            if (sel[e]) {
+                nheld[k]++;
+                used[c->user[e]]++;
+            }
+        }
+    }
+    greedy_fill(pr, sel, nheld, used);
+    free(nheld);
+    free(used);
+}
+
+/*
+ * Items bid for users (forward) when user capacity is plentiful; users
+ * bid for items (reverse) when it is short: in a market short of user
+ * capacity every item keeps bidding until prices reach its values (a
+ * price war of ~ vmax / eps rounds), while users, who are the scarce side
+ * there, settle fast.  "Short" compares the usable supply sum_u
+ * min(Q_u, degree) with the demand sum_k min(L, degree).  When the first
+ * direction does not converge within max_rounds the other one runs too,
+ * and the better of the two (each completed by the greedy fill) is kept.
+ */
+static struct assign *
+auction_run(const struct prep *pr, const struct assign_params *p)
+{
+    const struct cands *c = pr->c;
+    size_t K = c->n_items, U = pr->n_users, E = c->n;
+    uint32_t *Lcap = xmalloc((K ? K : 1) * sizeof *Lcap);
+    uint32_t *ucap = xmalloc((U ? U : 1) * sizeof *ucap);
+    uint8_t *sel = xcalloc(E ? E : 1, 1);
+    struct assign *a;
+    uint32_t rounds;
+    int converged, reverse = 0;
+
+    for (size_t k = 0; k < K; k++)
+        Lcap[k] = pr->L;
+    for (size_t u = 0; u < U; u++)
+        ucap[u] = pr->cap[u];
+    size_t *uoff = xcalloc(U + 1, sizeof *uoff), *pos;
+    size_t *pedge = xmalloc((pr->n_usable ? pr->n_usable : 1)
+                            * sizeof *pedge);
+    uint32_t *obj = xmalloc((pr->n_usable ? pr->n_usable : 1) * sizeof *obj);
+    uint64_t demand = 0, supply = 0;
+    struct side sides[2], *first, *second;
+
+    for (size_t k = 0; k < K; k++) {
+        size_t deg = 0;
+
+        Lcap[k] = pr->L;
+        for (size_t e = c->off[k]; e < c->off[k + 1]; e++)
+            deg += pr->usable[e];
+        demand += deg < pr->L ? deg : pr->L;
+    }
+    /* the transpose: users' usable edges in ascending edge order */
+    for (size_t e = 0; e < E; e++)
+        uoff[c->user[e] + 1] += pr->usable[e];
+    for (size_t u = 0; u < U; u++) {
+        size_t deg = uoff[u + 1];
+
+        ucap[u] = pr->cap[u];
+        supply += deg < ucap[u] ? deg : ucap[u];
+        uoff[u + 1] += uoff[u];
+    }
+    pos = xmalloc((U ? U : 1) * sizeof *pos);
+    memcpy(pos, uoff, U * sizeof *pos);
+    for (size_t k = 0; k < K; k++) {
+        for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+            if (pr->usable[e]) {
+                size_t j = pos[c->user[e]]++;
+
+                pedge[j] = e;
+                obj[j] = (uint32_t)k;
+            }
+        }
+    }
+    free(pos);
+    sides[0] = (struct side){ K, U, c->off, NULL, c->user, Lcap, ucap };
+    sides[1] = (struct side){ U, K, uoff, pedge, obj, ucap, Lcap };
+    /* the scarce side is the one whose holders are bid up */
+    reverse = supply < demand;
+    first = &sides[reverse];
+    second = &sides[!reverse];
+    auction_side(pr, first, p, sel, &rounds, &converged);
+    if (!converged) {
+        uint8_t *sel2 = xcalloc(E ? E : 1, 1);
+        uint32_t rounds2;
+        int converged2;
+
+        auction_side(pr, second, p, sel2, &rounds2, &converged2);
+        fill_rest(pr, sel);
+        fill_rest(pr, sel2);
+        if (objective_of(pr, sel2) > objective_of(pr, sel)) {
+            memcpy(sel, sel2, E ? E : 1);
+            reverse = !reverse;
+            converged = converged2;
+        }
+        rounds += rounds2;
+        free(sel2);
+    }
+    free(uoff);
+    free(pedge);
+    free(obj);
+    a = build_result(pr, sel);
+    a->rounds = rounds;
+    a->converged = converged;
+    a->reverse = reverse;
+    free(sel);
+    free(Lcap);
+    free(ucap);
     return a;
 }
 
