@@ -206,6 +206,13 @@ struct rank_eval {
     struct rank_eval_task task[RANK_N_TASKS];
     double auc_score;           /* AUC of the integrated score for explicit
                                    feedback (like|comment|follow|share) */
+    double gauc_score;          /* the same per item, averaged over items
+                                   with both classes, weighted by exposures
+                                   (the creator-side view: which users of
+                                   one item engage) */
+    double gauc_theta;          /* ... of the score minus theta_u (NaN for
+                                   the baseline, which has no theta) */
+    uint64_t gauc_items;        /* items in the per-item average */
 };
 
 /*
@@ -242,6 +249,14 @@ double rank_auc(const float *s, const uint8_t *y, size_t n);
  */
 double rank_top_concentration(const struct cands *c, uint32_t top_k,
                               uint32_t heavy, uint32_t *distinct);
+
+/*
+ * A candidate table for the theta_u report: the n_items items with most
+ * exposures in test (ties by index), each with n_cands distinct users
+ * drawn with a fixed seed from the users active in test.  Caller frees.
+ */
+struct cands *rank_eval_cands(const struct segment *test, size_t n_items,
+                              size_t n_cands, uint64_t seed);
 
 /*
  * Benchmark helper: a candidate table of n_items items (the most recent

@@ -70,11 +70,69 @@ rank_auc(const float *s, const uint8_t *y, size_t n)
     return (rsum - npos * (npos + 1) / 2.0) / (npos * nneg);
 }
 
-/* Metrics from predictions p (n x T), labels y (n x T), new flags. */
+/*
+ * Per-item AUC of score s for labels y, averaged over items with both
+ * classes weighted by their exposures; items[k] groups the entries.
+ */
+static double
+group_auc(const float *s, const uint8_t *y, const uint32_t *items, size_t n,
+          uint64_t *n_groups)
+{
+    uint32_t max_i = 0;
+    size_t *off;
+    uint32_t *idx;
+    float *gs;
+    uint8_t *gy;
+    double sum = 0, wsum = 0;
+
+    *n_groups = 0;
+    for (size_t k = 0; k < n; k++)
+        if (items[k] != UINT32_MAX && items[k] > max_i)
+            max_i = items[k];
+    off = xcalloc((size_t)max_i + 2, sizeof *off);
+    for (size_t k = 0; k < n; k++)
+        off[items[k] + 1]++;
+    for (uint32_t i = 0; i <= max_i; i++)
+        off[i + 1] += off[i];
+    idx = xmalloc((n ? n : 1) * sizeof *idx);
+    {
+        size_t *pos = xmalloc(((size_t)max_i + 1) * sizeof *pos);
+
+        memcpy(pos, off, ((size_t)max_i + 1) * sizeof *pos);
+        for (size_t k = 0; k < n; k++)
+            idx[pos[items[k]]++] = (uint32_t)k;
+        free(pos);
+    }
+    gs = xmalloc((n ? n : 1) * sizeof *gs);
+    gy = xmalloc(n ? n : 1);
+    for (uint32_t i = 0; i <= max_i; i++) {
+        size_t m = off[i + 1] - off[i];
+        double a;
+
+        for (size_t k = 0; k < m; k++) {
+            gs[k] = s[idx[off[i] + k]];
+            gy[k] = y[idx[off[i] + k]];
+        }
+        a = rank_auc(gs, gy, m);
+        if (isnan(a))
+            continue;
+        sum += a * (double)m;
+        wsum += (double)m;
+        (*n_groups)++;
+    }
+    free(off);
+    free(idx);
+    free(gs);
+    free(gy);
+    return wsum > 0 ? sum / wsum : NAN;
+}
+
+/* Metrics from predictions p (n x T), labels y (n x T), new flags; items
+ * and theta (may be NULL) for the per-item view. */
 static void
 metrics(const float *p, const uint8_t *y, const uint8_t *is_new,
-        const uint8_t *expl, size_t n, const float *weight,
-        struct rank_eval *ev)
+        const uint8_t *expl, const uint32_t *items, const float *theta,
+        size_t n, const float *weight, struct rank_eval *ev)
 {
     float *s = xmalloc((n ? n : 1) * sizeof *s);
     uint8_t *yy = xmalloc(n ? n : 1);
@@ -124,6 +182,15 @@ metrics(const float *p, const uint8_t *y, const uint8_t *is_new,
         s[k] = v;
     }
     ev->auc_score = rank_auc(s, expl, n);
+    ev->gauc_score = group_auc(s, expl, items, n, &ev->gauc_items);
+    ev->gauc_theta = NAN;
+    if (theta != NULL) {
+        uint64_t ng;
+
+        for (size_t k = 0; k < n; k++)
+            s[k] -= theta[k];
+        ev->gauc_theta = group_auc(s, expl, items, n, &ng);
+    }
     free(s);
     free(yy);
     free(sn);
@@ -131,11 +198,13 @@ metrics(const float *p, const uint8_t *y, const uint8_t *is_new,
 }
 
 static void
-test_labels(const struct segment *test, uint8_t *y, uint8_t *expl)
+test_labels(const struct segment *test, uint8_t *y, uint8_t *expl,
+            uint32_t *items)
 {
     for (size_t k = 0; k < test->n_exp; k++) {
         rank_labels(test->exp[k].fb, y + k * T);
         expl[k] = (test->exp[k].fb & FB_EXPLICIT) != 0;
+        items[k] = test->exp[k].item;
     }
 }
 
@@ -145,8 +214,9 @@ rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
               struct diag *d)
 {
     size_t n = test->n_exp;
-    float *p;
+    float *p, *theta;
     uint8_t *y, *is_new, *expl;
+    uint32_t *items;
 
     if (ctx->hash_bits != m->hash_bits || ctx->flags != m->flags)
         return diag_set(d, RC_DATA, "ranking context was built for another "
@@ -155,7 +225,9 @@ rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
     y = xmalloc((n ? n : 1) * T);
     is_new = xmalloc(n ? n : 1);
     expl = xmalloc(n ? n : 1);
-    test_labels(test, y, expl);
+    items = xmalloc((n ? n : 1) * sizeof *items);
+    theta = xmalloc((n ? n : 1) * sizeof *theta);
+    test_labels(test, y, expl, items);
     #pragma omp parallel for schedule(static, 1024)
     for (size_t k = 0; k < n; k++) {
         const struct seg_exposure *e = &test->exp[k];
@@ -166,8 +238,11 @@ rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
         rank_ctx_pair(ctx, e->user, &it, &x);
         rank_predict(m, &x, p + k * T);
         is_new[k] = it.drop_id != 0;
+        theta[k] = m->theta_weight * rank_context_theta(ctx, e->user);
     }
-    metrics(p, y, is_new, expl, n, m->weight, ev);
+    metrics(p, y, is_new, expl, items, theta, n, m->weight, ev);
+    free(items);
+    free(theta);
     free(p);
     free(y);
     free(is_new);
@@ -213,6 +288,7 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
     size_t n = 0, cap = 0, nt = test->n_exp;
     float *f = NULL, *ft, *p;
     uint8_t *y = NULL, *yt, *is_new, *expl;
+    uint32_t *items;
     double keep;
     int rc = -1;
     char buf[32];
@@ -259,8 +335,9 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
     yt = xmalloc((nt ? nt : 1) * T);
     is_new = xmalloc(nt ? nt : 1);
     expl = xmalloc(nt ? nt : 1);
+    items = xmalloc((nt ? nt : 1) * sizeof *items);
     dense_rows(ctx, test, NULL, nt, ft);
-    test_labels(test, yt, expl);
+    test_labels(test, yt, expl, items);
     for (size_t k = 0; k < nt; k++) {
         uint32_t i = test->exp[k].item;
 
@@ -316,7 +393,7 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
         if (bad)
             goto out;
     }
-    metrics(p, yt, is_new, expl, nt, defp.weight, ev);
+    metrics(p, yt, is_new, expl, items, NULL, nt, defp.weight, ev);
     rc = 0;
 out:
     rank_context_free(ctx);
@@ -327,6 +404,7 @@ out:
     free(yt);
     free(is_new);
     free(expl);
+    free(items);
     return rc;
 }
 
@@ -426,5 +504,63 @@ rank_bench_cands(const struct rank_context *ctx, const struct window *w,
     }
     c->off[n_items] = n_items * n_cands;
     c->n = n_items * n_cands;
+    return c;
+}
+
+struct cands *
+rank_eval_cands(const struct segment *test, size_t n_items, size_t n_cands,
+                uint64_t seed)
+{
+    uint32_t max_i = 0, nu = 0, *cnt, *users, *items;
+    size_t ni = 0;
+    struct cands *c;
+    struct rng r;
+
+    for (size_t k = 0; k < test->n_exp; k++)
+        if (test->exp[k].item > max_i)
+            max_i = test->exp[k].item;
+    cnt = xcalloc((size_t)max_i + 1, sizeof *cnt);
+    users = xmalloc((test->n_exp ? test->n_exp : 1) * sizeof *users);
+    for (size_t k = 0; k < test->n_exp; k++) {
+        cnt[test->exp[k].item]++;
+        /* exposures are sorted by user: distinct users in order */
+        if (nu == 0 || users[nu - 1] != test->exp[k].user)
+            users[nu++] = test->exp[k].user;
+    }
+    items = xmalloc((n_items ? n_items : 1) * sizeof *items);
+    while (ni < n_items) {
+        uint32_t best = UINT32_MAX;
+
+        for (uint32_t i = 0; i <= max_i && test->n_exp > 0; i++)
+            if (cnt[i] > 0 && (best == UINT32_MAX || cnt[i] > cnt[best]))
+                best = i;
+        if (best == UINT32_MAX)
+            break;
+        items[ni++] = best;
+        cnt[best] = 0;
+    }
+    if (n_cands > nu)
+        n_cands = nu;
+    c = cands_new(ni, ni * n_cands);
+    rng_seed(&r, seed, 0x60, 0);
+    for (size_t k = 0; k < ni; k++) {
+        c->items[k] = items[k];
+        c->off[k] = k * n_cands;
+        /* partial Fisher-Yates over the active users */
+        for (size_t j = 0; j < n_cands; j++) {
+            size_t q = j + (size_t)rng_below(&r, nu - j);
+            uint32_t tmp = users[j];
+
+            users[j] = users[q];
+            users[q] = tmp;
+            c->user[k * n_cands + j] = users[j];
+            c->channels[k * n_cands + j] = 0;
+            c->retr[k * n_cands + j] = 0;
+        }
+    }
+    c->off[ni] = c->n = ni * n_cands;
+    free(cnt);
+    free(users);
+    free(items);
     return c;
 }
