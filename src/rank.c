@@ -266,6 +266,8 @@ struct block_grad {
     float *g;                   /* cap x row_width */
     float *dense;               /* n_dense_params, a sum over samples */
     double loss;
+    uint32_t *by_part;          /* entry indices grouped by partition */
+    uint32_t part_off[RANK_PARTS + 1];
 };
 
 /*
@@ -339,6 +341,9 @@ struct trainer {
     float *acc;                 /* AdaGrad accumulators, n_params */
     struct block_grad bg[RANK_BLOCKS];
     uint32_t per_block;         /* sample slots per block */
+    float *gsum;                /* rows x row_width, zero between batches */
+    uint8_t *touched;           /* rows */
+    uint32_t *tlist[RANK_PARTS];    /* touched rows per partition */
 };
 
 static void
@@ -396,24 +401,58 @@ train_batch(struct trainer *tr, const struct rank_context *ctx,
                 backward(m, &x, x.item_slot, &f, y, bg);
             }
         }
+        /* group the entries by partition, keeping their order */
+        memset(bg->part_off, 0, sizeof bg->part_off);
+        for (uint32_t e = 0; e < bg->n; e++)
+            bg->part_off[bg->row[e] % RANK_PARTS + 1]++;
+        for (int q = 0; q < RANK_PARTS; q++)
+            bg->part_off[q + 1] += bg->part_off[q];
+        {
+            uint32_t pos[RANK_PARTS];
+
+            memcpy(pos, bg->part_off, sizeof pos);
+            for (uint32_t e = 0; e < bg->n; e++)
+                bg->by_part[pos[bg->row[e] % RANK_PARTS]++] = e;
+        }
     }
-    /* Rows: partition p owns rows with (row % RANK_PARTS) == p. */
+    /*
+     * Rows: partition p owns rows with (row % RANK_PARTS) == p.  It sums
+     * each row's gradients over the batch (blocks and entries in order,
+     * so the float sums are the same on every run), then takes one
+     * AdaGrad step per touched row.
+     */
     #pragma omp parallel for schedule(static)
     for (int part = 0; part < RANK_PARTS; part++) {
+        uint32_t *list = tr->tlist[part], nt = 0;
+
         for (int b = 0; b < RANK_BLOCKS; b++) {
             const struct block_grad *bg = &tr->bg[b];
 
-            for (uint32_t e = 0; e < bg->n; e++) {
+            for (uint32_t q = bg->part_off[part]; q < bg->part_off[part + 1];
+                 q++) {
+                uint32_t e = bg->by_part[q];
                 size_t r = bg->row[e];
-                float *w = m->rows + r * rw, *acc = tr->acc + r * rw;
+                float *gs = tr->gsum + r * rw;
                 const float *g = bg->g + (size_t)e * rw;
 
-                if ((int)(r % RANK_PARTS) != part)
-                    continue;
+                if (!tr->touched[r]) {
+                    tr->touched[r] = 1;
+                    list[nt++] = (uint32_t)r;
+                }
                 for (size_t k = 0; k < rw; k++)
-                    adagrad(&w[k], &acc[k], g[k] + tr->p->l2 * w[k],
-                            tr->p->lr);
+                    gs[k] += g[k];
             }
+        }
+        for (uint32_t q = 0; q < nt; q++) {
+            size_t r = list[q];
+            float *w = m->rows + r * rw, *acc = tr->acc + r * rw;
+            float *gs = tr->gsum + r * rw;
+
+            for (size_t k = 0; k < rw; k++) {
+                adagrad(&w[k], &acc[k], gs[k] + tr->p->l2 * w[k], tr->p->lr);
+                gs[k] = 0;
+            }
+            tr->touched[r] = 0;
         }
     }
     /* Dense: block sums reduced in block order, one step per batch. */
@@ -476,6 +515,22 @@ day_order(const struct segment *seg, const struct rank_params *p,
     return ds;
 }
 
+static void
+trainer_release(struct trainer *tr)
+{
+    for (int b = 0; b < RANK_BLOCKS; b++) {
+        free(tr->bg[b].row);
+        free(tr->bg[b].g);
+        free(tr->bg[b].dense);
+        free(tr->bg[b].by_part);
+    }
+    for (int q = 0; q < RANK_PARTS; q++)
+        free(tr->tlist[q]);
+    free(tr->gsum);
+    free(tr->touched);
+    free(tr->acc);
+}
+
 int
 rank_train(const struct window *w, const struct tower *t,
            const struct rank_params *p, struct rank_model **out,
@@ -528,7 +583,13 @@ rank_train(const struct window *w, const struct tower *t,
         tr.bg[b].row = xmalloc(cap * sizeof(uint32_t));
         tr.bg[b].g = xmalloc(cap * row_width(m) * sizeof(float));
         tr.bg[b].dense = xmalloc(n_dense_params(m) * sizeof(float));
+        tr.bg[b].by_part = xmalloc(cap * sizeof(uint32_t));
     }
+    tr.gsum = xcalloc((size_t)1 << m->hash_bits, row_width(m) * sizeof(float));
+    tr.touched = xcalloc((size_t)1 << m->hash_bits, 1);
+    for (int q = 0; q < RANK_PARTS; q++)
+        tr.tlist[q] = xmalloc((size_t)tr.per_block * 2 * RANK_MAX_ROWS
+                              * RANK_BLOCKS * sizeof(uint32_t));
 
     for (uint32_t ep = 0; ep < p->epochs; ep++) {
         struct rank_context *ctx = rank_ctx_new(w, m->flags, m->hash_bits);
@@ -570,24 +631,14 @@ rank_train(const struct window *w, const struct tower *t,
         s.loss_last = loss;
         m->epochs = ep + 1;
     }
-    for (int b = 0; b < RANK_BLOCKS; b++) {
-        free(tr.bg[b].row);
-        free(tr.bg[b].g);
-        free(tr.bg[b].dense);
-    }
-    free(tr.acc);
+    trainer_release(&tr);
     s.seconds = omp_get_wtime() - t0;
     if (st != NULL)
         *st = s;
     *out = m;
     return 0;
 fail:
-    for (int b = 0; b < RANK_BLOCKS; b++) {
-        free(tr.bg[b].row);
-        free(tr.bg[b].g);
-        free(tr.bg[b].dense);
-    }
-    free(tr.acc);
+    trainer_release(&tr);
     rank_free(m);
     return -1;
 }
