@@ -25,18 +25,21 @@ static const char usage_text[] =
     "           [--batch N] [--max-per-day N] [--no-augment] [--no-extra]\n"
     "           [--weights C,L,CM,F,LV] [--theta-weight X]\n"
     "           [--eval] [--ablation] [--xgb-rounds N] [--xgb-max N]\n"
-    "           [--bench-score ITEMS,CANDS]\n"
+    "           [--theta-report ITEMS,CANDS] [--bench-score ITEMS,CANDS]\n"
     "  Trains on the days D-N+1 .. D (default N 30) and writes FILE.\n"
     "  --eval       evaluate on day D+1 (its segment must exist): tables\n"
     "               on stdout, with the xgboost baseline (--xgb-rounds,\n"
     "               default 100; 0 skips it) on up to --xgb-max samples\n"
     "  --ablation   also train without augmentation / extra features\n"
+    "  --theta-report top-10 concentration with/without theta_u over the\n"
+    "               ITEMS most exposed items of D+1 x CANDS of its active\n"
+    "               users (default 1000,500)\n"
     "  --bench-score time scoring ITEMS x CANDS pairs with the model\n";
 
 enum { O_SEG = 256, O_DATE, O_DAYS, O_TOWER, O_EPOCHS, O_SEED, O_OUT,
        O_DIM, O_HIDDEN, O_HASH, O_LR, O_BATCH, O_MAXDAY, O_NOAUG,
        O_NOEXTRA, O_WEIGHTS, O_THETA, O_EVAL, O_ABL, O_XGBR, O_XGBM,
-       O_BENCH };
+       O_BENCH, O_THREP };
 
 static const struct option long_opts[] = {
     { "segments", required_argument, NULL, O_SEG },
@@ -61,6 +64,7 @@ static const struct option long_opts[] = {
     { "xgb-rounds", required_argument, NULL, O_XGBR },
     { "xgb-max", required_argument, NULL, O_XGBM },
     { "bench-score", required_argument, NULL, O_BENCH },
+    { "theta-report", required_argument, NULL, O_THREP },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -72,7 +76,7 @@ struct train_rank_opts {
     int32_t date;
     uint32_t days, xgb_rounds, xgb_max;
     int have_date, eval, ablation;
-    size_t bench_items, bench_cands;
+    size_t bench_items, bench_cands, theta_items, theta_cands;
     struct rank_params p;
 };
 
@@ -137,17 +141,14 @@ ablation_row(const struct window *w, const struct segment *test,
 
 static int
 evaluate(const struct train_rank_opts *o, const struct window *w,
-         const struct rank_model *m, struct diag *d)
+         const struct rank_model *m, const struct segment *test,
+         struct diag *d)
 {
-    struct segment *test = NULL;
     struct rank_context *ctx = NULL;
     struct rank_eval ev, xg;
-    char *path = segment_path(o->segroot, o->date + 1);
     char day[16];
     int rc = -1;
 
-    if (segment_load(path, &test, d) < 0)
-        goto out;
     if (rank_context_build(m, w, NULL, &ctx, d) < 0
         || rank_evaluate(m, ctx, test, &ev, d) < 0)
         goto out;
@@ -165,7 +166,8 @@ evaluate(const struct train_rank_opts *o, const struct window *w,
     }
     {
         /* theta_u: top-10 users per item, with and without it */
-        struct cands *c = rank_eval_cands(test, 1000, 500, o->p.seed);
+        struct cands *c = rank_eval_cands(test, o->theta_items,
+                                          o->theta_cands, o->p.seed);
         struct rank_model mm = *m;
         uint32_t heavy, d0, d1;
         double c0, c1;
@@ -207,8 +209,6 @@ evaluate(const struct train_rank_opts *o, const struct window *w,
     rc = 0;
 out:
     rank_context_free(ctx);
-    segment_free(test);
-    free(path);
     return rc;
 }
 
@@ -242,11 +242,13 @@ int
 main(int argc, char **argv)
 {
     struct train_rank_opts o = { .days = 30, .xgb_rounds = 100,
-                                 .xgb_max = 2000000,
+                                 .xgb_max = 2000000, .theta_items = 1000,
+                                 .theta_cands = 500,
                                  .p = rank_default_params() };
     struct diag d = DIAG_INIT;
     struct window *w = NULL;
     struct rank_model *m = NULL;
+    struct segment *test = NULL;
     struct rank_train_stats st;
     int opt;
 
@@ -286,6 +288,12 @@ main(int argc, char **argv)
                 cli_bad_usage("--bench-score: expected ITEMS,CANDS, got '%s'",
                               optarg);
             break;
+        case O_THREP:
+            if (sscanf(optarg, "%zu,%zu", &o.theta_items, &o.theta_cands)
+                != 2 || o.theta_items == 0 || o.theta_cands == 0)
+                cli_bad_usage("--theta-report: expected ITEMS,CANDS, got "
+                              "'%s'", optarg);
+            break;
         case 'q': cli_verbosity = 0; break;
         case 'v': cli_verbosity = 2; break;
         case 'h': fputs(usage_text, stdout); return RC_OK;
@@ -300,6 +308,14 @@ main(int argc, char **argv)
         /* TODO: tower_load once the two-tower module is in main. */
         cli_bad_usage("--tower: the two-tower module is not in this build");
 
+    if (o.eval) {
+        /* the test day first: no point training when it is missing */
+        char *path = segment_path(o.segroot, o.date + 1);
+
+        if (segment_load(path, &test, &d) < 0)
+            cli_diag_exit(&d);
+        free(path);
+    }
     if (window_open(o.segroot, o.date, (int)o.days, WINDOW_NO_INTER, &w, &d)
         < 0)
         cli_diag_exit(&d);
@@ -315,10 +331,11 @@ main(int argc, char **argv)
             (unsigned long long)st.n_samples, o.p.epochs, st.seconds,
             (double)st.n_samples / (st.seconds > 0 ? st.seconds : 1),
             st.loss_first, st.loss_last);
-    if ((o.eval && evaluate(&o, w, m, &d) < 0)
+    if ((o.eval && evaluate(&o, w, m, test, &d) < 0)
         || (o.bench_items > 0 && bench_score(&o, w, m, &d) < 0))
         cli_diag_exit(&d);
     rank_free(m);
+    segment_free(test);
     window_free(w);
     return RC_OK;
 }
