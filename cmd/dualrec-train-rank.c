@@ -139,6 +139,49 @@ ablation_row(const struct window *w, const struct segment *test,
     return rc;
 }
 
+/*
+ * theta_u: for theta weights 0 .. 1, the per-item AUC of the score for
+ * explicit feedback on D+1 and how concentrated the top-10 users of the
+ * report's items are.
+ */
+static int
+theta_report(const struct train_rank_opts *o, const struct rank_model *m,
+             const struct rank_context *ctx, const struct segment *test,
+             struct diag *d)
+{
+    static const float gammas[] = { 0, 0.25f, 0.5f, 0.75f, 1, 1.5f };
+    struct cands *c = rank_eval_cands(test, o->theta_items, o->theta_cands,
+                                      o->p.seed);
+    struct rank_model mm = *m;
+    struct rank_eval ev;
+    uint32_t heavy = 0, nd;
+
+    /* the heaviest 1% of the day's active users */
+    for (size_t k = 0; k < test->n_exp; k++)
+        heavy += k == 0 || test->exp[k].user != test->exp[k - 1].user;
+    heavy = heavy / 100 > 0 ? heavy / 100 : 1;
+    printf("\n## theta_u: %zu items x %zu candidates (model weight %.2f)\n\n"
+           "| theta weight | per-item AUC (explicit) | top-10 slots held by "
+           "the %u heaviest | distinct users in top-10 |\n|---|---|---|---|\n",
+           c->n_items, c->n_items ? c->off[1] : 0, m->theta_weight, heavy);
+    for (size_t g = 0; g < sizeof gammas / sizeof gammas[0]; g++) {
+        double conc;
+
+        mm.theta_weight = gammas[g];
+        if (rank_evaluate(&mm, ctx, test, &ev, d) < 0
+            || rank_score_cands(&mm, ctx, c, d) < 0) {
+            cands_free(c);
+            return -1;
+        }
+        conc = rank_top_concentration(c, 10, heavy, &nd);
+        printf("| %s %.2f | %.4f | %.4f | %u |\n",
+               gammas[g] == 0 ? "without theta_u," : "with theta_u,",
+               gammas[g], ev.gauc_theta, conc, nd);
+    }
+    cands_free(c);
+    return 0;
+}
+
 static int
 evaluate(const struct train_rank_opts *o, const struct window *w,
          const struct rank_model *m, const struct segment *test,
@@ -164,38 +207,8 @@ evaluate(const struct train_rank_opts *o, const struct window *w,
             goto out;
         print_eval("xgboost", &xg);
     }
-    {
-        /* theta_u: top-10 users per item, with and without it */
-        struct cands *c = rank_eval_cands(test, o->theta_items,
-                                          o->theta_cands, o->p.seed);
-        struct rank_model mm = *m;
-        uint32_t heavy, d0, d1;
-        double c0, c1;
-
-        /* the heaviest 1% of the day's active users */
-        heavy = 0;
-        for (size_t k = 0; k < test->n_exp; k++)
-            heavy += k == 0 || test->exp[k].user != test->exp[k - 1].user;
-        heavy = heavy / 100 > 0 ? heavy / 100 : 1;
-        mm.theta_weight = 0;
-        if (rank_score_cands(&mm, ctx, c, d) < 0) {
-            cands_free(c);
-            goto out;
-        }
-        c0 = rank_top_concentration(c, 10, heavy, &d0);
-        if (rank_score_cands(m, ctx, c, d) < 0) {
-            cands_free(c);
-            goto out;
-        }
-        c1 = rank_top_concentration(c, 10, heavy, &d1);
-        printf("\n## theta_u: top-10 users of %zu items x %zu candidates\n\n"
-               "| | share of top-10 slots held by the %u heaviest | "
-               "distinct users in top-10 |\n|---|---|---|\n"
-               "| without theta_u | %.4f | %u |\n| with theta_u | %.4f | "
-               "%u |\n", c->n_items, c->n_items ? c->off[1] : 0, heavy, c0,
-               d0, c1, d1);
-        cands_free(c);
-    }
+    if (theta_report(o, m, ctx, test, d) < 0)
+        goto out;
     if (o->ablation) {
         printf("\n## ablation (paper Table 4), AUC on %s\n\n"
                "| augment | extra | click | like | comment | follow | "

@@ -111,7 +111,7 @@ struct rank_params {
     uint64_t seed;
     unsigned flags;         /* enum rank_flags (both) */
     float weight[RANK_N_TASKS];     /* integrated-score weights */
-    float theta_weight;     /* multiplier of theta_u (1) */
+    float theta_weight;     /* multiplier of theta_u (0.5) */
     uint32_t theta_ref;     /* |R| (RANK_THETA_REF) */
     uint32_t max_samples_per_day;   /* 0 = all; else a fixed-seed sample */
 };

@@ -53,7 +53,7 @@ rank_default_params(void)
         .seed = 1, .flags = RANK_AUGMENT | RANK_EXTRA,
         /* explicit feedback first: follow > comment > like > watch time */
         .weight = { 0.1f, 1.0f, 2.0f, 4.0f, 0.3f },
-        .theta_weight = 1.0f, .theta_ref = RANK_THETA_REF,
+        .theta_weight = 0.5f, .theta_ref = RANK_THETA_REF,
         .max_samples_per_day = 0,
     };
     return p;

@@ -23,7 +23,7 @@ expect_exit 0 "$X" -q $ARGS --out "$TMP/m3" --eval --xgb-rounds 3 \
     --theta-report 50,100
 grep -q '^| ranker | like |' "$OUT_FILE" || die "no ranker row"
 grep -q '^| xgboost | like |' "$OUT_FILE" || die "no baseline row"
-grep -q '^| with theta_u |' "$OUT_FILE" || die "no theta table"
+grep -q '^| with theta_u, 1.00 |' "$OUT_FILE" || die "no theta table"
 cmp -s "$TMP/m1" "$TMP/m3" || die "--eval changed the model"
 
 # the day after 2026-01-09 was not ingested
