@@ -13,7 +13,8 @@
 # vs old items, the xgboost baseline on the same dense features, the
 # Table 4 ablation and the theta_u table (--ablation); then the same on
 # MovieLens latest-small when /work/shared/data has it (like = rating >= 4,
-# 31 equal-count "days", bench/movielens_logs.py).
+# 31 equal-count "days", bench/movielens_logs.py).  RANK_QUALITY=0 skips
+# the quality part (it trains 5 models and 10 boosters: minutes).
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 DIR="$OUT/rank"
@@ -48,6 +49,7 @@ measure "train-rank 30 days, 1 epoch + score 100k x 500" \
 sed 's/^/  /' "$DIR/train.err"
 ls -l "$DIR/rank.bin" | awk '{ printf "  model file: %.1f MB\n", $5 / 1e6 }'
 
+[ "${RANK_QUALITY:-1}" = 0 ] && exit 0
 echo
 echo "  quality: 5000 users x 15 days (next-day split)"
 Q="$OUT/rank-quality"
