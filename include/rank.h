@@ -51,7 +51,7 @@
  *       64    8 u64     n_params
  *       72  4*n f32[n]  parameters, one block: rows*(T+K) row params
  *                       (w_j then v_j), b (T), a (T*Z), c (T*H),
- *                       W1 (H*Z), b1 (H)
+ *                       W1 (Z*H, row k = input k), b1 (H)
  *
  * Threads: training and scoring use OpenMP over fixed blocks / items;
  * output bytes do not depend on OMP_NUM_THREADS.
@@ -128,7 +128,7 @@ struct rank_model {
     float *b;               /* T */
     float *a;               /* T x Z */
     float *c;               /* T x H */
-    float *w1;              /* H x Z */
+    float *w1;              /* Z x H (input-major) */
     float *b1;              /* H */
 };
 

@@ -214,15 +214,19 @@ forward(const struct rank_model *m, const struct rank_feat *x, int skip,
     for (uint32_t k = 0; k < K; k++)
         f->z[k] = 0.5f * (f->S[k] * f->S[k] - Q[k]);
     memcpy(f->z + K, x->f, RANK_N_DENSE * sizeof(float));
-    for (uint32_t q = 0; q < H; q++) {
-        const float *w = m->w1 + (size_t)q * z;
-        float s = m->b1[q];
+    /* W1 is stored (Z, H) so that this is a vectorisable axpy per k */
+    memcpy(f->pre, m->b1, H * sizeof(float));
+    for (size_t k = 0; k < z; k++) {
+        const float *w = m->w1 + k * H;
+        float zk = f->z[k];
 
-        for (size_t k = 0; k < z; k++)
-            s += w[k] * f->z[k];
-        f->pre[q] = s;
-        f->h[q] = s > 0 ? s : 0;
+        if (zk == 0)
+            continue;
+        for (uint32_t q = 0; q < H; q++)
+            f->pre[q] += w[q] * zk;
     }
+    for (uint32_t q = 0; q < H; q++)
+        f->h[q] = f->pre[q] > 0 ? f->pre[q] : 0;
     for (int t = 0; t < T; t++) {
         const float *a = m->a + (size_t)t * z, *c = m->c + (size_t)t * H;
         float s = 0;
@@ -307,15 +311,19 @@ backward(const struct rank_model *m, const struct rank_feat *x, int skip,
         }
     }
     for (uint32_t q = 0; q < H; q++) {
-        const float *w = m->w1 + (size_t)q * z;
-
         if (f->pre[q] <= 0)
-            continue;
+            dpre[q] = 0;
         db1[q] += dpre[q];
-        for (size_t k = 0; k < z; k++) {
-            dw1[q * z + k] += dpre[q] * f->z[k];
-            dz[k] += dpre[q] * w[k];
+    }
+    for (size_t k = 0; k < z; k++) {
+        const float *w = m->w1 + k * H;
+        float *dw = dw1 + k * H, zk = f->z[k], s = 0;
+
+        for (uint32_t q = 0; q < H; q++) {
+            dw[q] += dpre[q] * zk;
+            s += dpre[q] * w[q];
         }
+        dz[k] += s;
     }
     for (uint32_t j = 0; j < x->n_rows; j++) {
         const float *r = m->rows + (size_t)x->row[j] * rw;
