@@ -13,7 +13,7 @@
 # vs old items, the xgboost baseline on the same dense features, the
 # Table 4 ablation and the theta_u table (--ablation); then the same on
 # MovieLens latest-small when /work/shared/data has it (like = rating >= 4,
-# 31 equal-count "days", bench/movielens_logs.py).  RANK_QUALITY=0 skips
+# 31 equal-count "days", bench/movielens_days.py).  RANK_QUALITY=0 skips
 # the quality part (it trains 5 models and 10 boosters: minutes).
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,7 +69,7 @@ if [ -f "$ML/ratings.csv" ]; then
     M="$OUT/rank-movielens"
     if [ ! -d "$M/seg" ]; then
         rm -rf "$M"
-        python3 "$here/movielens_logs.py" "$ML" "$M/logs" 2026-01-01 31 \
+        python3 "$here/movielens_days.py" "$ML" "$M/logs" 2026-01-01 31 \
             || exit 1
         ingest_all "$M/logs" "$M/seg" || exit 1
     fi

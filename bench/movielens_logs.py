@@ -1,18 +1,16 @@
-#!/usr/bin/env python3
-"""movielens_logs.py -- MovieLens (ratings.csv, movies.csv) as dualrec logs.
+#!/usr/bin/python3
+"""movielens_logs.py -- turn MovieLens ratings into two days of dualrec logs
+with a global time split, for dualrec-eval-retrieval.
 
-usage: movielens_logs.py MLDIR OUTDIR START_DATE N_DAYS
+usage: movielens_logs.py ML_DIR OUT_DIR DAY1 [TEST_SHARE]
 
-Every rating becomes one exposure (the user watched the movie).  Feedback:
-like = rating >= 4.0; click = 1 (every row was watched, so the click task
-has no negatives and no AUC).  The other tasks do not exist in MovieLens.
-Time: ratings span ~22 years, far too sparse for daily segments, so the
-ratings are ordered by timestamp (ties by user, movie) and cut into N_DAYS
-equal-count "days" starting at START_DATE; within a day the original order
-is kept.  That is a global time split: the last day is the next-day test
-of a window made of the days before it.  Items: movieId, genres as tags,
-no creator, no upload time (unknown).  Writes
-OUTDIR/dt=YYYY-MM-DD/{exposures,items}.csv.
+Ratings before the split time (the (1 - TEST_SHARE) quantile of all
+timestamps, default 0.1) go to day DAY1, the rest to DAY1 + 1; times are
+rewritten to fall inside their day, order kept.  Every rating is an
+exposure with click = 1, ratings >= 4 also like = 1.  items.csv of DAY1
+lists every movie with its genres as tags (the catalog is known up
+front; there is no creator), so movies first rated after the split are
+new items that have features but no history.
 """
 import csv
 import datetime
@@ -21,44 +19,42 @@ import sys
 
 
 def main():
-    if len(sys.argv) != 5:
-        sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
-        sys.exit(64)
-    mldir, outdir, start, n_days = sys.argv[1:]
-    n_days = int(n_days)
-    day0 = datetime.date.fromisoformat(start)
+    ml, out, day1 = sys.argv[1], sys.argv[2], sys.argv[3]
+    share = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
+    d1 = datetime.date.fromisoformat(day1)
+    d2 = d1 + datetime.timedelta(days=1)
+    base1 = int(datetime.datetime(d1.year, d1.month, d1.day,
+                                  tzinfo=datetime.timezone.utc).timestamp())
     rows = []
-    with open(os.path.join(mldir, "ratings.csv"), newline="") as f:
+    with open(os.path.join(ml, "ratings.csv"), newline="") as f:
         for r in csv.DictReader(f):
             rows.append((int(r["timestamp"]), r["userId"], r["movieId"],
                          float(r["rating"])))
-    rows.sort(key=lambda r: (r[0], int(r[1]), int(r[2])))
-    movies = []
-    with open(os.path.join(mldir, "movies.csv"), newline="") as f:
-        for r in csv.DictReader(f):
-            g = r["genres"]
-            movies.append((r["movieId"],
-                           "" if g == "(no genres listed)" else g))
-    per = (len(rows) + n_days - 1) // n_days
-    for k in range(n_days):
-        day = day0 + datetime.timedelta(days=k)
-        d = os.path.join(outdir, "dt=" + day.isoformat())
-        os.makedirs(d, exist_ok=True)
-        base = int(datetime.datetime(day.year, day.month, day.day,
-                                     tzinfo=datetime.timezone.utc)
-                   .timestamp())
-        part = rows[k * per:(k + 1) * per]
-        with open(os.path.join(d, "exposures.csv"), "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["time", "user", "item", "click", "like"])
-            for j, (_, u, m, rating) in enumerate(part):
-                t = base + (j * 86399) // max(1, len(part))
-                w.writerow([t, u, m, 1, 1 if rating >= 4.0 else 0])
-        with open(os.path.join(d, "items.csv"), "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["item", "creator", "upload_time", "tags"])
-            for m, g in movies:
-                w.writerow([m, "", "", g])
+    rows.sort()
+    split = rows[int(len(rows) * (1 - share))][0]
+    days = {d1: [], d2: []}
+    for t, u, m, x in rows:
+        days[d1 if t < split else d2].append((u, m, x))
+    for day, rs in days.items():
+        base = base1 + (day - d1).days * 86400
+        ddir = os.path.join(out, "logs", "dt=" + day.isoformat())
+        os.makedirs(ddir, exist_ok=True)
+        with open(os.path.join(ddir, "exposures.csv"), "w") as f:
+            f.write("time,user,item,click,like\n")
+            n = len(rs)
+            for k, (u, m, x) in enumerate(rs):
+                t = base + 60 + (86000 * k) // max(n, 1)
+                f.write("%d,u%s,m%s,1,%d\n" % (t, u, m, 1 if x >= 4 else 0))
+        if day == d1:
+            with open(os.path.join(ml, "movies.csv"), newline="") as fin, \
+                 open(os.path.join(ddir, "items.csv"), "w") as f:
+                f.write("item,creator,upload_time,tags\n")
+                for r in csv.DictReader(fin):
+                    g = r["genres"]
+                    tags = "" if g == "(no genres listed)" else g
+                    f.write("m%s,,%d,%s\n" % (r["movieId"], base, tags))
+    print("split at %d: %d training ratings, %d test ratings"
+          % (split, len(days[d1]), len(days[d2])), file=sys.stderr)
 
 
 if __name__ == "__main__":
