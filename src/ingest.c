@@ -7,11 +7,13 @@
  * duplicates; OR interaction feedback into exposures; save the
  * dictionaries, then the segment; unlock.
  *
- * Sorting exposures and interactions: a counting sort by user (the user
- * index is dense) followed by a sort of each user's small range on the
- * remaining fields.  The per-user sorts are independent (OpenMP over
- * users) and use a total order on all fields, so the result is unique and
- * does not depend on the thread count or on qsort's stability.
+ * Speed: ids are looked up while logread parses a block on every core
+ * (the prepare hook, against a cache-friendly index of the dictionaries);
+ * only ids not yet known are added afterwards, in file order.  Exposures,
+ * the bulk of a day, are sorted by a counting sort on the dense user index
+ * followed by independent per-user sorts (OpenMP) on a total order of all
+ * fields, the same order as segment_sort, which sorts the other arrays.
+ * Nothing depends on the thread count.
  */
 #include <assert.h>
 #include <errno.h>
@@ -126,24 +128,6 @@ slots_alloc(size_t bytes)
     return p;
 }
 
-/* The same hint for a large array that already exists (its whole 2 MiB
- * pages only). */
-static void
-hint_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = 2u << 20;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
-
-    if (hi > lo)
-        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
-
 static void
 ix_resize(struct idindex *ix, size_t nslots, const struct iddict *dict)
 {
@@ -224,9 +208,18 @@ struct item_row {
     struct seg_item it;
 };
 
+/*
+ * Exposures accumulate in fixed blocks of EXP_BLOCK rows rather than one
+ * growing array: growing hundreds of MB by realloc copies them again and
+ * again; the sort reads the blocks and writes one array.
+ */
+#define EXP_BLOCK_LOG2 20
+#define EXP_BLOCK ((size_t)1 << EXP_BLOCK_LOG2)
+
 struct acc {
-    struct seg_exposure *exp;
-    size_t n_exp, cap_exp;
+    struct seg_exposure **eblk;
+    size_t n_eblk, cap_eblk;
+    size_t n_exp;
     struct seg_inter *inter;
     size_t n_inter, cap_inter;
     struct item_row *items;
@@ -552,12 +545,13 @@ take_row(struct run *r, enum logread_table t, const char *path,
 
         if (!in_day(r, t, path, row))
             return;
-        if (a->n_exp == a->cap_exp) {
-            a->exp = xgrow(a->exp, &a->cap_exp, a->n_exp + 1,
-                           sizeof *a->exp);
-            hint_huge(a->exp, a->cap_exp * sizeof *a->exp);
+        if (a->n_exp == a->n_eblk * EXP_BLOCK) {
+            a->eblk = xgrow(a->eblk, &a->cap_eblk, a->n_eblk + 1,
+                            sizeof *a->eblk);
+            a->eblk[a->n_eblk++] = slots_alloc(EXP_BLOCK * sizeof **a->eblk);
         }
-        e = &a->exp[a->n_exp++];
+        e = &a->eblk[a->n_exp >> EXP_BLOCK_LOG2][a->n_exp & (EXP_BLOCK - 1)];
+        a->n_exp++;
         memset(e, 0, sizeof *e);
         e->t = row->t;
         e->user = id_ix(r, D_USERS, row->ix[0], row->user);
@@ -701,17 +695,25 @@ cmp_exp_in_user(const void *pa, const void *pb)
     return 0;
 }
 
-size_t
-ingest_sort_exposures(struct seg_exposure **exp, size_t n, uint32_t n_users)
+/*
+ * The sort of ingest_sort_exposures over rows stored in blocks of
+ * 2^shift rows (row k is blk[k >> shift][k & mask]); returns a new array
+ * in *out and the count after dedup.  The blocks are not freed.
+ */
+static size_t
+sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
+                uint32_t n_users, struct seg_exposure **out)
 {
-    struct seg_exposure *src = *exp, *dst;
+    size_t mask = shift >= 63 ? SIZE_MAX : ((size_t)1 << shift) - 1;
     size_t *off = xcalloc((size_t)n_users + 2, sizeof *off);
+    struct seg_exposure *dst;
     size_t i, o;
     long u;
 
+#define ROW(k) (blk[shift >= 63 ? 0 : (k) >> shift][(k) & mask])
     for (i = 0; i < n; i++) {
-        assert(src[i].user < n_users);
-        off[src[i].user + 2]++;
+        assert(ROW(i).user < n_users);
+        off[ROW(i).user + 2]++;
     }
     for (u = 0; u < (long)n_users; u++)
         off[u + 2] += off[u + 1];
@@ -719,8 +721,8 @@ ingest_sort_exposures(struct seg_exposure **exp, size_t n, uint32_t n_users)
      * to the end of u's range, i.e. off[u + 1] becomes the start of u+1 */
     dst = slots_alloc((n + 1) * sizeof *dst);
     for (i = 0; i < n; i++)
-        dst[off[src[i].user + 1]++] = src[i];
-    free(src);
+        dst[off[ROW(i).user + 1]++] = ROW(i);
+#undef ROW
 #pragma omp parallel for schedule(dynamic, 1024)
     for (u = 0; u < (long)n_users; u++)
         if (off[u + 1] - off[u] > 1)
@@ -731,8 +733,19 @@ ingest_sort_exposures(struct seg_exposure **exp, size_t n, uint32_t n_users)
         if (o == 0 || dst[o - 1].user != dst[i].user
             || cmp_exp_in_user(&dst[o - 1], &dst[i]) != 0)
             dst[o++] = dst[i];
-    *exp = dst;
+    *out = dst;
     return o;
+}
+
+size_t
+ingest_sort_exposures(struct seg_exposure **exp, size_t n, uint32_t n_users)
+{
+    struct seg_exposure *sorted;
+    size_t m = sort_exp_blocks(exp, 63, n, n_users, &sorted);
+
+    free(*exp);
+    *exp = sorted;
+    return m;
 }
 
 /*
@@ -755,8 +768,17 @@ build_segment(struct run *r, struct segment *seg)
     free(a->items);
     seg->tags = a->tags;
     seg->n_tags = a->n_tags;
-    seg->exp = a->exp;
-    seg->n_exp = a->n_exp;
+    /*
+     * Exposures are the bulk of a day: sort them on every core (as
+     * ingest_sort_exposures, same order as segment_sort, tested against
+     * it) and let segment_sort do the other arrays.
+     */
+    n = sort_exp_blocks(a->eblk, EXP_BLOCK_LOG2, a->n_exp,
+                        iddict_count(r->dict[D_USERS]), &seg->exp);
+    st->duplicates[LOGREAD_EXPOSURES] = a->n_exp - n;
+    for (i = 0; i < a->n_eblk; i++)
+        free(a->eblk[i]);
+    free(a->eblk);
     seg->inter = a->inter;
     seg->n_inter = a->n_inter;
     seg->follows = a->follows;
@@ -765,14 +787,6 @@ build_segment(struct run *r, struct segment *seg)
     seg->n_users = a->n_users;
     memset(a, 0, sizeof *a);
 
-    /*
-     * Exposures are the bulk of a day: sort them on every core
-     * (ingest_sort_exposures, same order as segment_sort, tested against
-     * it) and let segment_sort do the other arrays.
-     */
-    n = ingest_sort_exposures(&seg->exp, seg->n_exp,
-                              iddict_count(r->dict[D_USERS]));
-    st->duplicates[LOGREAD_EXPOSURES] = seg->n_exp - n;
     seg->n_exp = 0;
     segment_sort(seg, &ss);
     seg->n_exp = n;
@@ -831,7 +845,9 @@ release_run(struct run *r)
         iddict_free(r->dict[k]);
         free(r->ix[k].slot);
     }
-    free(r->a.exp);
+    for (k = 0; k < (int)r->a.n_eblk; k++)
+        free(r->a.eblk[k]);
+    free(r->a.eblk);
     free(r->a.inter);
     free(r->a.items);
     free(r->a.tags);
