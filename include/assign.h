@@ -23,10 +23,11 @@
  *
  * Fairness floor.  The objective alone lets a market short of user
  * capacity starve the items whose candidates score lower everywhere.  With
- * 0 < params.min_audience < L, the auction and greedy methods run in two
- * stages: first with room min_audience per item (the fill bonus then
- * spreads users over as many items as it can), then the rest with the
- * capacity left.  The result is not the single-stage optimum; the
+ * 0 < params.min_audience < L, when the one-stage result leaves an item
+ * below min(min_audience, its usable candidates), the auction and greedy
+ * methods redo it in two stages: first with room min_audience per item
+ * (the fill bonus then spreads users over as many items as it can), then
+ * the rest with the capacity left.  The result is not the single-stage optimum; the
  * benchmark reports the difference (the price of the floor).
  *
  * Methods (enum assign_method):
