@@ -551,14 +551,20 @@ object_resolve(struct auction *au, uint32_t o, struct bid *scratch)
 {
     const struct side *sd = au->sd;
     size_t nb = au->ucnt[o + 1] - au->ucnt[o], nh = au->hcnt[o], m, keep;
-    struct bid *h = au->hold + au->hoff[o];
+    size_t i = 0, j = 0;
+    struct bid *h = au->hold + au->hoff[o], *in = au->bucket + au->ucnt[o];
 
-    memcpy(scratch, h, nh * sizeof *scratch);
-    memcpy(scratch + nh, au->bucket + au->ucnt[o], nb * sizeof *scratch);
+    /* holds are kept in order: sort the new bids, then merge */
+    qsort(in, nb, sizeof *in, cmp_bid);
     m = nh + nb;
-    qsort(scratch, m, sizeof *scratch, cmp_bid);
+    for (size_t t = 0; t < m; t++) {
+        if (j == nb || (i < nh && cmp_bid(&h[i], &in[j]) <= 0))
+            scratch[t] = h[i++];
+        else
+            scratch[t] = in[j++];
+    }
     keep = m < sd->ocap[o] ? m : sd->ocap[o];
-    for (size_t j = 0; j < m; j++) {
+    for (j = 0; j < m; j++) {
         size_t e = scratch[j].e;
         uint32_t b = scratch[j].bidder;
 
