@@ -29,11 +29,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "iddict.h"
 
-#define SEGMENT_VERSION 1
+#define SEGMENT_VERSION 2
 #define SEG_NONE UINT32_MAX
 
 /* Feedback kinds, as bits of seg_exposure.fb and values of seg_inter.fb. */
@@ -102,12 +103,46 @@ void segment_free(struct segment *seg);
  * new xmalloc'd string. */
 char *segment_path(const char *segroot, int32_t day);
 
+/* The path of a dictionary: "<segroot>/dict/<kind>.dict" in a new
+ * xmalloc'd string; kind is "users", "items", "creators" or "tags".
+ * Ingest writes there (iddict_save) and window_open reads there. */
+char *segment_dict_path(const char *segroot, const char *kind);
+
 /*
  * Write seg to path atomically.  The arrays must already be sorted as
  * described above (asserted).  RC_CANTCREAT/RC_IO on failure.
  */
 int segment_save(const struct segment *seg, const char *path,
                  struct diag *d);
+
+/* What segment_sort removed. */
+struct segment_sort_stats {
+    size_t exp_dups;        /* exposures equal in every field to another */
+    size_t inter_dups;      /* interactions equal in every field (value
+                               compared bit for bit) */
+    size_t follow_dups;
+    size_t item_dups;       /* item rows superseded by a later row of the
+                               same item (the later row is kept) */
+    size_t user_dups;       /* repeated entries of users[] */
+};
+
+/*
+ * Bring an ingested day into the form segment_save expects, whatever the
+ * order rows arrived in: sort every array by the keys above (ties broken
+ * by the remaining fields, so the result and the saved bytes depend only
+ * on the set of rows), drop exact duplicates, keep only the last given
+ * row of each item, and repack tags so items[k].tag_off runs in item
+ * order.  Arrays shrink in place; counts are updated.  stats may be NULL.
+ */
+void segment_sort(struct segment *seg, struct segment_sort_stats *stats);
+
+/*
+ * OR the feedback of every interaction row (fb != 0) into the latest
+ * exposure of the same (user, item) at or before the row's time, when
+ * there is one.  exp and inter must be sorted (segment_sort).  Returns the
+ * number of interaction rows that found an exposure.
+ */
+size_t segment_fold_feedback(struct segment *seg);
 
 /*
  * Read a segment.  RC_NOINPUT when missing; RC_DATA for bad magic, another
@@ -152,15 +187,26 @@ enum window_flags {
     WINDOW_NO_INTER   = 1 << 0,  /* skip interaction rows (saves memory) */
     WINDOW_NO_EXP     = 1 << 1   /* skip exposures (catalog/follows only) */
 };
+/* A skipped kind reads as empty: n_inter (n_exp) is 0, inter (exp) NULL. */
 
 /*
  * Load the window.  RC_NOINPUT when the dictionaries are missing (nothing
- * ingested yet); a missing day is not an error (see struct window).
+ * ingested yet; all four of segment_dict_path's files must exist); a
+ * missing day is not an error (see struct window).  RC_DATA when a day's
+ * file is corrupt (segment_load), holds another day, or holds an index
+ * not below its dictionary's count (the message names the path).  Days
+ * load in parallel (OpenMP); the result does not depend on the thread
+ * count.  RC_USAGE when n_days < 1.
  * Memory: the compact arrays of the loaded days (~32 bytes per exposure).
  */
 int window_open(const char *segroot, int32_t last_day, int n_days,
                 unsigned flags, struct window **out, struct diag *d);
+/* NULL is a no-op. */
 void window_free(struct window *w);
+
+/* The segment of day in w, or NULL when the day is missing or outside the
+ * window.  Borrowed: valid while w lives. */
+const struct segment *window_day(const struct window *w, int32_t day);
 
 /*
  * Per-user ranges over one segment's exposures: on return off has
@@ -169,5 +215,46 @@ void window_free(struct window *w);
  */
 void segment_user_offsets(const struct segment *seg, uint32_t n_users,
                           size_t **off);
+
+/*
+ * Per-item index over one segment's exposures: on return off has
+ * n_items + 1 entries and rows[off[i] .. off[i+1]) are the exposure rows
+ * (indices into exp) of item i, ascending, so in (user, t) order.
+ * n_items is usually iddict_count(w->items).  Caller frees *off and *rows.
+ */
+void segment_item_offsets(const struct segment *seg, uint32_t n_items,
+                          size_t **off, uint32_t **rows);
+
+/* The name of one feedback bit ("click", "like", "comment", "follow",
+ * "share", "long_view", "hate"), or NULL for anything else. */
+const char *segment_fb_name(uint32_t bit);
+
+/* The parts of a segment that segment_write_tsv can print. */
+enum segment_section {
+    SEGMENT_SUMMARY,        /* key<TAB>value: day, zone and the counts */
+    SEGMENT_EXPOSURES,
+    SEGMENT_INTER,
+    SEGMENT_ITEMS,
+    SEGMENT_FOLLOWS,
+    SEGMENT_USERS
+};
+
+/* Dictionaries to print external ids with; any may be NULL (indices). */
+struct segment_names {
+    const struct iddict *users, *items, *creators, *tags;
+};
+
+/*
+ * Print one section of seg to out as TSV with a header line (the summary
+ * has none).  Times are epoch seconds; feedback is a comma-separated list
+ * of segment_fb_name()s (empty for none); an unknown creator prints "-"
+ * and an unknown upload time or duration prints empty.  Indices are
+ * mapped to ids through names (NULL: numbers).  path names seg in
+ * messages: RC_DATA when an index is not in its dictionary, RC_IO when
+ * writing fails.
+ */
+int segment_write_tsv(const struct segment *seg, enum segment_section sec,
+                      const struct segment_names *names, FILE *out,
+                      const char *path, struct diag *d);
 
 #endif

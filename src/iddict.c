@@ -1,0 +1,301 @@
+/*
+ * iddict.c -- external string ids to dense uint32_t indices (iddict.h).
+ *
+ * Names live back to back, each NUL-terminated, in one growable arena;
+ * off[i] is where name i starts, so off[i + 1] - off[i] - 1 is its length.
+ * The hash table is open addressing with linear probing over a power-of-two
+ * array of slots holding an index (IDDICT_NONE = empty); hash[i] keeps each
+ * id's 32-bit hash so that a probe compares names only on a hash match and
+ * growth never rehashes a string.  The table is kept at most half full.
+ * Nothing is ever removed, so no tombstones are needed.
+ *
+ * File payload (inside a binfile, magic "\x89DRIDICT", version 1):
+ *
+ *   OFFSET   SIZE   TYPE      FIELD
+ *        0      4   u32       n, the number of ids
+ *        4      8   u64       total bytes of the names (no terminators)
+ *       12     4n   u32[n]    length of id i (1..IDDICT_MAX_ID_LEN)
+ *    12+4n      .   u8[]      the ids in index order, back to back
+ *
+ * Integers little-endian.  Index i of the file is index i in memory.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binfile.h"
+#include "byteio.h"
+#include "iddict.h"
+#include "xmem.h"
+
+#define IDDICT_VERSION 1
+static const char IDDICT_MAGIC[BINFILE_MAGIC_SIZE] = {
+    '\x89', 'D', 'R', 'I', 'D', 'I', 'C', 'T'
+};
+
+struct iddict {
+    uint32_t n;             /* ids held */
+    size_t   cap;           /* capacity of off (n + 1 used) and hash */
+    size_t  *off;           /* n + 1: start of name i in arena */
+    uint32_t *hash;         /* n: hash of name i */
+    char    *arena;         /* names, each NUL-terminated */
+    size_t   arena_cap;
+    uint32_t *slots;        /* nslots: an index or IDDICT_NONE */
+    size_t   mask;          /* nslots - 1 */
+};
+
+/*
+ * A 64-bit multiply-xorshift hash over 8-byte words (in the manner of
+ * wyhash/murmur finalisers); ids are short, so this is a handful of
+ * multiplications per lookup.
+ */
+static uint32_t
+hash_bytes(const char *s, size_t n)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = 0x243f6a8885a308d3ull ^ (n * k);
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (n >= 8) {
+        uint64_t w;
+
+        memcpy(&w, p, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        uint64_t w = 0;
+
+        memcpy(&w, p, n);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+struct iddict *
+iddict_new(void)
+{
+    struct iddict *dict = xcalloc(1, sizeof *dict);
+
+    dict->cap = 16;
+    dict->off = xmalloc(dict->cap * sizeof *dict->off);
+    dict->hash = xmalloc(dict->cap * sizeof *dict->hash);
+    dict->off[0] = 0;
+    dict->arena_cap = 256;
+    dict->arena = xmalloc(dict->arena_cap);
+    dict->mask = 31;
+    dict->slots = xmalloc((dict->mask + 1) * sizeof *dict->slots);
+    memset(dict->slots, 0xff, (dict->mask + 1) * sizeof *dict->slots);
+    return dict;
+}
+
+void
+iddict_free(struct iddict *dict)
+{
+    if (dict == NULL)
+        return;
+    free(dict->off);
+    free(dict->hash);
+    free(dict->arena);
+    free(dict->slots);
+    free(dict);
+}
+
+uint32_t
+iddict_count(const struct iddict *dict)
+{
+    return dict->n;
+}
+
+static int
+name_eq(const struct iddict *dict, uint32_t idx, const char *s, size_t n)
+{
+    size_t len = dict->off[idx + 1] - dict->off[idx] - 1;
+
+    return len == n && memcmp(dict->arena + dict->off[idx], s, n) == 0;
+}
+
+/* The slot holding s (its index), or the empty slot where it would go. */
+static size_t
+probe(const struct iddict *dict, const char *s, size_t n, uint32_t h)
+{
+    size_t i = h & dict->mask;
+
+    for (;;) {
+        uint32_t idx = dict->slots[i];
+
+        if (idx == IDDICT_NONE
+            || (dict->hash[idx] == h && name_eq(dict, idx, s, n)))
+            return i;
+        i = (i + 1) & dict->mask;
+    }
+}
+
+/* Rebuild the slot table with at least nslots slots (a power of two). */
+static void
+rehash(struct iddict *dict, size_t nslots)
+{
+    free(dict->slots);
+    dict->slots = xreallocarray(NULL, nslots, sizeof *dict->slots);
+    memset(dict->slots, 0xff, nslots * sizeof *dict->slots);
+    dict->mask = nslots - 1;
+    for (uint32_t idx = 0; idx < dict->n; idx++) {
+        size_t i = dict->hash[idx] & dict->mask;
+
+        while (dict->slots[i] != IDDICT_NONE)
+            i = (i + 1) & dict->mask;
+        dict->slots[i] = idx;
+    }
+}
+
+/* Room for n ids of `bytes` name bytes in all, without regrowth. */
+static void
+reserve(struct iddict *dict, uint32_t n, size_t bytes)
+{
+    size_t nslots = dict->mask + 1;
+
+    dict->off = xreallocarray(dict->off, (size_t)n + 2, sizeof *dict->off);
+    dict->hash = xreallocarray(dict->hash, (size_t)n + 2,
+                               sizeof *dict->hash);
+    dict->cap = (size_t)n + 2;
+    dict->arena = xrealloc(dict->arena, bytes + n + 1);
+    dict->arena_cap = bytes + n + 1;
+    while (nslots < (size_t)n * 2 + 2)
+        nslots *= 2;
+    if (nslots != dict->mask + 1)
+        rehash(dict, nslots);
+}
+
+uint32_t
+iddict_find(const struct iddict *dict, const char *s, size_t n)
+{
+    return dict->slots[probe(dict, s, n, hash_bytes(s, n))];
+}
+
+uint32_t
+iddict_add(struct iddict *dict, const char *s, size_t n)
+{
+    uint32_t h = hash_bytes(s, n), idx;
+    size_t i = probe(dict, s, n, h), start;
+
+    if (dict->slots[i] != IDDICT_NONE)
+        return dict->slots[i];
+    assert(dict->n < IDDICT_NONE - 1);
+    idx = dict->n;
+    if (idx + 2 > dict->cap) {
+        size_t cap = dict->cap;
+
+        dict->off = xgrow(dict->off, &cap, idx + 2, sizeof *dict->off);
+        cap = dict->cap;
+        dict->hash = xgrow(dict->hash, &cap, idx + 2, sizeof *dict->hash);
+        dict->cap = cap;
+    }
+    start = dict->off[idx];
+    dict->arena = xgrow(dict->arena, &dict->arena_cap, start + n + 1, 1);
+    memcpy(dict->arena + start, s, n);
+    dict->arena[start + n] = '\0';
+    dict->off[idx + 1] = start + n + 1;
+    dict->hash[idx] = h;
+    dict->slots[i] = idx;
+    dict->n++;
+    if ((size_t)dict->n * 2 > dict->mask + 1)
+        rehash(dict, (dict->mask + 1) * 2);
+    return idx;
+}
+
+const char *
+iddict_name(const struct iddict *dict, uint32_t idx)
+{
+    assert(idx < dict->n);
+    return dict->arena + dict->off[idx];
+}
+
+int
+iddict_save(const struct iddict *dict, const char *path, struct diag *d)
+{
+    struct bbuf b = BBUF_INIT;
+    int rc;
+
+    bbuf_put_le32(&b, dict->n);
+    bbuf_put_le64(&b, dict->off[dict->n] - dict->n);
+    for (uint32_t i = 0; i < dict->n; i++)
+        bbuf_put_le32(&b, (uint32_t)(dict->off[i + 1] - dict->off[i] - 1));
+    for (uint32_t i = 0; i < dict->n; i++)
+        bbuf_put(&b, dict->arena + dict->off[i],
+                 dict->off[i + 1] - dict->off[i] - 1);
+    rc = binfile_save(path, IDDICT_MAGIC, IDDICT_VERSION, b.p, b.len, 3, d);
+    bbuf_release(&b);
+    return rc;
+}
+
+int
+iddict_load(const char *path, struct iddict **out, struct diag *d)
+{
+    void *payload;
+    size_t len, names_off, pos;
+    struct bcur c;
+    struct iddict *dict = NULL;
+    uint32_t n;
+    uint64_t total;
+    const unsigned char *lens, *names;
+
+    *out = NULL;
+    if (binfile_load(path, IDDICT_MAGIC, IDDICT_VERSION, &payload, &len,
+                     d) < 0)
+        return -1;
+    bcur_init(&c, payload, len);
+    n = bcur_get_le32(&c);
+    total = bcur_get_le64(&c);
+    if (!bcur_ok(&c) || n == IDDICT_NONE || n > (len - 12) / 4
+        || total != len - 12 - (uint64_t)n * 4) {
+        diag_set(d, RC_DATA, "%s: offset 0: inconsistent id count %u and "
+                 "name bytes %llu for a %zu-byte payload", path, n,
+                 (unsigned long long)total, len);
+        goto fail;
+    }
+    lens = (const unsigned char *)payload + 12;
+    names_off = 12 + (size_t)n * 4;
+    names = (const unsigned char *)payload + names_off;
+    dict = iddict_new();
+    reserve(dict, n, (size_t)total);
+    pos = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t l = get_le32(lens + 4 * (size_t)i);
+        const char *s = (const char *)names + pos;
+
+        if (l == 0 || l > IDDICT_MAX_ID_LEN || l > total - pos) {
+            diag_set(d, RC_DATA, "%s: offset %zu: bad length %u of id %u",
+                     path, (size_t)12 + 4 * (size_t)i, l, i);
+            goto fail;
+        }
+        if (memchr(s, '\0', l) != NULL) {
+            diag_set(d, RC_DATA, "%s: offset %zu: NUL byte in id %u", path,
+                     names_off + pos, i);
+            goto fail;
+        }
+        if (iddict_add(dict, s, l) != i) {
+            diag_set(d, RC_DATA, "%s: offset %zu: duplicate id '%.*s'",
+                     path, names_off + pos, (int)(l > 64 ? 64 : l), s);
+            goto fail;
+        }
+        pos += l;
+    }
+    if (pos != total) {
+        diag_set(d, RC_DATA, "%s: offset %zu: %llu trailing bytes after the "
+                 "last id", path, names_off + pos,
+                 (unsigned long long)(total - pos));
+        goto fail;
+    }
+    free(payload);
+    *out = dict;
+    return 0;
+fail:
+    iddict_free(dict);
+    free(payload);
+    return -1;
+}

@@ -1,0 +1,300 @@
+/*
+ * check_iddict.c -- the id dictionary: add/find/name, growth through many
+ * rehashes, save/load round trip and corrupt files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "binfile.h"
+#include "byteio.h"
+#include "check_common.h"
+#include "iddict.h"
+#include "xmem.h"
+
+static const char MAGIC[8] = { '\x89', 'D', 'R', 'I', 'D', 'I', 'C', 'T' };
+
+static void
+id_of(char *buf, size_t cap, uint32_t k)
+{
+    snprintf(buf, cap, "user-%u", k * 7919u);
+}
+
+static unsigned char *
+read_all(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char *p;
+    long len;
+
+    ck_assert_ptr_nonnull(fp);
+    fseek(fp, 0, SEEK_END);
+    len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    p = xmalloc((size_t)len + 1);
+    ck_assert_int_eq(fread(p, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    *n = (size_t)len;
+    return p;
+}
+
+static void
+write_all(const char *path, const void *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fwrite(p, 1, n, fp), n);
+    fclose(fp);
+}
+
+START_TEST(test_iddict_add_find_name)
+{
+    struct iddict *dict = iddict_new();
+
+    ck_assert_uint_eq(iddict_count(dict), 0);
+    ck_assert_uint_eq(iddict_find(dict, "a", 1), IDDICT_NONE);
+    ck_assert_uint_eq(iddict_add(dict, "alice", 5), 0);
+    ck_assert_uint_eq(iddict_add(dict, "bob", 3), 1);
+    ck_assert_uint_eq(iddict_add(dict, "alice", 5), 0);
+    /* Not NUL-terminated input: only n bytes count. */
+    ck_assert_uint_eq(iddict_add(dict, "bobby", 3), 1);
+    ck_assert_uint_eq(iddict_add(dict, "bobby", 5), 2);
+    ck_assert_uint_eq(iddict_add(dict, "", 0), 3);
+    ck_assert_uint_eq(iddict_count(dict), 4);
+    ck_assert_uint_eq(iddict_find(dict, "bob", 3), 1);
+    ck_assert_uint_eq(iddict_find(dict, "bo", 2), IDDICT_NONE);
+    ck_assert_uint_eq(iddict_find(dict, "", 0), 3);
+    ck_assert_str_eq(iddict_name(dict, 0), "alice");
+    ck_assert_str_eq(iddict_name(dict, 1), "bob");
+    ck_assert_str_eq(iddict_name(dict, 2), "bobby");
+    ck_assert_str_eq(iddict_name(dict, 3), "");
+    iddict_free(dict);
+    iddict_free(NULL);
+}
+END_TEST
+
+START_TEST(test_iddict_growth_keeps_indices)
+{
+    struct iddict *dict = iddict_new();
+    const uint32_t n = 200000;          /* many doublings of the table */
+    char buf[64];
+
+    for (uint32_t k = 0; k < n; k++) {
+        id_of(buf, sizeof buf, k);
+        ck_assert_uint_eq(iddict_add(dict, buf, strlen(buf)), k);
+    }
+    ck_assert_uint_eq(iddict_count(dict), n);
+    for (uint32_t k = 0; k < n; k++) {
+        id_of(buf, sizeof buf, k);
+        if (iddict_find(dict, buf, strlen(buf)) != k)
+            ck_abort_msg("find of id %u failed", k);
+        if (strcmp(iddict_name(dict, k), buf) != 0)
+            ck_abort_msg("name of id %u is '%s'", k, iddict_name(dict, k));
+    }
+    ck_assert_uint_eq(iddict_find(dict, "user-1", 6), IDDICT_NONE);
+    /* Re-adding appends nothing. */
+    for (uint32_t k = 0; k < n; k += 97) {
+        id_of(buf, sizeof buf, k);
+        ck_assert_uint_eq(iddict_add(dict, buf, strlen(buf)), k);
+    }
+    ck_assert_uint_eq(iddict_count(dict), n);
+    iddict_free(dict);
+}
+END_TEST
+
+START_TEST(test_iddict_save_load_round_trip)
+{
+    const char *dir = test_tmpdir();
+    char path[4200], path2[4200], buf[64];
+    struct iddict *dict = iddict_new(), *back = NULL;
+    struct diag d = DIAG_INIT;
+    unsigned char *a, *b;
+    size_t na, nb;
+    const uint32_t n = 5000;
+
+    snprintf(path, sizeof path, "%s/users.dict", dir);
+    snprintf(path2, sizeof path2, "%s/again.dict", dir);
+    for (uint32_t k = 0; k < n; k++) {
+        id_of(buf, sizeof buf, k);
+        iddict_add(dict, buf, strlen(buf));
+    }
+    iddict_add(dict, "with,comma \"and\" quotes\t", 24);
+    ck_assert_int_eq(iddict_save(dict, path, &d), 0);
+    ck_assert_int_eq(iddict_load(path, &back, &d), 0);
+    ck_assert_uint_eq(iddict_count(back), n + 1);
+    for (uint32_t k = 0; k <= n; k++)
+        ck_assert_str_eq(iddict_name(back, k), iddict_name(dict, k));
+    ck_assert_uint_eq(iddict_find(back, "with,comma \"and\" quotes\t", 24),
+                      n);
+    /* Growing a loaded dictionary appends after the loaded ids. */
+    ck_assert_uint_eq(iddict_add(back, "new", 3), n + 1);
+    /* Same dictionary, same bytes. */
+    ck_assert_int_eq(iddict_save(dict, path2, &d), 0);
+    a = read_all(path, &na);
+    b = read_all(path2, &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert(memcmp(a, b, na) == 0);
+    free(a);
+    free(b);
+    iddict_free(back);
+
+    /* An empty dictionary round-trips too. */
+    iddict_free(dict);
+    dict = iddict_new();
+    ck_assert_int_eq(iddict_save(dict, path, &d), 0);
+    ck_assert_int_eq(iddict_load(path, &back, &d), 0);
+    ck_assert_uint_eq(iddict_count(back), 0);
+    iddict_free(back);
+    iddict_free(dict);
+    test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_iddict_load_missing)
+{
+    struct iddict *back = NULL;
+    struct diag d = DIAG_INIT;
+
+    ck_assert_int_eq(iddict_load("/nonexistent/dualrec/x.dict", &back, &d),
+                     -1);
+    ck_assert_int_eq(d.rc, RC_NOINPUT);
+    ck_assert_ptr_null(back);
+}
+END_TEST
+
+static void
+save_small(const char *path)
+{
+    struct iddict *dict = iddict_new();
+    struct diag d = DIAG_INIT;
+
+    iddict_add(dict, "a", 1);
+    iddict_add(dict, "bb", 2);
+    iddict_add(dict, "ccc", 3);
+    ck_assert_int_eq(iddict_save(dict, path, &d), 0);
+    iddict_free(dict);
+}
+
+static void
+expect_load_fails(const char *path, const char *msg)
+{
+    struct iddict *back = NULL;
+    struct diag d = DIAG_INIT;
+
+    ck_assert_int_eq(iddict_load(path, &back, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    ck_assert_ptr_null(back);
+    if (msg != NULL)
+        ck_assert_str_eq(d.msg, msg);
+}
+
+START_TEST(test_iddict_bad_magic_version_truncation)
+{
+    const char *dir = test_tmpdir();
+    char path[4200], msg[4400];
+    unsigned char *p;
+    size_t n;
+
+    snprintf(path, sizeof path, "%s/x.dict", dir);
+    save_small(path);
+    p = read_all(path, &n);
+
+    p[3] ^= 0x20;
+    write_all(path, p, n);
+    snprintf(msg, sizeof msg, "%s: offset 0: bad magic (not a 'IDICT' file)",
+             path);
+    expect_load_fails(path, msg);
+    p[3] ^= 0x20;
+
+    put_le32(p + 8, 2);
+    write_all(path, p, n);
+    snprintf(msg, sizeof msg, "%s: offset 8: unsupported version 2 "
+             "(expected 1)", path);
+    expect_load_fails(path, msg);
+    put_le32(p + 8, 1);
+
+    for (size_t cut = 0; cut < n; cut += (cut < 60 ? 7 : 1)) {
+        write_all(path, p, cut);
+        expect_load_fails(path, NULL);
+    }
+    p[n - 5] ^= 0x01;                  /* inside the zstd frame */
+    write_all(path, p, n);
+    expect_load_fails(path, NULL);
+    free(p);
+    test_rmtree(dir);
+}
+END_TEST
+
+/* Well-formed container, inconsistent payload: caught by the decoder. */
+START_TEST(test_iddict_bad_payload)
+{
+    const char *dir = test_tmpdir();
+    char path[4200], msg[4400];
+    struct bbuf b = BBUF_INIT;
+    struct diag d = DIAG_INIT;
+
+    snprintf(path, sizeof path, "%s/x.dict", dir);
+
+    /* Duplicate id. */
+    bbuf_put_le32(&b, 2);
+    bbuf_put_le64(&b, 4);
+    bbuf_put_le32(&b, 2);
+    bbuf_put_le32(&b, 2);
+    bbuf_put(&b, "abab", 4);
+    ck_assert_int_eq(binfile_save(path, MAGIC, 1, b.p, b.len, 1, &d), 0);
+    snprintf(msg, sizeof msg, "%s: offset 22: duplicate id 'ab'", path);
+    expect_load_fails(path, msg);
+
+    /* Count that does not fit the payload. */
+    b.len = 0;
+    bbuf_put_le32(&b, 1000);
+    bbuf_put_le64(&b, 4);
+    bbuf_put_le32(&b, 2);
+    ck_assert_int_eq(binfile_save(path, MAGIC, 1, b.p, b.len, 1, &d), 0);
+    expect_load_fails(path, NULL);
+
+    /* Lengths not adding up to the name bytes. */
+    b.len = 0;
+    bbuf_put_le32(&b, 2);
+    bbuf_put_le64(&b, 4);
+    bbuf_put_le32(&b, 1);
+    bbuf_put_le32(&b, 1);
+    bbuf_put(&b, "abcd", 4);
+    ck_assert_int_eq(binfile_save(path, MAGIC, 1, b.p, b.len, 1, &d), 0);
+    snprintf(msg, sizeof msg, "%s: offset 22: 2 trailing bytes after the "
+             "last id", path);
+    expect_load_fails(path, msg);
+
+    /* An empty id. */
+    b.len = 0;
+    bbuf_put_le32(&b, 1);
+    bbuf_put_le64(&b, 0);
+    bbuf_put_le32(&b, 0);
+    ck_assert_int_eq(binfile_save(path, MAGIC, 1, b.p, b.len, 1, &d), 0);
+    snprintf(msg, sizeof msg, "%s: offset 12: bad length 0 of id 0", path);
+    expect_load_fails(path, msg);
+
+    bbuf_release(&b);
+    test_rmtree(dir);
+}
+END_TEST
+
+Suite *
+iddict_suite(void)
+{
+    Suite *s = suite_create("iddict");
+    TCase *tc = tcase_create("dict");
+    TCase *tf = tcase_create("file");
+
+    tcase_add_test(tc, test_iddict_add_find_name);
+    tcase_add_test(tc, test_iddict_growth_keeps_indices);
+    tcase_add_test(tf, test_iddict_save_load_round_trip);
+    tcase_add_test(tf, test_iddict_load_missing);
+    tcase_add_test(tf, test_iddict_bad_magic_version_truncation);
+    tcase_add_test(tf, test_iddict_bad_payload);
+    suite_add_tcase(s, tc);
+    suite_add_tcase(s, tf);
+    return s;
+}
