@@ -44,7 +44,9 @@ ingest -> tower -> rank -> uac -> match (publishes OUT/dt=D) -> eval (D-1).
   --root DIR      run root: segments/, models/, avail/, out/, logs-run/
   --logs DIR      input logs, DIR/dt=YYYY-MM-DD/ (default ROOT/logs)
   --days N        training window in days (default 30)
-  --L N, --Q N    users per item (default 200), items per user cap (10)
+  --L N           users per target item (default 200)
+  --Q N           the same capacity N for every user (the paper's Q = 10);
+                  default: per-user capacity Q_u from UAC
   --zone Z        day zone, e.g. UTC or +08:00 (default UTC)
   --bin DIR       where the dualrec-* executables are (default ./bin)
   --from STAGE    rerun STAGE and everything after it
@@ -64,7 +66,7 @@ die_config() { echo "run_daily.sh: $*" >&2; exit $RC_CONFIG; }
 here=$(cd "$(dirname "$0")" && pwd)
 declare -A conf=(
     [root]="" [logs]="" [segments]="" [out]="" [models]="" [avail]=""
-    [runlogs]="" [evalout]="" [days]=30 [L]=200 [Q]=10 [zone]=UTC
+    [runlogs]="" [evalout]="" [days]=30 [L]=200 [Q]="" [zone]=UTC
     [bin]="${DUALREC_BIN:-$here/bin}" [threads]="" [seed]=1 [eval]=1
     [ingest_args]="" [tower_args]="" [rank_args]="" [uac_args]=""
     [match_args]="" [eval_args]=""
@@ -123,9 +125,11 @@ root=${conf[root]}
 : "${conf[evalout]:=$root/eval}"
 
 is_uint() { case "$1" in ''|*[!0-9]*) return 1 ;; esac; }
-for k in days L Q seed; do
+for k in days L seed; do
     is_uint "${conf[$k]}" || die_config "$k: expected a whole number, got '${conf[$k]}'"
 done
+[ -z "${conf[Q]}" ] || is_uint "${conf[Q]}" \
+    || die_config "Q: expected a whole number, got '${conf[Q]}'"
 [ "${conf[days]}" -ge 1 ] || die_config "days: must be at least 1"
 [ -z "${conf[threads]}" ] || is_uint "${conf[threads]}" \
     || die_config "threads: expected a whole number, got '${conf[threads]}'"
@@ -239,13 +243,16 @@ cmd_stage() {
              "${extra[@]}") ;;
     uac) split_args uac_args
         cmd=("$(exe uac)" --segments "${conf[segments]}" --date "$D"
-             --days "${conf[days]}" --seed "${conf[seed]}"
-             --out "$(avail_file "$D")" "${extra[@]}") ;;
+             --days "${conf[days]}" --seed "${conf[seed]}")
+        if [ -n "${conf[Q]}" ]; then
+            cmd+=(--cap-min "${conf[Q]}" --cap-max "${conf[Q]}")
+        fi
+        cmd+=(--out "$(avail_file "$D")" "${extra[@]}") ;;
     match) split_args match_args
         cmd=("$(exe match)" --segments "${conf[segments]}" --date "$D"
              --tower "$(tower_file "$D")" --rank "$(rank_file "$D")"
-             --avail "$(avail_file "$D")" --L "${conf[L]}" --Q "${conf[Q]}"
-             --out "${conf[out]}" "${extra[@]}") ;;
+             --avail "$(avail_file "$D")" --days "${conf[days]}"
+             --L "${conf[L]}" --out "${conf[out]}" "${extra[@]}") ;;
     eval) split_args eval_args
         cmd=("$(exe eval)" --segments "${conf[segments]}"
              --tables "${conf[out]}" --date "$PREV")
@@ -253,7 +260,10 @@ cmd_stage() {
             cmd+=(--avail "$(avail_file "$PREV")")
         fi
         if valid_file "$(rank_file "$PREV")"; then
-            cmd+=(--rank "$(rank_file "$PREV")")
+            cmd+=(--rank "$(rank_file "$PREV")" --days "${conf[days]}")
+            if valid_file "$(tower_file "$PREV")"; then
+                cmd+=(--tower "$(tower_file "$PREV")")
+            fi
         fi
         cmd+=(--report "$(eval_dir "$PREV")" "${extra[@]}") ;;
     esac
@@ -345,7 +355,7 @@ fi
 mkdir -p "${conf[runlogs]}" || die_config "cannot create '${conf[runlogs]}'"
 logfile="${conf[runlogs]}/dt=$D.log"
 t_start=$(date +%s.%N)
-log "date $D, root $root, window ${conf[days]} days, L ${conf[L]}, Q ${conf[Q]}, zone ${conf[zone]}"
+log "date $D, root $root, window ${conf[days]} days, L ${conf[L]}, Q ${conf[Q]:-per user (UAC)}, zone ${conf[zone]}"
 
 summary=()
 secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -18,11 +18,14 @@ eval = 0
 EOC
 expect_exit 0 $RUN_DAILY --config "$TMP/run.conf" --date 2024-03-02 --Q 9 --dry-run
 grep -q -- "--zone +08:00" "$OUT_FILE" || die "zone not from config"
-grep -q -- "--L 50 --Q 9 --out $TMP/root/out --method greedy-items" "$OUT_FILE" \
+grep -q -- "--L 50 --out $TMP/root/out --method greedy-items" "$OUT_FILE" \
     || { cat "$OUT_FILE"; die "config/flag merge"; }
+grep -q -- "dualrec-uac .* --cap-min 9 --cap-max 9 --out" "$OUT_FILE" \
+    || { cat "$OUT_FILE"; die "Q flag did not override"; }
 grep -q "dualrec-eval" "$OUT_FILE" && die "eval = 0 ignored"
 expect_exit 0 $RUN_DAILY --config "$TMP/run.conf" --date 2024-03-02 --L 60 -q
-grep -q "^match .*--L 60 --Q 7 " "$FAKE_LOG" || die "flag did not override"
+grep -q "^match .*--L 60 " "$FAKE_LOG" || die "flag did not override"
+grep -q "^uac .*--cap-min 7 --cap-max 7 " "$FAKE_LOG" || die "Q from config not used"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 sed "s|^root = .*|root = $TMP/ex|" "$top/dualrec.conf.example" > "$TMP/ex.conf"

@@ -20,7 +20,7 @@ $FAKEBIN/dualrec-match --segments $TMP/root/segments --date 2024-03-03
 EOW
 diff "$TMP/want" "$TMP/got" || die "dry-run commands differ"
 grep -qx "# eval: no tables for 2024-03-02" "$OUT_FILE" || die "eval note"
-grep -q -- "--L 200 --Q 10 --out $TMP/root/out" "$OUT_FILE" || die "match flags"
+grep -q -- "--L 200 --out $TMP/root/out" "$OUT_FILE" || die "match flags"
 
 expect_exit 0 $R
 expect_exit 0 $R --dry-run
