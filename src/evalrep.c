@@ -812,25 +812,36 @@ void
 evalrep_write_text(const struct evalrep *r, FILE *fp)
 {
     char buf[64];
+    int lw = 0;
 
+    for (size_t i = 0; i < r->n; i++)
+        if (r->items[i].kind == IT_NUM && r->items[i].headline
+            && (int)strlen(r->items[i].title) > lw)
+            lw = (int)strlen(r->items[i].title);
     fprintf(fp, "%s\n", r->title);
     for (size_t i = 0; i < r->n; i++) {
         const struct item *it = &r->items[i];
 
         if (it->kind == IT_NUM && it->headline) {
-            fprintf(fp, "  %-52s %12s\n", it->title,
+            fprintf(fp, "  %-*s %10s\n", lw, it->title,
                     fmt_value(it->v, it->fmt, buf, sizeof buf));
         } else if (it->kind == IT_TABLE) {
             const struct evalrep_table *t = it->table;
+            int tw = (int)strlen(t->label_title);
 
-            fprintf(fp, "\n%s\n  %-28s", it->title, t->label_title);
+            for (size_t k = 0; k < t->nrows; k++)
+                if ((int)strlen(t->labels[k]) > tw)
+                    tw = (int)strlen(t->labels[k]);
+            fprintf(fp, "%s\n  %-*s", it->title, tw, t->label_title);
             for (int c = 0; c < t->ncols; c++)
-                fprintf(fp, " %12s", t->cols[c]);
+                fprintf(fp, " %*s", strlen(t->cols[c]) > 9
+                        ? (int)strlen(t->cols[c]) : 9, t->cols[c]);
             fputc('\n', fp);
             for (size_t k = 0; k < t->nrows; k++) {
-                fprintf(fp, "  %-28s", t->labels[k]);
+                fprintf(fp, "  %-*s", tw, t->labels[k]);
                 for (int c = 0; c < t->ncols; c++)
-                    fprintf(fp, " %12s",
+                    fprintf(fp, " %*s", strlen(t->cols[c]) > 9
+                            ? (int)strlen(t->cols[c]) : 9,
                             fmt_value(t->v[k * (size_t)t->ncols + (size_t)c],
                                       t->fmt[c], buf, sizeof buf));
                 fputc('\n', fp);
