@@ -185,9 +185,17 @@ relay() {
 # ---- completeness checks -----------------------------------------------------
 # A dualrec binary file is complete when it exists and its checksums verify
 # (dualrec-eval --verify reads any binfile: magic, version, frame, checksum).
+# Results are cached per path until a stage runs (run_stage clears it).
+declare -A valid_cache=()
 valid_file() {
-    [ -s "$1" ] || return 1
-    "$(exe eval)" --verify "$1" >/dev/null 2>&1
+    if [ -z "${valid_cache[$1]+x}" ]; then
+        if [ -s "$1" ] && "$(exe eval)" --verify "$1" >/dev/null 2>&1; then
+            valid_cache[$1]=0
+        else
+            valid_cache[$1]=1
+        fi
+    fi
+    return "${valid_cache[$1]}"
 }
 published() {
     [ -f "$(out_dir "$1")/_SUCCESS" ] && [ -f "$(out_dir "$1")/manifest.json" ]
@@ -280,6 +288,7 @@ run_cmd() {
     log "$tag: $(quote_cmd)"
     "${cmd[@]}" 2>&1 | relay "$tag"
     rc=${PIPESTATUS[0]}
+    valid_cache=()
     return "$rc"
 }
 
@@ -311,6 +320,19 @@ for s in $STAGES; do
 done
 [ "$force" = 1 ] && for s in "${!selected[@]}"; do forced[$s]=1; done
 [ "${conf[eval]}" = 1 ] || unset 'selected[eval]'
+
+# Every executable a selected stage needs (and dualrec-eval, which checks
+# outputs) must be there before anything runs.
+stage_exe() {
+    case "$1" in
+    tower) echo train-tower ;; rank) echo train-rank ;; *) echo "$1" ;;
+    esac
+}
+for s in eval $STAGES; do
+    [ "$s" = eval ] || [ -n "${selected[$s]+x}" ] || continue
+    [ -x "$(exe "$(stage_exe "$s")")" ] \
+        || die_config "$(exe "$(stage_exe "$s")"): not found (set bin or --bin)"
+done
 
 # ---- dry run: print what would run, touch nothing ----------------------------
 if [ "$dry" = 1 ]; then

@@ -1,6 +1,7 @@
 # run_daily.sh exit codes: a failing stage's code is propagated and later
 # stages do not run; no logs for the date is 66; a bad flag 64; a bad
-# config file 78 with file:line; the summary names the failed stage.
+# config file 78 with file:line, as is a missing executable; the summary
+# names the failed stage.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fakestages.sh.in"
 make_logs 2024-03-01 2024-03-02
@@ -32,4 +33,8 @@ printf 'root = %s\nQ = ten\n' "$TMP/root" > "$TMP/bad2.conf"
 expect_exit 78 $RUN_DAILY --config "$TMP/bad2.conf"
 expect_stderr "run_daily.sh: Q: expected a whole number, got 'ten'"
 expect_exit 78 $RUN_DAILY --config "$TMP/missing.conf"
+rm "$FAKEBIN/dualrec-uac"
+expect_exit 78 $R
+expect_stderr "run_daily.sh: $FAKEBIN/dualrec-uac: not found (set bin or --bin)"
+expect_exit 0 $R --only tower       # a stage that is there still runs
 exit 0
