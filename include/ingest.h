@@ -1,0 +1,98 @@
+/*
+ * ingest.h -- one day of CSV logs into one day segment (dualrec-ingest).
+ *
+ * ingest_run reads the day's files (exposures, interactions, items,
+ * follows, users; any may be absent, but exposures or interactions must
+ * be there) through logread, maps ids to indices with the four
+ * dictionaries under <segroot>/dict/ (loaded, extended, saved), builds one
+ * struct segment as segment.h specifies (sorted, exact duplicates removed,
+ * interaction feedback OR-ed into the latest matching exposure) and saves
+ * it to segment_path(segroot, day).
+ *
+ * Rules:
+ *  - Rows whose time falls outside the day (in the zone of opts.lr) are
+ *    counted and reported, not stored (item rows carry no event time and
+ *    are never out of day).
+ *  - Malformed rows are rejects: counted, passed to opts.on_reject, and
+ *    written to the reject file (CSV: file,line,reason,record).  When
+ *    rejected / read > max_reject_ratio the run fails with RC_DATA and
+ *    writes only the reject file: no dictionary, no segment.
+ *  - Dictionary indices of new ids are appended in file order (tables in
+ *    enum logread_table order, rows in file order), so re-ingesting a day
+ *    writes the same bytes, and other days keep their indices.
+ *  - An exclusive lock on <segroot>/dict/.lock is held for the whole run
+ *    (RC_RETRY when another ingest holds it); the dictionaries are saved
+ *    (atomically) before the segment.
+ *  - A fatal error (missing file, bad header, truncated zstd, I/O) leaves
+ *    every output as it was.
+ * Memory: the dictionaries plus the day's compact rows (32 bytes per
+ * exposure, twice that while sorting) plus the readers' fixed buffers.
+ */
+#ifndef DUALREC_INGEST_H
+#define DUALREC_INGEST_H
+
+#include <stdint.h>
+
+#include "diag.h"
+#include "logread.h"
+
+#define INGEST_MAX_REJECT_RATIO 0.01
+
+struct ingest_stats {
+    uint64_t read[LOGREAD_N_TABLES];        /* records, blank lines excluded */
+    uint64_t rejected[LOGREAD_N_TABLES];
+    uint64_t duplicates[LOGREAD_N_TABLES];  /* exact duplicates dropped */
+    uint64_t out_of_day[LOGREAD_N_TABLES];
+    uint64_t stored[LOGREAD_N_TABLES];      /* rows in the segment */
+    uint64_t rows_read, accepted;     /* totals over the tables */
+    uint64_t rows_rejected, rows_duplicate, rows_out_of_day;
+    uint64_t items_superseded;  /* earlier rows for an item listed again */
+    uint64_t fb_merged;         /* interactions OR-ed into an exposure */
+    uint64_t bytes_in;          /* file bytes (compressed for zstd) */
+    uint64_t bytes_parsed;      /* CSV bytes (uncompressed) */
+    uint32_t day_users, day_items;  /* distinct in the day's rows */
+    uint32_t dict_users, dict_items, dict_creators, dict_tags;
+    const char *first_ood_path; /* first out-of-day row, for the report */
+    uint64_t first_ood_line;
+    double seconds;
+    double read_s, sort_s, save_s;  /* phases of seconds */
+};
+
+struct ingest_opts {
+    const char *segroot;
+    int32_t day;
+    const char *paths[LOGREAD_N_TABLES];    /* NULL = absent; "-" stdin */
+    struct logread_opts lr;                 /* lr.zone_offset: the day zone */
+    double max_reject_ratio;                /* < 0: INGEST_MAX_REJECT_RATIO */
+    const char *rejects_path;   /* NULL: <segroot>/dt=D/rejects.csv */
+    /* Called with every reject message, in file order (may be NULL). */
+    void (*on_reject)(void *ctx, const char *msg);
+    /* Called now and then while reading, and once per file (may be NULL). */
+    void (*on_progress)(void *ctx, const char *path,
+                        const struct ingest_stats *st);
+    void *ctx;
+};
+
+/* Default options: no files, budget INGEST_MAX_REJECT_RATIO, UTC. */
+struct ingest_opts ingest_default_opts(void);
+
+/*
+ * Run the ingest.  Fills *st (also on failure, as far as it got).
+ * RC_USAGE when neither exposures nor interactions are given; RC_NOINPUT
+ * for a missing file; RC_DATA for a bad header, bad zstd data or rejects
+ * over budget; RC_RETRY when the dictionary lock is held; RC_IO /
+ * RC_CANTCREAT for output failures.
+ */
+int ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
+               struct diag *d);
+
+/*
+ * Find a day's files in dir by name: "<table>.csv" or "<table>.csv.zst"
+ * (both present is an error).  paths[t] is a new xmalloc'd string or NULL;
+ * the caller frees them.  RC_NOINPUT when dir is missing or holds neither
+ * exposures nor interactions.
+ */
+int ingest_find_logs(const char *dir, char *paths[LOGREAD_N_TABLES],
+                     struct diag *d);
+
+#endif

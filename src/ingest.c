@@ -1,0 +1,713 @@
+/*
+ * ingest.c -- a day's CSV logs into a day segment (see ingest.h).
+ *
+ * Pipeline: lock the dictionaries; load them; read each table through
+ * logread, appending compact rows and new ids (file order); check the
+ * reject budget; sort every array as segment.h specifies and drop exact
+ * duplicates; OR interaction feedback into exposures; save the
+ * dictionaries, then the segment; unlock.
+ *
+ * Sorting exposures and interactions: a counting sort by user (the user
+ * index is dense) followed by a sort of each user's small range on the
+ * remaining fields.  The per-user sorts are independent (OpenMP over
+ * users) and use a total order on all fields, so the result is unique and
+ * does not depend on the thread count or on qsort's stability.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "dates.h"
+#include "iddict.h"
+#include "ingest.h"
+#include "segment.h"
+#include "xmem.h"
+
+#define PROGRESS_BYTES (64u << 20)
+
+enum { D_USERS, D_ITEMS, D_CREATORS, D_TAGS, D_N };
+
+static const char *const dict_kind[D_N] = {
+    "users", "items", "creators", "tags"
+};
+
+/* An item row as read (file order; segment_sort keeps the last). */
+struct item_row {
+    struct seg_item it;
+};
+
+struct acc {
+    struct seg_exposure *exp;
+    size_t n_exp, cap_exp;
+    struct seg_inter *inter;
+    size_t n_inter, cap_inter;
+    struct item_row *items;
+    size_t n_items, cap_items;
+    uint32_t *tags;
+    size_t n_tags, cap_tags;
+    struct seg_follow *follows;
+    size_t n_follows, cap_follows;
+    uint32_t *users;
+    size_t n_users, cap_users;
+};
+
+struct run {
+    const struct ingest_opts *o;
+    struct ingest_stats *st;
+    struct iddict *dict[D_N];
+    struct acc a;
+    struct atomicfile rej;
+    int rej_open;
+    char *rej_path;
+    int lock_fd;
+    int64_t day_lo, day_hi;         /* [lo, hi) epoch seconds */
+    double t0;
+};
+
+struct ingest_opts
+ingest_default_opts(void)
+{
+    struct ingest_opts o;
+
+    memset(&o, 0, sizeof o);
+    o.max_reject_ratio = INGEST_MAX_REJECT_RATIO;
+    return o;
+}
+
+static char *
+join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = xmalloc(n);
+
+    snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+static double
+now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- locking and dictionaries ---- */
+
+static int
+take_lock(struct run *r, struct diag *d)
+{
+    char *dir = join(r->o->segroot, "dict");
+    char *path = join(dir, ".lock");
+    int rc = 0;
+
+    if (mkdir_p(dir, d) < 0) {
+        rc = -1;
+        goto out;
+    }
+    r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (r->lock_fd < 0) {
+        rc = diag_errno(d, RC_CANTCREAT, "%s: cannot create lock file",
+                        path);
+        goto out;
+    }
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            rc = diag_set(d, RC_RETRY,
+                          "%s: another ingest holds the dictionary lock, "
+                          "retry later", path);
+        else
+            rc = diag_errno(d, RC_IO, "%s: cannot lock", path);
+        close(r->lock_fd);
+        r->lock_fd = -1;
+    }
+out:
+    free(dir);
+    free(path);
+    return rc;
+}
+
+static int
+load_dicts(struct run *r, struct diag *d)
+{
+    int k;
+
+    for (k = 0; k < D_N; k++) {
+        char *p = segment_dict_path(r->o->segroot, dict_kind[k]);
+        struct diag d2 = DIAG_INIT;
+
+        if (iddict_load(p, &r->dict[k], &d2) < 0) {
+            if (d2.rc != RC_NOINPUT) {
+                free(p);
+                if (d != NULL)
+                    *d = d2;
+                return -1;
+            }
+            r->dict[k] = iddict_new();
+        }
+        free(p);
+    }
+    return 0;
+}
+
+static int
+save_dicts(struct run *r, struct diag *d)
+{
+    int k;
+
+    for (k = 0; k < D_N; k++) {
+        char *p = segment_dict_path(r->o->segroot, dict_kind[k]);
+        int rc = iddict_save(r->dict[k], p, d);
+
+        free(p);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the reject file ---- */
+
+static void
+put_csv_field(FILE *fp, const char *p, size_t n)
+{
+    size_t i;
+    int quote = 0;
+
+    for (i = 0; i < n && !quote; i++)
+        if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+            quote = 1;
+    if (!quote) {
+        fwrite(p, 1, n, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (i = 0; i < n; i++) {
+        if (p[i] == '"')
+            fputc('"', fp);
+        fputc(p[i], fp);
+    }
+    fputc('"', fp);
+}
+
+static int
+open_rejects(struct run *r, struct diag *d)
+{
+    char day[16];
+
+    if (r->o->rejects_path != NULL) {
+        r->rej_path = xstrdup(r->o->rejects_path);
+    } else {
+        char sub[32], *dir;
+
+        snprintf(sub, sizeof sub, "dt=%s", dates_format_day(r->o->day, day));
+        dir = join(r->o->segroot, sub);
+        if (mkdir_p(dir, d) < 0) {
+            free(dir);
+            return -1;
+        }
+        r->rej_path = join(dir, "rejects.csv");
+        free(dir);
+    }
+    if (atomicfile_open(&r->rej, r->rej_path, d) < 0)
+        return -1;
+    r->rej_open = 1;
+    fputs("file,line,reason,record\n", r->rej.fp);
+    return 0;
+}
+
+static void
+write_reject(struct run *r, const char *path, const struct logread_row *row,
+             const char *msg)
+{
+    char prefix[64];
+    size_t skip = strlen(path);
+    int n;
+
+    /* the reason is the message without its "path:line: " prefix */
+    n = snprintf(prefix, sizeof prefix, ":%llu: ",
+                 (unsigned long long)row->line);
+    if (strncmp(msg, path, skip) == 0
+        && strncmp(msg + skip, prefix, (size_t)n) == 0)
+        skip += (size_t)n;
+    else
+        skip = 0;
+    put_csv_field(r->rej.fp, path, strlen(path));
+    fprintf(r->rej.fp, ",%llu,", (unsigned long long)row->line);
+    put_csv_field(r->rej.fp, msg + skip, strlen(msg + skip));
+    fputc(',', r->rej.fp);
+    put_csv_field(r->rej.fp, row->raw.p, row->raw.n);
+    fputc('\n', r->rej.fp);
+}
+
+/* ---- reading ---- */
+
+static int
+in_day(struct run *r, enum logread_table t, const char *path,
+       const struct logread_row *row)
+{
+    if (row->t >= r->day_lo && row->t < r->day_hi)
+        return 1;
+    if (r->st->out_of_day[LOGREAD_EXPOSURES]
+        + r->st->out_of_day[LOGREAD_INTERACTIONS]
+        + r->st->out_of_day[LOGREAD_FOLLOWS] == 0) {
+        r->st->first_ood_path = path;
+        r->st->first_ood_line = row->line;
+    }
+    r->st->out_of_day[t]++;
+    return 0;
+}
+
+static void
+add_tags(struct run *r, struct item_row *ir, struct logread_str s)
+{
+    struct acc *a = &r->a;
+    size_t i = 0, first = a->n_tags;
+
+    ir->it.tag_off = (uint32_t)a->n_tags;
+    while (i < s.n) {
+        size_t b = i, e;
+        uint32_t tag, k;
+        int dup = 0;
+
+        while (i < s.n && s.p[i] != '|' && s.p[i] != ',')
+            i++;
+        e = i++;
+        while (b < e && (s.p[b] == ' ' || s.p[b] == '\t'))
+            b++;
+        while (e > b && (s.p[e - 1] == ' ' || s.p[e - 1] == '\t'))
+            e--;
+        if (e == b)
+            continue;
+        tag = iddict_add(r->dict[D_TAGS], s.p + b, e - b);
+        for (k = (uint32_t)first; k < a->n_tags && !dup; k++)
+            dup = a->tags[k] == tag;
+        if (dup)
+            continue;
+        a->tags = xgrow(a->tags, &a->cap_tags, a->n_tags + 1,
+                        sizeof *a->tags);
+        a->tags[a->n_tags++] = tag;
+    }
+    ir->it.n_tags = (uint32_t)(a->n_tags - first);
+}
+
+/*
+ * logread's prepare hook: look the row's ids up while its block is parsed
+ * on every core.  Only iddict_find (the dictionaries are not being added
+ * to while a block is parsed); ids not yet known are added in file order
+ * by take_row, so indices do not depend on the thread count.
+ */
+static void
+prepare_row(void *ctx, enum logread_table t, struct logread_row *row)
+{
+    struct run *r = ctx;
+
+    if (t != LOGREAD_ITEMS)
+        row->ix[0] = iddict_find(r->dict[D_USERS], row->user.p, row->user.n);
+    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
+        || t == LOGREAD_ITEMS)
+        row->ix[1] = iddict_find(r->dict[D_ITEMS], row->item.p, row->item.n);
+    if ((t == LOGREAD_FOLLOWS || t == LOGREAD_ITEMS) && row->creator.n > 0)
+        row->ix[2] = iddict_find(r->dict[D_CREATORS], row->creator.p,
+                                 row->creator.n);
+}
+
+/* The index of a row's id: the one prepare_row found, or a new one. */
+static uint32_t
+id_ix(struct run *r, int kind, uint32_t found, struct logread_str s)
+{
+    if (found != IDDICT_NONE)
+        return found;
+    return iddict_add(r->dict[kind], s.p, s.n);
+}
+
+static void
+take_row(struct run *r, enum logread_table t, const char *path,
+         const struct logread_row *row)
+{
+    struct acc *a = &r->a;
+
+    switch (t) {
+    case LOGREAD_EXPOSURES: {
+        struct seg_exposure *e;
+
+        if (!in_day(r, t, path, row))
+            return;
+        a->exp = xgrow(a->exp, &a->cap_exp, a->n_exp + 1, sizeof *a->exp);
+        e = &a->exp[a->n_exp++];
+        memset(e, 0, sizeof *e);
+        e->t = row->t;
+        e->user = id_ix(r, D_USERS, row->ix[0], row->user);
+        e->item = id_ix(r, D_ITEMS, row->ix[1], row->item);
+        e->play_ms = row->play_ms;
+        e->dur_ms = row->dur_ms;
+        e->fb = row->fb;
+        break;
+    }
+    case LOGREAD_INTERACTIONS: {
+        struct seg_inter *e;
+
+        if (!in_day(r, t, path, row))
+            return;
+        a->inter = xgrow(a->inter, &a->cap_inter, a->n_inter + 1,
+                         sizeof *a->inter);
+        e = &a->inter[a->n_inter++];
+        memset(e, 0, sizeof *e);
+        e->t = row->t;
+        e->user = id_ix(r, D_USERS, row->ix[0], row->user);
+        e->item = id_ix(r, D_ITEMS, row->ix[1], row->item);
+        e->fb = row->fb;
+        e->value = row->value;
+        break;
+    }
+    case LOGREAD_ITEMS: {
+        struct item_row *ir;
+
+        a->items = xgrow(a->items, &a->cap_items, a->n_items + 1,
+                         sizeof *a->items);
+        ir = &a->items[a->n_items];
+        memset(ir, 0, sizeof *ir);
+        a->n_items++;
+        ir->it.item = id_ix(r, D_ITEMS, row->ix[1], row->item);
+        ir->it.creator = row->creator.n == 0 ? SEG_NONE
+            : id_ix(r, D_CREATORS, row->ix[2], row->creator);
+        ir->it.upload_t = row->t;
+        ir->it.dur_ms = row->dur_ms;
+        add_tags(r, ir, row->tags);
+        break;
+    }
+    case LOGREAD_FOLLOWS: {
+        struct seg_follow *f;
+
+        if (!in_day(r, t, path, row))
+            return;
+        a->follows = xgrow(a->follows, &a->cap_follows, a->n_follows + 1,
+                           sizeof *a->follows);
+        f = &a->follows[a->n_follows++];
+        memset(f, 0, sizeof *f);
+        f->t = row->t;
+        f->user = id_ix(r, D_USERS, row->ix[0], row->user);
+        f->creator = id_ix(r, D_CREATORS, row->ix[2], row->creator);
+        break;
+    }
+    case LOGREAD_USERS:
+        a->users = xgrow(a->users, &a->cap_users, a->n_users + 1,
+                         sizeof *a->users);
+        a->users[a->n_users++] = id_ix(r, D_USERS, row->ix[0], row->user);
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+update_bytes(struct run *r, const struct logread *lr, uint64_t base_in,
+             uint64_t base_parsed)
+{
+    r->st->bytes_in = base_in + logread_bytes_in(lr);
+    r->st->bytes_parsed = base_parsed + logread_bytes_parsed(lr);
+    r->st->seconds = now() - r->t0;
+}
+
+static int
+read_table(struct run *r, enum logread_table t, struct diag *d)
+{
+    const char *path = r->o->paths[t];
+    struct ingest_stats *st = r->st;
+    struct logread *lr = NULL;
+    struct logread_row row;
+    struct logread_opts lo;
+    uint64_t base_in = st->bytes_in, base_parsed = st->bytes_parsed;
+    uint64_t next_report = PROGRESS_BYTES;
+    int got;
+
+    lo = r->o->lr;
+    lo.prepare = prepare_row;
+    lo.prepare_ctx = r;
+    if (logread_open(path, t, &lo, &lr, d) < 0)
+        return -1;
+    while ((got = logread_next(lr, &row, d)) != LOGREAD_EOF) {
+        if (got == LOGREAD_FAIL) {
+            logread_close(lr);
+            return -1;
+        }
+        st->read[t]++;
+        if (got == LOGREAD_REJECT) {
+            st->rejected[t]++;
+            if (r->o->on_reject != NULL)
+                r->o->on_reject(r->o->ctx, d->msg);
+            write_reject(r, path, &row, d->msg);
+            diag_clear(d);
+            continue;
+        }
+        take_row(r, t, path, &row);
+        if (r->o->on_progress != NULL
+            && logread_bytes_parsed(lr) >= next_report) {
+            update_bytes(r, lr, base_in, base_parsed);
+            r->o->on_progress(r->o->ctx, path, st);
+            next_report += PROGRESS_BYTES;
+        }
+    }
+    update_bytes(r, lr, base_in, base_parsed);
+    logread_close(lr);
+    if (r->o->on_progress != NULL)
+        r->o->on_progress(r->o->ctx, path, st);
+    return 0;
+}
+
+/* ---- the segment ---- */
+
+/*
+ * Move the accumulated rows into seg, then sort, dedup and fold feedback
+ * with segment.c's canonical functions (one definition of the on-disk
+ * order for every writer).
+ */
+static void
+build_segment(struct run *r, struct segment *seg)
+{
+    struct acc *a = &r->a;
+    struct ingest_stats *st = r->st;
+    struct segment_sort_stats ss;
+    size_t i;
+
+    seg->items = xmalloc((a->n_items + 1) * sizeof *seg->items);
+    for (i = 0; i < a->n_items; i++)
+        seg->items[i] = a->items[i].it;
+    seg->n_items = a->n_items;
+    free(a->items);
+    seg->tags = a->tags;
+    seg->n_tags = a->n_tags;
+    seg->exp = a->exp;
+    seg->n_exp = a->n_exp;
+    seg->inter = a->inter;
+    seg->n_inter = a->n_inter;
+    seg->follows = a->follows;
+    seg->n_follows = a->n_follows;
+    seg->users = a->users;
+    seg->n_users = a->n_users;
+    memset(a, 0, sizeof *a);
+
+    segment_sort(seg, &ss);
+    st->duplicates[LOGREAD_EXPOSURES] = ss.exp_dups;
+    st->duplicates[LOGREAD_INTERACTIONS] = ss.inter_dups;
+    st->duplicates[LOGREAD_FOLLOWS] = ss.follow_dups;
+    st->duplicates[LOGREAD_USERS] = ss.user_dups;
+    st->items_superseded = ss.item_dups;
+    st->fb_merged = segment_fold_feedback(seg);
+
+    st->stored[LOGREAD_EXPOSURES] = seg->n_exp;
+    st->stored[LOGREAD_INTERACTIONS] = seg->n_inter;
+    st->stored[LOGREAD_ITEMS] = seg->n_items;
+    st->stored[LOGREAD_FOLLOWS] = seg->n_follows;
+    st->stored[LOGREAD_USERS] = seg->n_users;
+}
+
+/* Distinct users and items in the day's rows. */
+static void
+count_distinct(struct run *r, const struct segment *seg)
+{
+    uint32_t nu = iddict_count(r->dict[D_USERS]);
+    uint32_t ni = iddict_count(r->dict[D_ITEMS]);
+    unsigned char *su = xcalloc((size_t)nu + 1, 1);
+    unsigned char *si = xcalloc((size_t)ni + 1, 1);
+    uint32_t cu = 0, ci = 0;
+    size_t k;
+
+#define MARK(set, cnt, x) do { if (!set[x]) { set[x] = 1; cnt++; } } while (0)
+    for (k = 0; k < seg->n_exp; k++) {
+        MARK(su, cu, seg->exp[k].user);
+        MARK(si, ci, seg->exp[k].item);
+    }
+    for (k = 0; k < seg->n_inter; k++) {
+        MARK(su, cu, seg->inter[k].user);
+        MARK(si, ci, seg->inter[k].item);
+    }
+    for (k = 0; k < seg->n_follows; k++)
+        MARK(su, cu, seg->follows[k].user);
+    for (k = 0; k < seg->n_users; k++)
+        MARK(su, cu, seg->users[k]);
+    for (k = 0; k < seg->n_items; k++)
+        MARK(si, ci, seg->items[k].item);
+#undef MARK
+    r->st->day_users = cu;
+    r->st->day_items = ci;
+    free(su);
+    free(si);
+}
+
+static void
+release_run(struct run *r)
+{
+    int k;
+
+    for (k = 0; k < D_N; k++)
+        iddict_free(r->dict[k]);
+    free(r->a.exp);
+    free(r->a.inter);
+    free(r->a.items);
+    free(r->a.tags);
+    free(r->a.follows);
+    free(r->a.users);
+    if (r->rej_open)
+        atomicfile_abort(&r->rej);
+    free(r->rej_path);
+    if (r->lock_fd >= 0)
+        close(r->lock_fd);          /* releases the flock */
+}
+
+int
+ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
+           struct diag *d)
+{
+    struct run r;
+    struct segment *seg = NULL;
+    double ratio = o->max_reject_ratio < 0 ? INGEST_MAX_REJECT_RATIO
+                                           : o->max_reject_ratio;
+    char *seg_path = NULL;
+    int t, rc = -1;
+
+    memset(st, 0, sizeof *st);
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.st = st;
+    r.lock_fd = -1;
+    r.t0 = now();
+    r.day_lo = dates_day_start(o->day, o->lr.zone_offset);
+    r.day_hi = r.day_lo + DATES_DAY_SECONDS;
+    if (o->paths[LOGREAD_EXPOSURES] == NULL
+        && o->paths[LOGREAD_INTERACTIONS] == NULL)
+        return diag_set(d, RC_USAGE,
+                        "no exposures or interactions file given");
+    if (logread_check_opts(&o->lr, d) < 0)
+        return -1;
+    for (t = 0; t < LOGREAD_N_TABLES; t++)
+        if (o->paths[t] != NULL && strcmp(o->paths[t], "-") != 0
+            && !path_exists(o->paths[t]))
+            return diag_set(d, RC_NOINPUT, "%s: cannot open: %s",
+                            o->paths[t], strerror(ENOENT));
+    if (take_lock(&r, d) < 0 || load_dicts(&r, d) < 0
+        || open_rejects(&r, d) < 0)
+        goto out;
+    for (t = 0; t < LOGREAD_N_TABLES; t++)
+        if (o->paths[t] != NULL && read_table(&r, t, d) < 0)
+            goto out;
+    for (t = 0; t < LOGREAD_N_TABLES; t++) {
+        st->rows_read += st->read[t];
+        st->rows_rejected += st->rejected[t];
+        st->rows_out_of_day += st->out_of_day[t];
+    }
+    r.rej_open = 0;
+    if (atomicfile_commit(&r.rej, d) < 0)
+        goto out;
+    if (st->rows_rejected > 0
+        && (double)st->rows_rejected > ratio * (double)st->rows_read) {
+        rc = diag_set(d, RC_DATA,
+                      "%llu of %llu rows rejected (%.2f%%), over the budget "
+                      "of %.2f%% (--max-reject-ratio %g); see %s",
+                      (unsigned long long)st->rows_rejected,
+                      (unsigned long long)st->rows_read,
+                      100.0 * (double)st->rows_rejected
+                          / (double)st->rows_read,
+                      100.0 * ratio, ratio, r.rej_path);
+        goto out;
+    }
+
+    st->read_s = now() - r.t0;
+    seg = xcalloc(1, sizeof *seg);
+    seg->day = o->day;
+    seg->zone_offset = o->lr.zone_offset;
+    build_segment(&r, seg);
+    st->sort_s = now() - r.t0 - st->read_s;
+    for (t = 0; t < LOGREAD_N_TABLES; t++) {
+        st->rows_duplicate += st->duplicates[t];
+        st->accepted += st->stored[t];
+    }
+    count_distinct(&r, seg);
+    st->dict_users = iddict_count(r.dict[D_USERS]);
+    st->dict_items = iddict_count(r.dict[D_ITEMS]);
+    st->dict_creators = iddict_count(r.dict[D_CREATORS]);
+    st->dict_tags = iddict_count(r.dict[D_TAGS]);
+
+    seg_path = segment_path(o->segroot, o->day);
+    {
+        char *slash = strrchr(seg_path, '/');
+
+        *slash = '\0';
+        t = mkdir_p(seg_path, d);
+        *slash = '/';
+        if (t < 0)
+            goto out;
+    }
+    if (save_dicts(&r, d) < 0 || segment_save(seg, seg_path, d) < 0)
+        goto out;
+    st->save_s = now() - r.t0 - st->read_s - st->sort_s;
+    rc = 0;
+out:
+    st->seconds = now() - r.t0;
+    segment_free(seg);
+    free(seg_path);
+    release_run(&r);
+    return rc;
+}
+
+/* ---- finding a day's files ---- */
+
+int
+ingest_find_logs(const char *dir, char *paths[LOGREAD_N_TABLES],
+                 struct diag *d)
+{
+    int t;
+
+    for (t = 0; t < LOGREAD_N_TABLES; t++)
+        paths[t] = NULL;
+    if (!path_exists(dir))
+        return diag_set(d, RC_NOINPUT, "%s: no such log directory", dir);
+    for (t = 0; t < LOGREAD_N_TABLES; t++) {
+        char name[64];
+        char *plain, *zst;
+
+        snprintf(name, sizeof name, "%s.csv", logread_table_name(t));
+        plain = join(dir, name);
+        snprintf(name, sizeof name, "%s.csv.zst", logread_table_name(t));
+        zst = join(dir, name);
+        if (path_exists(plain) && path_exists(zst)) {
+            diag_set(d, RC_DATA, "%s: both %s.csv and %s.csv.zst present",
+                     dir, logread_table_name(t), logread_table_name(t));
+            free(plain);
+            free(zst);
+            for (t = 0; t < LOGREAD_N_TABLES; t++) {
+                free(paths[t]);
+                paths[t] = NULL;
+            }
+            return -1;
+        }
+        if (path_exists(plain)) {
+            paths[t] = plain;
+            free(zst);
+        } else if (path_exists(zst)) {
+            paths[t] = zst;
+            free(plain);
+        } else {
+            free(plain);
+            free(zst);
+        }
+    }
+    if (paths[LOGREAD_EXPOSURES] == NULL
+        && paths[LOGREAD_INTERACTIONS] == NULL) {
+        for (t = 0; t < LOGREAD_N_TABLES; t++) {
+            free(paths[t]);
+            paths[t] = NULL;
+        }
+        return diag_set(d, RC_NOINPUT,
+                        "%s: no exposures.csv[.zst] or "
+                        "interactions.csv[.zst]", dir);
+    }
+    return 0;
+}

@@ -1,0 +1,626 @@
+/*
+ * check_logread.c -- the CSV log reader and the zstd/plain input layer:
+ * committed fixtures (good, bad/, real/), CSV edge cases written to a temp
+ * dir, the fast splitter against libcsv, chunked parsing with 1 and 2
+ * threads, truncated and corrupted zstd streams.
+ */
+#include <omp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "check_common.h"
+#include "logread.h"
+#include "segment.h"
+#include "xmem.h"
+
+#define DAY1 SAMPLE("ingest/dt=2022-04-10")
+
+struct dump {
+    char *text;
+    size_t len, cap;
+    int rows, rejects, result;  /* result: LOGREAD_EOF or LOGREAD_FAIL */
+    struct diag d;              /* the open/fail error */
+    char first_reject[DIAG_MSG_MAX];
+};
+
+static void
+dump_add(struct dump *o, const char *s)
+{
+    size_t n = strlen(s);
+
+    o->text = xgrow(o->text, &o->cap, o->len + n + 1, 1);
+    memcpy(o->text + o->len, s, n + 1);
+    o->len += n;
+}
+
+/* Read a whole file; returns 0 when open worked. */
+static int
+dump_file(const char *path, enum logread_table t,
+          const struct logread_opts *o, struct dump *out)
+{
+    struct logread *r = NULL;
+    struct logread_row row;
+    char buf[8192];
+    int got;
+
+    memset(out, 0, sizeof *out);
+    dump_add(out, "");
+    if (logread_open(path, t, o, &r, &out->d) < 0)
+        return -1;
+    while ((got = logread_next(r, &row, &out->d)) != LOGREAD_EOF
+           && got != LOGREAD_FAIL) {
+        if (got == LOGREAD_REJECT) {
+            if (out->rejects++ == 0)
+                strcpy(out->first_reject, out->d.msg);
+            snprintf(buf, sizeof buf, "%llu|REJECT|%s\n",
+                     (unsigned long long)row.line, out->d.msg);
+            diag_clear(&out->d);
+        } else {
+            out->rows++;
+            snprintf(buf, sizeof buf,
+                     "%llu|%lld|%.*s|%.*s|%.*s|%.*s|%u|%u|%u|%g\n",
+                     (unsigned long long)row.line, (long long)row.t,
+                     (int)row.user.n, row.user.p, (int)row.item.n,
+                     row.item.p, (int)row.creator.n, row.creator.p,
+                     (int)row.tags.n, row.tags.p, row.fb, row.play_ms,
+                     row.dur_ms, (double)row.value);
+        }
+        dump_add(out, buf);
+    }
+    out->result = got;
+    logread_close(r);
+    return 0;
+}
+
+static void
+dump_free(struct dump *o)
+{
+    free(o->text);
+}
+
+static char *
+tmp_path(const char *dir, const char *name)
+{
+    char *p = xmalloc(strlen(dir) + strlen(name) + 2);
+
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+static void
+write_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(p, 1, n, fp), n);
+    ck_assert_int_eq(fclose(fp), 0);
+}
+
+static char *
+read_bytes(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    char *p;
+    long len;
+
+    ck_assert_ptr_nonnull(fp);
+    fseek(fp, 0, SEEK_END);
+    len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    p = xmalloc((size_t)len + 1);
+    ck_assert_uint_eq(fread(p, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    *n = (size_t)len;
+    return p;
+}
+
+/* zstd with a content checksum, as the zstd CLI writes it. */
+static void
+write_zstd(const char *path, const void *p, size_t n)
+{
+    size_t bound = ZSTD_compressBound(n), clen;
+    void *c = xmalloc(bound);
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+    clen = ZSTD_compress2(cc, c, bound, p, n);
+    ck_assert(!ZSTD_isError(clen));
+    ZSTD_freeCCtx(cc);
+    write_bytes(path, c, clen);
+    free(c);
+}
+
+START_TEST(test_logread_reads_kuairand_layout_exposures)
+{
+    struct dump o;
+
+    ck_assert_int_eq(dump_file(DAY1 "/exposures.csv", LOGREAD_EXPOSURES,
+                               NULL, &o), 0);
+    ck_assert_int_eq(o.result, LOGREAD_EOF);
+    ck_assert_int_eq(o.rows, 8);
+    ck_assert_int_eq(o.rejects, 0);
+    /* time_ms -> seconds; is_click + long_view; play/duration */
+    ck_assert(strncmp(o.text, "2|1649577600|u1|v10|||33|12000|15000|0\n",
+                      39) == 0);
+    ck_assert_ptr_nonnull(strstr(o.text,
+        "\n5|1649579400|u2|v12|||13|5000|60000|0\n"));
+    ck_assert_ptr_nonnull(strstr(o.text,
+        "\n6|1649584800|u3|v11|||64|300|30000|0\n"));
+    dump_free(&o);
+}
+END_TEST
+
+START_TEST(test_logread_zstd_by_name_or_magic_matches_plain)
+{
+    const char *dir = test_tmpdir();
+    char *zpath = tmp_path(dir, "exposures.csv.zst");
+    char *npath = tmp_path(dir, "exposures_noext");
+    size_t n;
+    char *csv = read_bytes(DAY1 "/exposures.csv", &n);
+    struct dump a, b, c;
+
+    write_zstd(zpath, csv, n);
+    write_zstd(npath, csv, n);      /* detected by magic, not by name */
+    ck_assert_int_eq(dump_file(DAY1 "/exposures.csv", LOGREAD_EXPOSURES,
+                               NULL, &a), 0);
+    ck_assert_int_eq(dump_file(zpath, LOGREAD_EXPOSURES, NULL, &b), 0);
+    ck_assert_int_eq(dump_file(npath, LOGREAD_EXPOSURES, NULL, &c), 0);
+    ck_assert_int_eq(b.result, LOGREAD_EOF);
+    ck_assert_str_eq(a.text, b.text);
+    ck_assert_str_eq(a.text, c.text);
+    dump_free(&a);
+    dump_free(&b);
+    dump_free(&c);
+    free(csv);
+    free(zpath);
+    free(npath);
+    test_rmtree(dir);
+}
+END_TEST
+
+static const struct {
+    const char *file;
+    enum logread_table table;
+    const char *msg;            /* after "<path>:" */
+    int rows;                   /* good rows in the file */
+} bad_cases[] = {
+    { "bad/short_row.csv", LOGREAD_EXPOSURES,
+      "3: expected 5 columns, found 4", 1 },
+    { "bad/extra_column.csv", LOGREAD_EXPOSURES,
+      "3: expected 5 columns, found 6", 1 },
+    { "bad/bad_time.csv", LOGREAD_EXPOSURES,
+      "3: column 'time': unparseable time 'yesterday'", 1 },
+    { "bad/empty_id.csv", LOGREAD_EXPOSURES,
+      "3: column 'user': empty id", 1 },
+    { "bad/bad_flag.csv", LOGREAD_EXPOSURES,
+      "3: column 'click': bad flag value '2'", 1 },
+    { "bad/bad_utf8.csv", LOGREAD_EXPOSURES,
+      "3: column 'user': invalid UTF-8 'u\\xff2'", 1 },
+    { "bad/long_id.csv", LOGREAD_EXPOSURES,
+      "3: column 'user': id longer than 1024 bytes "
+      "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'",
+      1 },
+    { "bad/bad_quote.csv", LOGREAD_EXPOSURES,
+      "3: malformed quoting '1649577601,\"u\"2\",v2,1,0'", 2 },
+    { "bad/items_bad_number.csv", LOGREAD_ITEMS,
+      "3: column 'duration_ms': bad number '-5'", 1 },
+    { "bad/interactions_empty_event.csv", LOGREAD_INTERACTIONS,
+      "3: column 'event': empty event", 1 },
+};
+
+START_TEST(test_logread_rejects_bad_rows_with_location)
+{
+    struct dump o;
+    char want[2048];
+    char path[1024];
+
+    snprintf(path, sizeof path, "%s/%s", SAMPLES_DIR, bad_cases[_i].file);
+    snprintf(want, sizeof want, "%s:%s", path, bad_cases[_i].msg);
+    ck_assert_int_eq(dump_file(path, bad_cases[_i].table, NULL, &o), 0);
+    ck_assert_int_eq(o.result, LOGREAD_EOF);
+    ck_assert_int_eq(o.rejects, 1);
+    ck_assert_int_eq(o.rows, bad_cases[_i].rows);
+    ck_assert_str_eq(o.first_reject, want);
+    dump_free(&o);
+}
+END_TEST
+
+START_TEST(test_logread_missing_column_names_file_and_column)
+{
+    struct dump o;
+
+    ck_assert_int_eq(dump_file(SAMPLE("bad/missing_column.csv"),
+                               LOGREAD_EXPOSURES, NULL, &o), -1);
+    ck_assert_int_eq(o.d.rc, RC_DATA);
+    ck_assert_str_eq(o.d.msg, SAMPLE("bad/missing_column.csv")
+                     ":1: missing column 'user' (tried user, user_id, "
+                     "userId)");
+    dump_free(&o);
+    ck_assert_int_eq(dump_file(SAMPLE("bad/empty.csv"), LOGREAD_EXPOSURES,
+                               NULL, &o), -1);
+    ck_assert_int_eq(o.d.rc, RC_DATA);
+    ck_assert_str_eq(o.d.msg, SAMPLE("bad/empty.csv")
+                     ": empty file, expected a header row");
+    dump_free(&o);
+    ck_assert_int_eq(dump_file(SAMPLE("bad/no_such_file.csv"),
+                               LOGREAD_EXPOSURES, NULL, &o), -1);
+    ck_assert_int_eq(o.d.rc, RC_NOINPUT);
+    ck_assert_str_eq(o.d.msg, SAMPLE("bad/no_such_file.csv")
+                     ": cannot open: No such file or directory");
+    dump_free(&o);
+    ck_assert_int_eq(dump_file(SAMPLE("bad/not_zstd.csv.zst"),
+                               LOGREAD_EXPOSURES, NULL, &o), -1);
+    ck_assert_int_eq(o.d.rc, RC_DATA);
+    ck_assert_str_eq(o.d.msg, SAMPLE("bad/not_zstd.csv.zst")
+                     ": not a zstd file (bad magic)");
+    dump_free(&o);
+}
+END_TEST
+
+START_TEST(test_logread_csv_edge_cases)
+{
+    static const char csv[] =
+        "\xEF\xBB\xBFtime,user,item,click,like\r\n"
+        "1649577600,\"u,1\",\"v\n1\",1,0\r\n"
+        "\r\n"
+        "\n"
+        "1649577601,\"say \"\"hi\"\"\",v2,0,1\r\n"
+        "1649577602,u3,v3,,TRUE\r\n"
+        "1649577603,u4,v4,1\r\n"
+        "1649577604,u5,v5,1,0";
+    const char *dir = test_tmpdir();
+    char *path = tmp_path(dir, "edge.csv");
+    struct dump o;
+
+    write_bytes(path, csv, sizeof csv - 1);
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, NULL, &o), 0);
+    ck_assert_int_eq(o.result, LOGREAD_EOF);
+    ck_assert_int_eq(o.rows, 4);
+    ck_assert_int_eq(o.rejects, 1);
+    {
+        char want[2048];
+
+        snprintf(want, sizeof want,
+                 "2|1649577600|u,1|v\n1|||1|0|0|0\n"
+                 "6|1649577601|say \"hi\"|v2|||2|0|0|0\n"
+                 "7|1649577602|u3|v3|||2|0|0|0\n"
+                 "8|REJECT|%s:8: expected 5 columns, found 4\n"
+                 "9|1649577604|u5|v5|||1|0|0|0\n", path);
+        ck_assert_str_eq(o.text, want);
+    }
+    dump_free(&o);
+    free(path);
+    test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_logread_header_only_and_unterminated_quote)
+{
+    const char *dir = test_tmpdir();
+    char *p1 = tmp_path(dir, "h.csv"), *p2 = tmp_path(dir, "q.csv");
+    struct dump o;
+    char want[1024];
+
+    write_bytes(p1, "time,user,item\n", 15);
+    ck_assert_int_eq(dump_file(p1, LOGREAD_EXPOSURES, NULL, &o), 0);
+    ck_assert_int_eq(o.result, LOGREAD_EOF);
+    ck_assert_int_eq(o.rows + o.rejects, 0);
+    dump_free(&o);
+
+    write_bytes(p2, "time,user,item\n1,u1,v1\n2,\"u2,v2\n3,u3,v3\n", 40);
+    ck_assert_int_eq(dump_file(p2, LOGREAD_EXPOSURES, NULL, &o), 0);
+    ck_assert_int_eq(o.rows, 2);
+    ck_assert_int_eq(o.rejects, 1);
+    snprintf(want, sizeof want, "%s:3: malformed quoting '2,\"u2,v2'", p2);
+    ck_assert_str_eq(o.first_reject, want);
+    dump_free(&o);
+    free(p1);
+    free(p2);
+    test_rmtree(dir);
+}
+END_TEST
+
+/* A field over the cap, a record over the record cap, and a record longer
+ * than the whole read buffer are rejects; reading goes on with the right
+ * line numbers. */
+START_TEST(test_logread_huge_fields)
+{
+    const char *dir = test_tmpdir();
+    char *path = tmp_path(dir, "huge.csv");
+    size_t big = 100000, rec = 3u << 20, whole = 20u << 20, n = 0;
+    char *csv = xmalloc(big + rec + whole + 1024);
+    struct dump o;
+    char want[4096];
+
+    n += (size_t)sprintf(csv + n, "time,user,item\n1,u1,v1\n2,");
+    memset(csv + n, 'a', big);
+    n += big;
+    n += (size_t)sprintf(csv + n, ",v2\n3,u3,");
+    memset(csv + n, 'b', rec);
+    n += rec;
+    n += (size_t)sprintf(csv + n, "\n4,\"");
+    memset(csv + n, 'c', whole);
+    n += whole;
+    n += (size_t)sprintf(csv + n, "\",v4\n5,u5,v5\n");
+    write_bytes(path, csv, n);
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, NULL, &o), 0);
+    ck_assert_int_eq(o.result, LOGREAD_EOF);
+    ck_assert_int_eq(o.rows, 2);
+    ck_assert_int_eq(o.rejects, 3);
+    snprintf(want, sizeof want,
+             "2|1|u1|v1|||0|0|0|0\n"
+             "3|REJECT|%s:3: column 'user': field longer than 65536 bytes "
+             "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+             "a...'\n"
+             "4|REJECT|%s:4: record longer than 1048576 bytes\n"
+             "5|REJECT|%s:5: record longer than 8388608 bytes\n"
+             "6|5|u5|v5|||0|0|0|0\n", path, path, path);
+    ck_assert_str_eq(o.text, want);
+    dump_free(&o);
+    free(csv);
+    free(path);
+    test_rmtree(dir);
+}
+END_TEST
+
+/*
+ * Fast splitter vs libcsv, and chunking vs threads: the same random
+ * records written with minimal quoting and with every field quoted read
+ * back identically, equal to the generated values, with 1 and 2 threads.
+ */
+START_TEST(test_logread_fast_path_matches_libcsv_and_threads)
+{
+    const char *dir = test_tmpdir();
+    char *pa = tmp_path(dir, "min.csv"), *pb = tmp_path(dir, "all.csv");
+    char *pc = tmp_path(dir, "plain.csv");
+    size_t cap = 8u << 20, na = 0, nb = 0, nc = 0, nrows = 40000, i;
+    char *a = xmalloc(cap), *b = xmalloc(cap), *c = xmalloc(cap);
+    char *truth = xmalloc(cap);
+    size_t nt = 0;
+    uint64_t x = 12345, line = 2;
+    struct dump da, db, dc1, dc2;
+    static const char alphabet[] = "abcxyz019,\"\n _";
+
+    na += (size_t)sprintf(a, "time,user,item,like\n");
+    nb += (size_t)sprintf(b, "\"time\",\"user\",\"item\",\"like\"\n");
+    nc += (size_t)sprintf(c, "time,user,item,like\n");
+    for (i = 0; i < nrows; i++) {
+        char user[32];
+        size_t len, k;
+        int special = 0, nl = 0;
+
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        len = 1 + (x >> 60);
+        for (k = 0; k < len; k++) {
+            uint64_t y = x >> (4 * (k % 12));
+
+            user[k] = (i % 7 == 0) ? alphabet[y % (sizeof alphabet - 1)]
+                                   : alphabet[y % 6];
+            special |= user[k] == ',' || user[k] == '"' || user[k] == '\n';
+            nl += user[k] == '\n';
+        }
+        user[len] = '\0';
+        nt += (size_t)sprintf(truth + nt, "%llu|%zu|%s|v%zu|||%d|0|0|0\n",
+                              (unsigned long long)line, 1649577600 + i, user,
+                              i, (int)(i % 2) * FB_LIKE);
+        nc += (size_t)sprintf(c + nc, "%zu,u%zu,v%zu,%d\n",
+                              1649577600 + i, i, i, (int)(i % 2));
+        na += (size_t)sprintf(a + na, "%zu,", 1649577600 + i);
+        nb += (size_t)sprintf(b + nb, "\"%zu\",\"", 1649577600 + i);
+        if (special)
+            a[na++] = '"';
+        for (k = 0; k < len; k++) {
+            if (user[k] == '"') {
+                if (special)
+                    a[na++] = '"';
+                b[nb++] = '"';
+            }
+            a[na++] = user[k];
+            b[nb++] = user[k];
+        }
+        if (special)
+            a[na++] = '"';
+        na += (size_t)sprintf(a + na, ",v%zu,%d\n", i, (int)(i % 2));
+        nb += (size_t)sprintf(b + nb, "\",\"v%zu\",\"%d\"\n", i,
+                              (int)(i % 2));
+        line += 1 + (uint64_t)nl;
+    }
+    ck_assert_uint_lt(na, cap);
+    ck_assert_uint_lt(nb, cap);
+    write_bytes(pa, a, na);
+    write_bytes(pb, b, nb);
+    write_bytes(pc, c, nc);
+
+    omp_set_num_threads(1);
+    ck_assert_int_eq(dump_file(pa, LOGREAD_EXPOSURES, NULL, &da), 0);
+    ck_assert_int_eq(dump_file(pc, LOGREAD_EXPOSURES, NULL, &dc1), 0);
+    omp_set_num_threads(2);
+    ck_assert_int_eq(dump_file(pb, LOGREAD_EXPOSURES, NULL, &db), 0);
+    ck_assert_int_eq(dump_file(pc, LOGREAD_EXPOSURES, NULL, &dc2), 0);
+    ck_assert_int_eq(da.rows, (int)nrows);
+    ck_assert_int_eq(da.rejects, 0);
+    ck_assert_str_eq(da.text, truth);
+    ck_assert_str_eq(db.text, truth);
+    ck_assert_int_eq(dc1.rows, (int)nrows);
+    ck_assert_str_eq(dc1.text, dc2.text);
+    dump_free(&da);
+    dump_free(&db);
+    dump_free(&dc1);
+    dump_free(&dc2);
+    free(a);
+    free(b);
+    free(c);
+    free(truth);
+    free(pa);
+    free(pb);
+    free(pc);
+    test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_logread_zstd_truncated_or_corrupt_is_an_error)
+{
+    const char *dir = test_tmpdir();
+    char *zpath = tmp_path(dir, "e.csv.zst"), *tpath = tmp_path(dir,
+                                                             "t.csv.zst");
+    size_t n, zn, cut, i;
+    char *csv = xmalloc(300000), *z;
+    struct dump o;
+
+    /* a few hundred KB so the stream spans several zstd blocks */
+    n = (size_t)sprintf(csv, "time,user,item\n");
+    for (i = 0; n < 290000; i++)
+        n += (size_t)sprintf(csv + n, "%zu,user%zu,item%zu\n",
+                             1649577600 + i % 86400, i * 7919 % 100003,
+                             i % 977);
+    write_zstd(zpath, csv, n);
+    z = read_bytes(zpath, &zn);
+    for (cut = 0; cut < zn; cut += cut < 16 ? 1 : zn / 13) {
+        write_bytes(tpath, z, cut);
+        if (dump_file(tpath, LOGREAD_EXPOSURES, NULL, &o) == 0)
+            ck_assert_int_eq(o.result, LOGREAD_FAIL);
+        ck_assert_int_eq(o.d.rc, RC_DATA);
+        if (cut >= 4 && o.result == LOGREAD_FAIL)
+            ck_assert_ptr_nonnull(strstr(o.d.msg, "zstd"));
+        dump_free(&o);
+    }
+    for (i = 1; i <= 7; i++) {
+        size_t at = i == 7 ? zn - 1 : zn * i / 7;
+
+        z[at] ^= 0x40;
+        write_bytes(tpath, z, zn);
+        z[at] ^= 0x40;
+        if (dump_file(tpath, LOGREAD_EXPOSURES, NULL, &o) == 0)
+            ck_assert_int_eq(o.result, LOGREAD_FAIL);
+        ck_assert_int_eq(o.d.rc, RC_DATA);
+        dump_free(&o);
+    }
+    free(csv);
+    free(z);
+    free(zpath);
+    free(tpath);
+    test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_logread_kuairand_video_table_as_items)
+{
+    struct dump o;
+
+    ck_assert_int_eq(dump_file(SAMPLE("real/kuairand/"
+                                      "video_features_basic_pure.csv"),
+                               LOGREAD_ITEMS, NULL, &o), 0);
+    ck_assert_int_eq(o.result, LOGREAD_EOF);
+    ck_assert_int_eq(o.rows, 200);
+    ck_assert_int_eq(o.rejects, 0);
+    /* 2022-04-10 00:00 UTC; duration 87433.0 ms */
+    ck_assert(strncmp(o.text, "2|1649548800||0|7349781|39|0|0|87433|0\n",
+                      39) == 0);
+    /* a quoted comma-separated tag list */
+    ck_assert_ptr_nonnull(strstr(o.text,
+        "\n7|1649548800||5|8367059|20,43|0|0|358016|0\n"));
+    /* empty video_duration: 0 */
+    ck_assert_ptr_nonnull(strstr(o.text,
+        "\n9|1649548800||7|7676925|20,67|0|0|0|0\n"));
+    dump_free(&o);
+}
+END_TEST
+
+START_TEST(test_logread_movielens_ratings_with_const_event)
+{
+    static const char *const consts[] = { "event=rate" };
+    struct logread_opts lo;
+    struct dump o;
+    const char *p;
+    int likes = 0;
+
+    memset(&lo, 0, sizeof lo);
+    lo.consts = consts;
+    lo.n_consts = 1;
+    lo.value_event_fb = FB_LIKE;
+    lo.value_event_min = 4.0;
+    ck_assert_int_eq(dump_file(SAMPLE("real/movielens/ratings.csv"),
+                               LOGREAD_INTERACTIONS, &lo, &o), 0);
+    ck_assert_int_eq(o.result, LOGREAD_EOF);
+    ck_assert_int_eq(o.rows, 248);
+    ck_assert_int_eq(o.rejects, 0);
+    for (p = o.text; (p = strstr(p, "|||2|0|0|")) != NULL; p++)
+        likes++;
+    ck_assert_int_eq(likes, 65 + 13 + 31);     /* ratings 4, 4.5, 5 */
+    ck_assert(strncmp(o.text, "2|1435", 6) == 0);
+    dump_free(&o);
+
+    /* without the constant the event column is missing */
+    ck_assert_int_eq(dump_file(SAMPLE("real/movielens/ratings.csv"),
+                               LOGREAD_INTERACTIONS, NULL, &o), -1);
+    ck_assert_str_eq(o.d.msg, SAMPLE("real/movielens/ratings.csv")
+                     ":1: missing column 'event' (tried event, action, "
+                     "type)");
+    dump_free(&o);
+}
+END_TEST
+
+START_TEST(test_logread_map_option)
+{
+    static const char *const map[] = { "user=uid", "item=thing" };
+    static const char *const bad_map[] = { "user=nope" };
+    static const char *const bad_col[] = { "usr=uid" };
+    const char *dir = test_tmpdir();
+    char *path = tmp_path(dir, "m.csv");
+    struct logread_opts lo;
+    struct dump o;
+
+    write_bytes(path, "ts,uid,thing,user\n7,a,b,c\n", 26);
+    memset(&lo, 0, sizeof lo);
+    lo.map = map;
+    lo.n_map = 2;
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, &lo, &o), 0);
+    ck_assert_str_eq(o.text, "2|7|a|b|||0|0|0|0\n");
+    dump_free(&o);
+    lo.map = bad_map;
+    lo.n_map = 1;
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, &lo, &o), -1);
+    ck_assert_int_eq(o.d.rc, RC_DATA);
+    ck_assert_ptr_nonnull(strstr(o.d.msg,
+        ":1: missing column 'nope' (mapped to user)"));
+    dump_free(&o);
+    lo.map = bad_col;
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, &lo, &o), -1);
+    ck_assert_int_eq(o.d.rc, RC_USAGE);
+    ck_assert_str_eq(o.d.msg, "--map: unknown column 'usr'");
+    dump_free(&o);
+    free(path);
+    test_rmtree(dir);
+}
+END_TEST
+
+Suite *
+logread_suite(void)
+{
+    Suite *s = suite_create("logread");
+    TCase *tc_ok = tcase_create("valid");
+    TCase *tc_bad = tcase_create("malformed");
+
+    tcase_set_timeout(tc_ok, 120);
+    tcase_set_timeout(tc_bad, 120);
+    tcase_add_test(tc_ok, test_logread_reads_kuairand_layout_exposures);
+    tcase_add_test(tc_ok, test_logread_zstd_by_name_or_magic_matches_plain);
+    tcase_add_test(tc_ok, test_logread_csv_edge_cases);
+    tcase_add_test(tc_ok, test_logread_fast_path_matches_libcsv_and_threads);
+    tcase_add_test(tc_ok, test_logread_kuairand_video_table_as_items);
+    tcase_add_test(tc_ok, test_logread_movielens_ratings_with_const_event);
+    tcase_add_test(tc_ok, test_logread_map_option);
+    tcase_add_loop_test(tc_bad, test_logread_rejects_bad_rows_with_location,
+                        0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
+    tcase_add_test(tc_bad, test_logread_missing_column_names_file_and_column);
+    tcase_add_test(tc_bad, test_logread_header_only_and_unterminated_quote);
+    tcase_add_test(tc_bad, test_logread_huge_fields);
+    tcase_add_test(tc_bad, test_logread_zstd_truncated_or_corrupt_is_an_error);
+    suite_add_tcase(s, tc_ok);
+    suite_add_tcase(s, tc_bad);
+    return s;
+}
