@@ -149,6 +149,9 @@ day_ok=$(date -u -d "$date_s" +%F 2>/dev/null) && [ "$day_ok" = "$date_s" ] \
 day_add() { date -u -d "$1 $2 days" +%F; }
 D=$date_s
 PREV=$(day_add "$D" -1)
+# The window's days, oldest first (one date call): win_day[k] is D-(days-1-k).
+mapfile -t win_day < <(for ((k = conf[days] - 1; k >= 0; k--)); do
+                           echo "$D -$k days"; done | date -u -f - +%F)
 
 bin=${conf[bin]}
 exe() { printf '%s/dualrec-%s' "$bin" "$1"; }
@@ -163,7 +166,7 @@ eval_dir() { printf '%s/dt=%s' "${conf[evalout]}" "$1"; }
 
 # ---- logging -----------------------------------------------------------------
 logfile=""
-stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+stamp() { TZ=UTC printf '%(%Y-%m-%dT%H:%M:%SZ)T' -1; }
 log() {
     local line
     line="$(stamp) run_daily: $*"
@@ -184,28 +187,42 @@ relay() {
 
 # ---- completeness checks -----------------------------------------------------
 # A dualrec binary file is complete when it exists and its checksums verify
-# (dualrec-eval --verify reads any binfile: magic, version, frame, checksum).
-# Results are cached per path until a stage runs (run_stage clears it).
+# (dualrec-eval --verify reads any binfile: magic, version, frame, checksum,
+# and prints the paths that pass).  Results are cached per path until a
+# stage runs (run_cmd clears the cache); verify_files checks many files in
+# one process.
 declare -A valid_cache=()
+verify_files() {
+    local p todo=()
+    for p in "$@"; do
+        [ -z "${valid_cache[$p]+x}" ] || continue
+        valid_cache[$p]=1
+        [ -s "$p" ] && todo+=("$p")
+    done
+    [ ${#todo[@]} -gt 0 ] || return 0
+    while IFS= read -r p; do
+        valid_cache[$p]=0
+    done < <("$(exe eval)" --verify "${todo[@]}" 2>/dev/null)
+    return 0
+}
 valid_file() {
-    if [ -z "${valid_cache[$1]+x}" ]; then
-        if [ -s "$1" ] && "$(exe eval)" --verify "$1" >/dev/null 2>&1; then
-            valid_cache[$1]=0
-        else
-            valid_cache[$1]=1
-        fi
-    fi
+    verify_files "$1"
     return "${valid_cache[$1]}"
+}
+window_segs() {
+    local day
+    for day in "${win_day[@]}"; do seg_file "$day"; echo; done
 }
 published() {
     [ -f "$(out_dir "$1")/_SUCCESS" ] && [ -f "$(out_dir "$1")/manifest.json" ]
 }
 complete() {
     case "$1" in
-    ingest) valid_file "$(seg_file "$D")" || return 1
-            local k day
-            for ((k = conf[days] - 1; k >= 1; k--)); do
-                day=$(day_add "$D" -$k)
+    ingest) local day segs
+            mapfile -t segs < <(window_segs)
+            verify_files "${segs[@]}"
+            valid_file "$(seg_file "$D")" || return 1
+            for day in "${win_day[@]}"; do
                 [ -d "${conf[logs]}/dt=$day" ] || continue
                 valid_file "$(seg_file "$day")" || return 1
             done ;;
@@ -350,11 +367,13 @@ if [ "$dry" = 1 ]; then
             if [ ! -d "${conf[logs]}/dt=$D" ] && ! valid_file "$(seg_file "$D")"; then
                 echo "# ingest: no logs for $D in ${conf[logs]}/dt=$D (a run exits $RC_NOINPUT)"
             fi
-            for ((k = conf[days] - 1; k >= 0; k--)); do
-                day=$(day_add "$D" -$k)
-                if [ "$k" -gt 0 ] && valid_file "$(seg_file "$day")"; then continue; fi
-                if [ "$k" -eq 0 ] && [ -z "${forced[ingest]+x}" ] \
-                    && valid_file "$(seg_file "$day")"; then continue; fi
+            mapfile -t segs < <(window_segs)
+            verify_files "${segs[@]}"
+            for day in "${win_day[@]}"; do
+                if valid_file "$(seg_file "$day")"; then
+                    [ "$day" = "$D" ] || continue
+                    [ -n "${forced[ingest]+x}" ] || continue
+                fi
                 [ -d "${conf[logs]}/dt=$day" ] || continue
                 cmd_ingest_day "$day"; quote_cmd; echo
             done ;;
@@ -376,11 +395,15 @@ if ! flock -n 9; then
 fi
 mkdir -p "${conf[runlogs]}" || die_config "cannot create '${conf[runlogs]}'"
 logfile="${conf[runlogs]}/dt=$D.log"
-t_start=$(date +%s.%N)
+now_us() { echo "${EPOCHREALTIME/./}"; }
+t_start=$(now_us)
 log "date $D, root $root, window ${conf[days]} days, L ${conf[L]}, Q ${conf[Q]:-per user (UAC)}, zone ${conf[zone]}"
 
 summary=()
-secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+secs_since() {
+    local us=$(($(now_us) - $1))
+    printf '%d.%d' $((us / 1000000)) $((us / 100000 % 10))
+}
 finish() {
     local rc=$1 line
     log "summary for $D (exit $rc):"
@@ -400,7 +423,7 @@ for s in $STAGES; do
         summary+=("$(printf '%-7s skipped' "$s")")
         continue
     fi
-    t0=$(date +%s.%N)
+    t0=$(now_us)
     rc=0
     case "$s" in
     ingest)
@@ -411,13 +434,17 @@ for s in $STAGES; do
             finish $RC_NOINPUT
         }
         n=0
-        for ((k = conf[days] - 1; k >= 0; k--)); do
-            day=$(day_add "$D" -$k)
+        mapfile -t segs < <(window_segs)
+        verify_files "${segs[@]}"
+        todo_days=()
+        for day in "${win_day[@]}"; do
             if valid_file "$(seg_file "$day")"; then
-                [ "$k" -gt 0 ] && continue
+                [ "$day" = "$D" ] || continue
                 [ -n "${forced[ingest]+x}" ] || continue
             fi
-            [ -d "${conf[logs]}/dt=$day" ] || continue
+            [ -d "${conf[logs]}/dt=$day" ] && todo_days+=("$day")
+        done
+        for day in "${todo_days[@]}"; do
             cmd_ingest_day "$day"
             run_cmd "ingest $day" || { rc=$?; break; }
             n=$((n + 1))
