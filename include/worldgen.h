@@ -112,6 +112,13 @@ double worldgen_p_online(const struct worldgen *w, uint32_t user,
                          int32_t day, int hour);
 double worldgen_p_active_day(const struct worldgen *w, uint32_t user,
                              int32_t day);
+/*
+ * The user's weekly table: p[weekday][hour] (weekday 0 = Monday) is
+ * worldgen_p_online on a day of that weekday when the user is neither
+ * before signup, dormant nor churned.
+ */
+void worldgen_p_online_week(const struct worldgen *w, uint32_t user,
+                            double p[7][24]);
 
 /* Feedback flags of an impression. */
 enum worldgen_fb {
@@ -156,6 +163,18 @@ struct worldgen_push {
     const uint32_t *off;
     const uint32_t *items;
 };
+
+/*
+ * Build push lists from (user, item) pairs given in priority order (e.g.
+ * the rows of dualrec's user -> items table mapped with
+ * worldgen_parse_id): a stable counting sort by user, so each user's items
+ * keep their order.  Pairs with user >= n_users are dropped.  *push points
+ * into new arrays the caller frees with worldgen_push_release.
+ */
+void worldgen_push_from_pairs(uint32_t n_users, const uint32_t *user,
+                              const uint32_t *item, size_t n,
+                              struct worldgen_push *push);
+void worldgen_push_release(struct worldgen_push *push);
 
 /*
  * A sink receives the day's impressions block by block, users ascending,

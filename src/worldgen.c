@@ -260,18 +260,34 @@ is_weekend(int32_t day)
     return dates_weekday(day) >= 5;
 }
 
+/* P(active) on a day of the given weekday, lifecycle aside. */
+static double
+p_active_weekday(const struct wg_user_act *a, int weekday)
+{
+    double p = a->pday * (weekday >= 5 ? a->wkend : 1.0);
+
+    return p > 0.98 ? 0.98 : p;
+}
+
 double
 worldgen_p_active_day(const struct worldgen *w, uint32_t u, int32_t day)
 {
     const struct wg_user_act *a;
-    double p;
 
     assert(u < w->p.n_users);
     a = &w->act[u];
-    if (day < a->arrive || day >= a->churn)
+    if (day < a->arrive || day >= a->churn
+        || (day >= a->dorm_from && day < a->dorm_to))
         return 0.0;
-    p = a->pday * (is_weekend(day) ? a->wkend : 1.0);
-    return p > 0.98 ? 0.98 : p;
+    return p_active_weekday(a, dates_weekday(day));
+}
+
+/* K = 1 + Poisson(s) sessions, each in hour h with probability g_h:
+ * P(none in h) = E[(1 - g_h)^K] = (1 - g_h) exp(-s g_h). */
+static inline double
+p_some_session(double pd, double s_extra, double g)
+{
+    return pd * (1.0 - (1.0 - g) * exp(-s_extra * g));
 }
 
 double
@@ -284,9 +300,26 @@ worldgen_p_online(const struct worldgen *w, uint32_t u, int32_t day,
     if (pd == 0.0)
         return 0.0;
     wg_hour_profile(w, u, is_weekend(day), g);
-    /* K = 1 + Poisson(s) sessions, each in hour h with probability g_h:
-     * P(none in h) = E[(1 - g_h)^K] = (1 - g_h) exp(-s g_h). */
-    return pd * (1.0 - (1.0 - g[hour]) * exp(-w->act[u].s_extra * g[hour]));
+    return p_some_session(pd, w->act[u].s_extra, g[hour]);
+}
+
+void
+worldgen_p_online_week(const struct worldgen *w, uint32_t u,
+                       double p[7][24])
+{
+    const struct wg_user_act *a;
+    double g[2][24];
+
+    assert(u < w->p.n_users);
+    a = &w->act[u];
+    wg_hour_profile(w, u, 0, g[0]);
+    wg_hour_profile(w, u, 1, g[1]);
+    for (int wd = 0; wd < 7; wd++) {
+        double pd = p_active_weekday(a, wd);
+
+        for (int h = 0; h < 24; h++)
+            p[wd][h] = p_some_session(pd, a->s_extra, g[wd >= 5][h]);
+    }
 }
 
 static void
@@ -342,6 +375,13 @@ make_users(struct worldgen *w)
             a->churn = from + (int32_t)rng_below(&r, p->n_days + 30);
         }
         a->client = rng_uniform(&r) < 0.2 ? WG_CLIENT_LITE : WG_CLIENT_APP;
+        /* 10% go dormant for 2..14 days starting within the generated
+         * days, then come back. */
+        a->dorm_from = a->dorm_to = INT32_MAX;
+        if (rng_uniform(&r) < 0.10) {
+            a->dorm_from = p->start_day + (int32_t)rng_below(&r, p->n_days);
+            a->dorm_to = a->dorm_from + 2 + (int32_t)rng_below(&r, 13);
+        }
         /* The user's three best tags by taste, for the personalised
          * slots (ties by index). */
         for (int j = 0; j < WG_USER_TAGS; j++) {
@@ -1033,6 +1073,39 @@ user_day(const struct worldgen *w, const struct pools *pl, uint32_t u,
         }
         tprev = t;
     }
+}
+
+void
+worldgen_push_from_pairs(uint32_t n_users, const uint32_t *user,
+                         const uint32_t *item, size_t n,
+                         struct worldgen_push *push)
+{
+    uint32_t *off = xcalloc((size_t)n_users + 1, sizeof *off);
+    uint32_t *fill = xcalloc((size_t)n_users + 1, sizeof *fill);
+    uint32_t *items;
+
+    for (size_t k = 0; k < n; k++)
+        if (user[k] < n_users)
+            off[user[k] + 1]++;
+    for (uint32_t u = 0; u < n_users; u++)
+        off[u + 1] += off[u];
+    items = xmalloc(((size_t)off[n_users] + 1) * sizeof *items);
+    for (size_t k = 0; k < n; k++)
+        if (user[k] < n_users)
+            items[off[user[k]] + fill[user[k]]++] = item[k];
+    free(fill);
+    push->n_users = n_users;
+    push->off = off;
+    push->items = items;
+}
+
+void
+worldgen_push_release(struct worldgen_push *push)
+{
+    free((void *)(uintptr_t)push->off);
+    free((void *)(uintptr_t)push->items);
+    push->off = push->items = NULL;
+    push->n_users = 0;
 }
 
 #define BLOCK_USERS  256

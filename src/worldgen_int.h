@@ -46,6 +46,8 @@ struct wg_user_act {
     float   wshift;     /* weekend: bumps later by this many hours */
     int32_t arrive;     /* first day the user exists (signup) */
     int32_t churn;      /* first day the user is gone (INT32_MAX: never) */
+    int32_t dorm_from;  /* dormant on [dorm_from, dorm_to) (INT32_MAX: */
+    int32_t dorm_to;    /* never) */
     uint8_t client;     /* enum wg_client */
 };
 
@@ -127,6 +129,9 @@ uint32_t wg_alias_draw(const struct wg_alias *a, struct rng *r);
 struct wg_truth_writer {
     char *dir;                  /* <root>/truth */
     struct bbuf summary;        /* summary.tsv text */
+    double hours_real[7][24];   /* users with a session starting in the */
+                                /* hour, summed over days of the weekday */
+    uint32_t n_weekday[7];      /* generated days of each weekday */
 };
 int wg_truth_begin(struct wg_truth_writer *tw, const struct worldgen *w,
                    const char *root, struct diag *d);

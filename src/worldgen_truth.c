@@ -25,7 +25,10 @@
  *                      f32   per user, 11 arrays of n_users: level, pday,
  *                            wkend, s_extra, imp_mean, peak1, width1,
  *                            peak2, width2, mix, wshift
- *                      i32   arrive[n_users], churn[n_users]
+ *                      i32   arrive[n_users], churn[n_users],
+ *                            dorm_from[n_users], dorm_to[n_users]
+ *                            (dormant on [dorm_from, dorm_to); INT32_MAX
+ *                            for churn and dorm_*: never)
  *                      u8    client[n_users] (0 app, 1 lite)
  *                      f32   tag_vec (n_tags, dim), tag_pop[n_tags]
  *                      f32   creator_vec (n_creators, dim),
@@ -59,6 +62,8 @@
  *     seven feedback counts, uploads, uploads with no impression that
  *     day, share of impressions on items at most one day old.
  *   params.tsv   key<TAB>value of every parameter.
+ *   hours.tsv    per weekday (of the generated days) and hour: expected
+ *     and realised number of users starting a session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +147,10 @@ put_users(struct bbuf *b, const struct worldgen *w)
     for (uint32_t u = 0; u < n; u++)
         bbuf_put_le32(b, (uint32_t)w->act[u].churn);
     for (uint32_t u = 0; u < n; u++)
+        bbuf_put_le32(b, (uint32_t)w->act[u].dorm_from);
+    for (uint32_t u = 0; u < n; u++)
+        bbuf_put_le32(b, (uint32_t)w->act[u].dorm_to);
+    for (uint32_t u = 0; u < n; u++)
         bbuf_put_u8(b, w->act[u].client);
     bbuf_put_f32v(b, w->tag_vec, (size_t)w->p.n_tags * w->p.dim);
     bbuf_put_f32v(b, w->tag_pop, w->p.n_tags);
@@ -212,6 +221,14 @@ wg_truth_day(struct wg_truth_writer *tw, const struct worldgen *w,
     bbuf_release(&b);
     if (rc < 0)
         return -1;
+    {
+        int wd = dates_weekday(st->day);
+
+        tw->n_weekday[wd]++;
+        for (uint32_t u = 0; u < st->n_users; u++)
+            for (uint32_t m = st->user_hours[u]; m != 0; m &= m - 1)
+                tw->hours_real[wd][__builtin_ctz(m)] += 1.0;
+    }
     for (uint32_t i = 0; i < st->n_items; i++) {
         if (w->items[i].day >= st->day - 1)
             fresh_imp += st->imp[i];
@@ -231,6 +248,79 @@ wg_truth_day(struct wg_truth_writer *tw, const struct worldgen *w,
                   st->n_imp ? (double)fresh_imp / (double)st->n_imp : 0.0);
     bbuf_put(&tw->summary, line, (size_t)n);
     return 0;
+}
+
+#define HOURS_BLOCK 4096
+
+/*
+ * hours.tsv: per weekday and hour, the expected number of users starting a
+ * session (sum of worldgen_p_online over users, averaged over the
+ * generated days of that weekday) beside the realised number.  Per-block
+ * partial sums added in block order, so the file does not depend on the
+ * thread count.
+ */
+static int
+write_hours(const struct wg_truth_writer *tw, const struct worldgen *w,
+            struct diag *d)
+{
+    const struct worldgen_params *p = &w->p;
+    uint32_t nb = (p->n_users + HOURS_BLOCK - 1) / HOURS_BLOCK;
+    double (*part)[7][24] = xcalloc(nb, sizeof *part);
+    double expect[7][24];
+    struct bbuf b = BBUF_INIT;
+    char path[TPATH], line[160];
+    static const char *const wdname[7] = {
+        "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"
+    };
+    int rc;
+
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (uint32_t k = 0; k < nb; k++) {
+        uint32_t u1 = (k + 1) * HOURS_BLOCK < p->n_users
+                    ? (k + 1) * HOURS_BLOCK : p->n_users;
+
+        for (uint32_t u = k * HOURS_BLOCK; u < u1; u++) {
+            double week[7][24];
+
+            worldgen_p_online_week(w, u, week);
+            for (uint32_t j = 0; j < p->n_days; j++) {
+                int32_t day = p->start_day + (int32_t)j;
+                int wd = dates_weekday(day);
+
+                if (worldgen_p_active_day(w, u, day) == 0.0)
+                    continue;
+                for (int h = 0; h < 24; h++)
+                    part[k][wd][h] += week[wd][h];
+            }
+        }
+    }
+    memset(expect, 0, sizeof expect);
+    for (uint32_t k = 0; k < nb; k++)
+        for (int wd = 0; wd < 7; wd++)
+            for (int h = 0; h < 24; h++)
+                expect[wd][h] += part[k][wd][h];
+    free(part);
+    {
+        static const char head[] = "weekday\thour\texpected_users"
+                                   "\trealised_users\n";
+
+        bbuf_put(&b, head, sizeof head - 1);
+    }
+    for (int wd = 0; wd < 7; wd++) {
+        if (tw->n_weekday[wd] == 0)
+            continue;
+        for (int h = 0; h < 24; h++) {
+            int n = snprintf(line, sizeof line, "%s\t%d\t%.1f\t%.1f\n",
+                             wdname[wd], h, expect[wd][h] / tw->n_weekday[wd],
+                             tw->hours_real[wd][h] / tw->n_weekday[wd]);
+
+            bbuf_put(&b, line, (size_t)n);
+        }
+    }
+    snprintf(path, sizeof path, "%s/hours.tsv", tw->dir);
+    rc = atomicfile_write(path, b.p, b.len, d);
+    bbuf_release(&b);
+    return rc;
 }
 
 int
@@ -289,6 +379,8 @@ wg_truth_end(struct wg_truth_writer *tw, const struct worldgen *w,
     snprintf(path, sizeof path, "%s/params.tsv", tw->dir);
     rc = atomicfile_write(path, b.p, b.len, d);
     bbuf_release(&b);
+    if (rc == 0)
+        rc = write_hours(tw, w, d);
     return rc;
 }
 

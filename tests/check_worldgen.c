@@ -835,7 +835,42 @@ START_TEST(test_worldgen_p_online_calibrated)
     }
     ck_assert(tg > 1000);
     ck_assert_msg(fabs(tg - te) < 0.03 * te, "%g vs %g", tg, te);
+    /* The weekly table is p_online on the days the user is around. */
+    for (uint32_t u = 0; u < 50; u++) {
+        double week[7][24];
+
+        worldgen_p_online_week(w, u, week);
+        for (int32_t day = p.start_day; day < p.start_day + 7; day++)
+            for (int h = 0; h < 24; h++) {
+                double q = worldgen_p_online(w, u, day, h);
+
+                if (worldgen_p_active_day(w, u, day) > 0.0)
+                    ck_assert(q == week[dates_weekday(day)][h]);
+                else
+                    ck_assert(q == 0.0);
+            }
+    }
     worldgen_free(w);
+}
+END_TEST
+
+START_TEST(test_worldgen_push_from_pairs_keeps_order)
+{
+    static const uint32_t user[] = { 3, 1, 3, 0, 9, 1, 3 };
+    static const uint32_t item[] = { 30, 10, 31, 0, 90, 11, 32 };
+    static const uint32_t want_off[] = { 0, 1, 3, 3, 6 };
+    static const uint32_t want_items[] = { 0, 10, 11, 30, 31, 32 };
+    struct worldgen_push push;
+
+    worldgen_push_from_pairs(4, user, item, 7, &push);    /* user 9 dropped */
+    ck_assert_uint_eq(push.n_users, 4);
+    ck_assert(memcmp(push.off, want_off, sizeof want_off) == 0);
+    ck_assert(memcmp(push.items, want_items, sizeof want_items) == 0);
+    worldgen_push_release(&push);
+    ck_assert_ptr_null(push.off);
+    worldgen_push_from_pairs(2, user, item, 0, &push);
+    ck_assert_uint_eq(push.off[2], 0);
+    worldgen_push_release(&push);
 }
 END_TEST
 
@@ -894,6 +929,7 @@ worldgen_suite(void)
     tcase_add_test(tc_sim, test_worldgen_sim_same_with_threads);
     tcase_add_test(tc_sim, test_worldgen_push_online_and_offline_users);
     tcase_add_test(tc_sim, test_worldgen_push_cap_and_order);
+    tcase_add_test(tc_sim, test_worldgen_push_from_pairs_keeps_order);
     suite_add_tcase(s, tc_files);
     suite_add_tcase(s, tc_model);
     suite_add_tcase(s, tc_sim);

@@ -22,11 +22,14 @@ done
 h=$(zstd -dc "$TMP/a/logs/dt=2026-03-02/exposures.csv.zst" | head -n 1)
 [ "$h" = "time,user,item,click,like,comment,follow,share,long_view,hate,play_ms,duration_ms" ] \
     || die "exposures header '$h'"
-for f in world.bin items.bin summary.tsv params.tsv days/dt=2026-03-01.bin \
+for f in world.bin items.bin summary.tsv params.tsv hours.tsv \
+         days/dt=2026-03-01.bin \
          days/dt=2026-03-02.bin; do
     [ -f "$TMP/a/truth/$f" ] || die "missing truth/$f"
 done
 [ "$(wc -l <"$TMP/a/truth/summary.tsv")" -eq 3 ] || die "summary rows"
+# 2026-03-01 is a Sunday, 03-02 a Monday: 2 x 24 hours
+[ "$(wc -l <"$TMP/a/truth/hours.tsv")" -eq 49 ] || die "hours rows"
 
 expect_exit 0 gen 2 "$TMP/b"
 (cd "$TMP/a" && find . -type f | sort | xargs cksum) >"$TMP/a.sum"
