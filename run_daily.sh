@@ -408,7 +408,7 @@ finish() {
     local rc=$1 line
     log "summary for $D (exit $rc):"
     for line in "${summary[@]}"; do log "  $line"; done
-    if published "$D"; then log "  tables: $(out_dir "$D")/"; fi
+    if [ "$rc" = 0 ] && published "$D"; then log "  tables: $(out_dir "$D")/"; fi
     log "  total $(secs_since "$t_start") s; log: $logfile"
     exit "$rc"
 }

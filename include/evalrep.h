@@ -63,6 +63,23 @@ void evalrep_calibration(const float *p, const uint8_t *y, size_t n,
  */
 int evalrep_verify_file(const char *path, struct diag *d);
 
+/*
+ * Readers of the manifest.json dualrec-match publishes (docs/matching.md),
+ * whose "params" and "stats" objects hold string values only.
+ * evalrep_manifest_get looks up "key": "value" inside the top-level object
+ * `section` and copies the value into buf; 0, or -1 when absent (or longer
+ * than cap - 1).
+ */
+int evalrep_manifest_get(const char *json, const char *section,
+                         const char *key, char *buf, size_t cap);
+
+/*
+ * All "key": "value" pairs of the manifest's `section` object as
+ * "key=value, key=value" into buf (truncated to cap); "" when absent.
+ */
+void evalrep_manifest_section(const char *json, const char *section,
+                              char *buf, size_t cap);
+
 /* ---- the report ---------------------------------------------------------- */
 
 struct evalrep;

@@ -173,6 +173,72 @@ evalrep_verify_file(const char *path, struct diag *d)
     return 0;
 }
 
+/* ---- manifest.json ---------------------------------------------------------- */
+
+int
+evalrep_manifest_get(const char *json, const char *section, const char *key,
+                     char *buf, size_t cap)
+{
+    char pat[128];
+    const char *s, *end, *v, *q;
+
+    snprintf(pat, sizeof pat, "\"%s\": {", section);
+    s = strstr(json, pat);
+    if (s == NULL)
+        return -1;
+    s += strlen(pat);
+    end = strchr(s, '}');
+    if (end == NULL)
+        return -1;
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    v = strstr(s, pat);
+    if (v == NULL || v > end)
+        return -1;
+    v += strlen(pat);
+    q = strchr(v, '"');
+    if (q == NULL || q > end || (size_t)(q - v) >= cap)
+        return -1;
+    memcpy(buf, v, (size_t)(q - v));
+    buf[q - v] = '\0';
+    return 0;
+}
+
+void
+evalrep_manifest_section(const char *json, const char *section, char *buf,
+                         size_t cap)
+{
+    char pat[128];
+    const char *s, *end;
+    size_t k = 0;
+    int in_str = 0, n_str = 0;
+
+    buf[0] = '\0';
+    snprintf(pat, sizeof pat, "\"%s\": {", section);
+    s = strstr(json, pat);
+    if (s == NULL || cap < 4)
+        return;
+    s += strlen(pat);
+    end = strchr(s, '}');
+    if (end == NULL)
+        return;
+    /* strings alternate key, value: key=value, ... */
+    for (; s < end && k + 4 < cap; s++) {
+        if (*s == '"' && s[-1] != '\\') {
+            in_str = !in_str;
+            if (!in_str && ++n_str % 2 == 1)
+                buf[k++] = '=';
+            else if (!in_str && memchr(s + 1, '"', (size_t)(end - s - 1))) {
+                buf[k++] = ',';
+                buf[k++] = ' ';
+            }
+            continue;
+        }
+        if (in_str)
+            buf[k++] = *s;
+    }
+    buf[k] = '\0';
+}
+
 /* ---- the report model ---------------------------------------------------- */
 
 enum item_kind { IT_SECTION, IT_NOTE, IT_NUM, IT_TABLE, IT_BARS, IT_XY };

@@ -338,6 +338,30 @@ START_TEST(test_evalrep_json_has_every_number)
 }
 END_TEST
 
+START_TEST(test_evalrep_manifest_helpers)
+{
+    const char *js = "{\"params\": {\"L\": \"200\", \"method\": "
+                     "\"auction\"},\n \"stats\": {\"targets\": \"17\"}}";
+    char buf[64];
+
+    ck_assert_int_eq(evalrep_manifest_get(js, "params", "L", buf, sizeof buf),
+                     0);
+    ck_assert_str_eq(buf, "200");
+    ck_assert_int_eq(evalrep_manifest_get(js, "stats", "targets", buf,
+                                         sizeof buf), 0);
+    ck_assert_str_eq(buf, "17");
+    /* a key of another section is not found */
+    ck_assert_int_eq(evalrep_manifest_get(js, "params", "targets", buf,
+                                         sizeof buf), -1);
+    ck_assert_int_eq(evalrep_manifest_get(js, "inputs", "L", buf, sizeof buf),
+                     -1);
+    evalrep_manifest_section(js, "params", buf, sizeof buf);
+    ck_assert_str_eq(buf, "L=200, method=auction");
+    evalrep_manifest_section(js, "nothing", buf, sizeof buf);
+    ck_assert_str_eq(buf, "");
+}
+END_TEST
+
 Suite *
 eval_suite(void)
 {
@@ -353,6 +377,7 @@ eval_suite(void)
     tcase_add_test(tr, test_evalrep_xml_checker_rejects_bad_documents);
     tcase_add_test(tr, test_evalrep_html_is_well_formed_and_offline);
     tcase_add_test(tr, test_evalrep_json_has_every_number);
+    tcase_add_test(tr, test_evalrep_manifest_helpers);
     suite_add_tcase(s, tm);
     suite_add_tcase(s, tr);
     return s;
