@@ -26,12 +26,14 @@
 
 static const char usage_text[] =
     "usage: dualrec-sim --world DIR --date D --policy NAME=OUTROOT...\n"
-    "                   [--policy none] [--report DIR] [-q] [-v]\n"
+    "                   [--policy none] [--note TEXT]... [--report DIR]\n"
+    "                   [-q] [-v]\n"
     "Simulate day D+1 of the generated world DIR (dualrec-gen --out DIR)\n"
     "once per policy, delivering each user's D_u from the user->items\n"
     "table OUTROOT/dt=D/user_items.tsv.zst ('none': no pushes, the\n"
     "user-side feed alone), on common random numbers.  Policy names\n"
     "none, no-uac, paper-uac and full get the paper's directions table.\n"
+    "--note adds a paragraph to the report (e.g. how a policy was made).\n"
     "Writes DIR/sim.html and DIR/sim.json (default: the current\n"
     "directory) and prints the comparison on stdout.\n";
 
@@ -40,6 +42,7 @@ static const struct option long_opts[] = {
     { "date",    required_argument, NULL, 'd' },
     { "policy",  required_argument, NULL, 'p' },
     { "report",  required_argument, NULL, 'o' },
+    { "note",    required_argument, NULL, 'n' },
     { "quiet",   no_argument,       NULL, 'q' },
     { "verbose", no_argument,       NULL, 'v' },
     { "help",    no_argument,       NULL, 'h' },
@@ -82,11 +85,12 @@ main(int argc, char **argv)
 {
     struct diag d = DIAG_INIT;
     const char *world_dir = NULL, *report_dir = ".", *specs[MAX_POLICIES];
+    const char *notes[MAX_POLICIES];
     struct sim_policy pol[MAX_POLICIES];
     struct sim_result res[MAX_POLICIES];
     struct worldgen *w = NULL;
     struct evalrep *rep;
-    int n_pol = 0, n_loaded = 0, have_date = 0, opt;
+    int n_pol = 0, n_notes = 0, n_loaded = 0, have_date = 0, opt;
     int32_t date = 0;
     char day[16], next[16], title[128], *html, *json;
     double t0;
@@ -103,6 +107,11 @@ main(int argc, char **argv)
             specs[n_pol++] = optarg;
             break;
         case 'o': report_dir = optarg; break;
+        case 'n':
+            if (n_notes == MAX_POLICIES)
+                cli_bad_usage("at most %d notes", MAX_POLICIES);
+            notes[n_notes++] = optarg;
+            break;
         case 'q': cli_verbosity = 0; break;
         case 'v': cli_verbosity = 2; break;
         case 'h': fputs(usage_text, stdout); return RC_OK;
@@ -127,6 +136,8 @@ main(int argc, char **argv)
              "%s delivered on %s", dates_format_day(date, day),
              dates_format_day(date + 1, next));
     rep = evalrep_new(title);
+    for (int k = 0; k < n_notes; k++)
+        evalrep_note(rep, notes[k]);
     sim_report(rep, pol, n_pol, res);
     html = xmalloc(strlen(report_dir) + 16);
     json = xmalloc(strlen(report_dir) + 16);

@@ -73,5 +73,9 @@ match no-uac "$sim/avail-no-uac.bin"
 match paper-uac "$sim/avail-paper-uac.bin" --method greedy-items
 
 "$bin/dualrec-sim" --world "$world" --date "$date" --report "$report" \
+    --note "none: no dualrec, the user-side feed alone" \
+    --note "no-uac: dualrec without UAC: every user eligible, no capacity (dualrec-uac --threshold 0 --cap-min 65535 --cap-max 65535), auction matching" \
+    --note "paper-uac: the paper's UAC: a_u gate, constant Q = $Q (dualrec-uac --cap-min $Q --cap-max $Q), greedy matching in item order (dualrec-match --method greedy-items)" \
+    --note "full: as run_daily.sh published it: a_u gate, per-user Q_u, global assignment (auction)" \
     --policy none --policy "no-uac=$sim/no-uac" \
     --policy "paper-uac=$sim/paper-uac" --policy "full=$root/out"

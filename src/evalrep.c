@@ -627,40 +627,46 @@ json_write(const struct evalrep *r, FILE *fp)
 #define SVG_T 16
 #define SVG_B 56        /* bottom margin (x labels, axis title) */
 
-/* A "nice" upper bound for an axis: 1, 2, 2.5 or 5 times a power of 10. */
-static double
-nice_max(double m)
+/*
+ * An axis from 0 to at least m in n steps of a "nice" size (1, 2, 2.5 or 5
+ * times a power of 10), about five steps.
+ */
+struct axis {
+    double max, step;
+    int n;
+};
+
+static struct axis
+nice_axis(double m)
 {
+    struct axis a;
     double p, f;
 
     if (!(m > 0) || !isfinite(m))
-        return 1;
-    p = pow(10, floor(log10(m)));
-    f = m / p;
-    if (f <= 1)
-        return p;
-    if (f <= 2)
-        return 2 * p;
-    if (f <= 2.5)
-        return 2.5 * p;
-    if (f <= 5)
-        return 5 * p;
-    return 10 * p;
+        m = 1;
+    p = pow(10, floor(log10(m / 5)));
+    f = m / 5 / p;
+    a.step = f <= 1 ? p : f <= 2 ? 2 * p : f <= 2.5 ? 2.5 * p
+           : f <= 5 ? 5 * p : 10 * p;
+    a.n = (int)ceil(m / a.step - 1e-9);
+    if (a.n < 1)
+        a.n = 1;
+    a.max = a.n * a.step;
+    return a;
 }
 
 static void
-svg_axes(FILE *fp, double ymax, const char *xlabel, const char *ylabel)
+svg_axes(FILE *fp, struct axis y, const char *xlabel, const char *ylabel)
 {
     int pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
 
-    for (int k = 0; k <= 4; k++) {
-        double v = ymax * k / 4;
-        double yy = SVG_T + ph - (double)ph * k / 4;
+    for (int k = 0; k <= y.n; k++) {
+        double yy = SVG_T + ph - (double)ph * k / y.n;
 
         fprintf(fp, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
                 "class=\"grid\"/>\n", SVG_L, yy, SVG_L + pw, yy);
         fprintf(fp, "<text x=\"%d\" y=\"%.1f\" class=\"yt\">%.4g</text>\n",
-                SVG_L - 6, yy + 4, v);
+                SVG_L - 6, yy + 4, y.step * k);
     }
     fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
             "class=\"axis\"/>\n", SVG_L, SVG_T + ph, SVG_L + pw, SVG_T + ph);
@@ -680,22 +686,23 @@ static void
 svg_bars(FILE *fp, const struct item *it)
 {
     int pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
-    double m = 0, ymax, bw;
+    double m = 0, bw;
+    struct axis ya;
     size_t step;
 
     for (size_t k = 0; k < it->n; k++)
         if (isfinite(it->y[k]) && it->y[k] > m)
             m = it->y[k];
-    ymax = nice_max(m);
+    ya = nice_axis(m);
     bw = it->n ? (double)pw / (double)it->n : pw;
     step = it->n > 16 ? (it->n + 15) / 16 : 1;  /* at most ~16 x labels */
     fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n",
             SVG_W, SVG_H, SVG_W, SVG_H);
-    svg_axes(fp, ymax, it->xlabel, it->ylabel);
+    svg_axes(fp, ya, it->xlabel, it->ylabel);
     for (size_t k = 0; k < it->n; k++) {
         double v = isfinite(it->y[k]) ? it->y[k] : 0;
-        double h = (double)ph * v / ymax;
+        double h = (double)ph * v / ya.max;
         double x = SVG_L + bw * (double)k;
 
         fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
@@ -718,6 +725,7 @@ svg_xy(FILE *fp, const struct item *it)
 {
     int pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
     double mx = 0, my = 0;
+    struct axis xa, ya;
 
     for (size_t k = 0; k < it->n; k++) {
         if (isfinite(it->x[k]) && it->x[k] > mx)
@@ -726,18 +734,20 @@ svg_xy(FILE *fp, const struct item *it)
             my = it->y[k];
     }
     if (it->flags & EVALREP_XY_DIAGONAL) {
-        mx = my = nice_max(mx > my ? mx : my);
+        xa = ya = nice_axis(mx > my ? mx : my);
     } else {
-        mx = nice_max(mx);
-        my = nice_max(my);
+        xa = nice_axis(mx);
+        ya = nice_axis(my);
     }
+    mx = xa.max;
+    my = ya.max;
     fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n",
             SVG_W, SVG_H, SVG_W, SVG_H);
-    svg_axes(fp, my, it->xlabel, it->ylabel);
-    for (int k = 0; k <= 4; k++)
+    svg_axes(fp, ya, it->xlabel, it->ylabel);
+    for (int k = 0; k <= xa.n; k++)
         fprintf(fp, "<text x=\"%.1f\" y=\"%d\" class=\"xt\">%.4g</text>\n",
-                SVG_L + (double)pw * k / 4, SVG_T + ph + 16, mx * k / 4);
+                SVG_L + (double)pw * k / xa.n, SVG_T + ph + 16, xa.step * k);
     if (it->flags & EVALREP_XY_DIAGONAL)
         fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
                 "class=\"diag\"/>\n", SVG_L, SVG_T + ph, SVG_L + pw, SVG_T);

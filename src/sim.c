@@ -444,6 +444,70 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
         v[11] = ratio((double)x->n_explicit, (double)x->n_imp);
         evalrep_row(t, pol[k].name, v);
     }
+    a = find_policy(pol, n_pol, "none");
+    b = find_policy(pol, n_pol, "no-uac");
+    c = find_policy(pol, n_pol, "paper-uac");
+    f = find_policy(pol, n_pol, "full");
+    evalrep_section(r, "directions", "The paper's directions");
+    t = evalrep_table(r, "directions", "Which of the paper's directions "
+                      "hold (holds = 1)", "direction (baseline -> policy)",
+                      5, dcols, dfmts);
+    if (b >= 0 && c >= 0) {
+        direction_row(t, "UAC raises hit rate (paper 49% -> 82%): "
+                      "no-uac -> paper-uac",
+                      ratio(res[b].n_push_active, res[b].n_push_users),
+                      ratio(res[c].n_push_active, res[c].n_push_users));
+        direction_row(t, "UAC raises new-item coverage, >=1 imp (paper "
+                      "41.7% -> 82.3%): no-uac -> paper-uac",
+                      ratio(res[b].new_reach[0], res[b].n_new),
+                      ratio(res[c].new_reach[0], res[c].n_new));
+        direction_row(t, "without UAC some users get far more items: "
+                      "max |D_u| paper-uac -> no-uac",
+                      res[c].du_max, res[b].du_max);
+        direction_row(t, "without UAC items per user are more unequal: "
+                      "Gini |D_u| paper-uac -> no-uac",
+                      res[c].du_gini, res[b].du_gini);
+    }
+    if (a >= 0 && c >= 0) {
+        direction_row(t, "dualrec raises new-item coverage over the "
+                      "user-side feed (paper 13.6% -> 82.3%): none -> "
+                      "paper-uac", ratio(res[a].new_reach[0], res[a].n_new),
+                      ratio(res[c].new_reach[0], res[c].n_new));
+        direction_row(t, "ExpoReach-10 of new items (paper v1 +8-12%): "
+                      "none -> paper-uac",
+                      ratio(res[a].new_reach[1], res[a].n_new),
+                      ratio(res[c].new_reach[1], res[c].n_new));
+        direction_row(t, "new items with explicit feedback: none -> "
+                      "paper-uac", ratio(res[a].new_fb, res[a].n_new),
+                      ratio(res[c].new_fb, res[c].n_new));
+        direction_row(t, "creators with feedback (paper daily active "
+                      "creators +2.9%): none -> paper-uac",
+                      res[a].creators_fb, res[c].creators_fb);
+    }
+    if (c >= 0 && f >= 0) {
+        direction_row(t, "beyond the paper: new items with feedback, "
+                      "paper-uac -> full", ratio(res[c].new_fb, res[c].n_new),
+                      ratio(res[f].new_fb, res[f].n_new));
+        direction_row(t, "beyond the paper: explicit feedback on new "
+                      "items, paper-uac -> full",
+                      (double)res[c].new_explicit,
+                      (double)res[f].new_explicit);
+        direction_row(t, "beyond the paper: hit rate, paper-uac -> full",
+                      ratio(res[c].n_push_active, res[c].n_push_users),
+                      ratio(res[f].n_push_active, res[f].n_push_users));
+        direction_row(t, "beyond the paper: delivered share of D_u, "
+                      "paper-uac -> full",
+                      ratio((double)res[c].n_pushed_shown,
+                            (double)res[c].n_pairs),
+                      ratio((double)res[f].n_pushed_shown,
+                            (double)res[f].n_pairs));
+    }
+    if (a >= 0 && f >= 0)
+        direction_row(t, "user side: explicit feedback per impression of "
+                      "the whole feed, none -> full",
+                      ratio((double)res[a].n_explicit, (double)res[a].n_imp),
+                      ratio((double)res[f].n_explicit, (double)res[f].n_imp));
+
     for (int k = 0; k < n_pol; k++) {
         const struct sim_result *x = &res[k];
 
@@ -534,68 +598,4 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
                          "pushed impressions", "users");
         }
     }
-
-    a = find_policy(pol, n_pol, "none");
-    b = find_policy(pol, n_pol, "no-uac");
-    c = find_policy(pol, n_pol, "paper-uac");
-    f = find_policy(pol, n_pol, "full");
-    evalrep_section(r, "directions", "The paper's directions");
-    t = evalrep_table(r, "directions", "Which of the paper's directions "
-                      "hold (holds = 1)", "direction (baseline -> policy)",
-                      5, dcols, dfmts);
-    if (b >= 0 && c >= 0) {
-        direction_row(t, "UAC raises hit rate (paper 49% -> 82%): "
-                      "no-uac -> paper-uac",
-                      ratio(res[b].n_push_active, res[b].n_push_users),
-                      ratio(res[c].n_push_active, res[c].n_push_users));
-        direction_row(t, "UAC raises new-item coverage, >=1 imp (paper "
-                      "41.7% -> 82.3%): no-uac -> paper-uac",
-                      ratio(res[b].new_reach[0], res[b].n_new),
-                      ratio(res[c].new_reach[0], res[c].n_new));
-        direction_row(t, "without UAC some users get far more items: "
-                      "max |D_u| paper-uac -> no-uac",
-                      res[c].du_max, res[b].du_max);
-        direction_row(t, "without UAC items per user are more unequal: "
-                      "Gini |D_u| paper-uac -> no-uac",
-                      res[c].du_gini, res[b].du_gini);
-    }
-    if (a >= 0 && c >= 0) {
-        direction_row(t, "dualrec raises new-item coverage over the "
-                      "user-side feed (paper 13.6% -> 82.3%): none -> "
-                      "paper-uac", ratio(res[a].new_reach[0], res[a].n_new),
-                      ratio(res[c].new_reach[0], res[c].n_new));
-        direction_row(t, "ExpoReach-10 of new items (paper v1 +8-12%): "
-                      "none -> paper-uac",
-                      ratio(res[a].new_reach[1], res[a].n_new),
-                      ratio(res[c].new_reach[1], res[c].n_new));
-        direction_row(t, "new items with explicit feedback: none -> "
-                      "paper-uac", ratio(res[a].new_fb, res[a].n_new),
-                      ratio(res[c].new_fb, res[c].n_new));
-        direction_row(t, "creators with feedback (paper daily active "
-                      "creators +2.9%): none -> paper-uac",
-                      res[a].creators_fb, res[c].creators_fb);
-    }
-    if (c >= 0 && f >= 0) {
-        direction_row(t, "beyond the paper: new items with feedback, "
-                      "paper-uac -> full", ratio(res[c].new_fb, res[c].n_new),
-                      ratio(res[f].new_fb, res[f].n_new));
-        direction_row(t, "beyond the paper: explicit feedback on new "
-                      "items, paper-uac -> full",
-                      (double)res[c].new_explicit,
-                      (double)res[f].new_explicit);
-        direction_row(t, "beyond the paper: hit rate, paper-uac -> full",
-                      ratio(res[c].n_push_active, res[c].n_push_users),
-                      ratio(res[f].n_push_active, res[f].n_push_users));
-        direction_row(t, "beyond the paper: delivered share of D_u, "
-                      "paper-uac -> full",
-                      ratio((double)res[c].n_pushed_shown,
-                            (double)res[c].n_pairs),
-                      ratio((double)res[f].n_pushed_shown,
-                            (double)res[f].n_pairs));
-    }
-    if (a >= 0 && f >= 0)
-        direction_row(t, "user side: explicit feedback per impression of "
-                      "the whole feed, none -> full",
-                      ratio((double)res[a].n_explicit, (double)res[a].n_imp),
-                      ratio((double)res[f].n_explicit, (double)res[f].n_imp));
 }
