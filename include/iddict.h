@@ -35,6 +35,10 @@ uint32_t iddict_add(struct iddict *dict, const char *s, size_t n);
 /* Index of id s[0..n), or IDDICT_NONE. */
 uint32_t iddict_find(const struct iddict *dict, const char *s, size_t n);
 
+/* Prefetch the memory iddict_find(dict, s, n) will touch first: call it a
+ * few lookups ahead when looking up many ids. */
+void iddict_prefetch(const struct iddict *dict, const char *s, size_t n);
+
 /* The id of index idx (NUL-terminated), valid while dict lives and until
  * the next iddict_add. idx must be < iddict_count(). */
 const char *iddict_name(const struct iddict *dict, uint32_t idx);

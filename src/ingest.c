@@ -8,7 +8,7 @@
  * dictionaries, then the segment; unlock.
  *
  * Speed: ids are looked up while logread parses a block on every core
- * (the prepare hook, against a cache-friendly index of the dictionaries);
+ * (the prepare hook, iddict_find with iddict_prefetch a few rows ahead);
  * only ids not yet known are added afterwards, in file order.  Exposures,
  * the bulk of a day, are sorted by a counting sort on the dense user index
  * followed by independent per-user sorts (OpenMP) on a total order of all
@@ -41,81 +41,13 @@ static const char *const dict_kind[D_N] = {
     "users", "items", "creators", "tags"
 };
 
-/* ---- a cache-friendly index over the dictionaries ---- */
-
 /*
- * Looking ids up is most of an ingest's work: a day has tens of millions
- * of rows, each with a user and an item, against dictionaries of millions
- * of ids, so nearly every lookup misses the CPU caches.  iddict_find
- * touches several arrays per lookup (slot, hash, offsets, name); this
- * index keeps the hash, the index and (for ids up to IX_INLINE bytes) the
- * name itself in one 32-byte slot, so a lookup is usually one cache line,
- * and lets logread prefetch that line a few rows ahead.  It mirrors the
- * dictionary exactly (built from it, extended on every add); the
- * dictionary stays the one source of indices.
- */
-#define IX_INLINE 16
-
-struct ixslot {
-    uint64_t h;
-    uint32_t idx;           /* IDDICT_NONE: empty */
-    uint32_t len;
-    char name[IX_INLINE];
-};
-
-struct idindex {
-    struct ixslot *slot;
-    size_t mask, n;
-};
-
-static uint64_t
-ix_hash(const char *s, size_t n)
-{
-    const uint64_t k = 0x9e3779b97f4a7c15ull;
-    uint64_t h = 0x8a5cd789635d2dffull ^ (n * k);
-
-    while (n >= 8) {
-        uint64_t w;
-
-        memcpy(&w, s, 8);
-        h = (h ^ w) * k;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
-    }
-    if (n > 0) {
-        uint64_t w = 0;
-
-        memcpy(&w, s, n);
-        h = (h ^ w) * k;
-        h ^= h >> 31;
-    }
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 29);
-}
-
-static void
-ix_put(struct idindex *ix, uint64_t h, uint32_t idx, const char *s,
-       size_t n)
-{
-    size_t i = h & ix->mask;
-
-    while (ix->slot[i].idx != IDDICT_NONE)
-        i = (i + 1) & ix->mask;
-    ix->slot[i].h = h;
-    ix->slot[i].idx = idx;
-    ix->slot[i].len = (uint32_t)n;
-    if (n <= IX_INLINE)
-        memcpy(ix->slot[i].name, s, n);
-}
-
-/*
- * The slot table of a large dictionary spans tens of MB touched at random:
- * on 4 KiB pages nearly every lookup also misses the TLB.  Ask for
- * transparent huge pages (a hint; without them it only costs speed).
+ * Large allocations (the day's exposure blocks, the sorted copy) are
+ * written once front to back; transparent huge pages halve the cost of
+ * faulting them in (a hint; without them it only costs speed).
  */
 static void *
-slots_alloc(size_t bytes)
+big_alloc(size_t bytes)
 {
     const size_t huge = 2u << 20;
     void *p = NULL;
@@ -126,81 +58,6 @@ slots_alloc(size_t bytes)
     madvise(p, bytes, MADV_HUGEPAGE);
 #endif
     return p;
-}
-
-static void
-ix_resize(struct idindex *ix, size_t nslots, const struct iddict *dict)
-{
-    struct ixslot *old = ix->slot;
-    size_t i, oldn = old != NULL ? ix->mask + 1 : 0;
-
-    ix->slot = slots_alloc(nslots * sizeof *ix->slot);
-    for (i = 0; i < nslots; i++)
-        ix->slot[i].idx = IDDICT_NONE;
-    ix->mask = nslots - 1;
-    for (i = 0; i < oldn; i++)
-        if (old[i].idx != IDDICT_NONE) {
-            const char *s = old[i].len <= IX_INLINE
-                          ? old[i].name : iddict_name(dict, old[i].idx);
-
-            ix_put(ix, old[i].h, old[i].idx, s, old[i].len);
-        }
-    free(old);
-}
-
-/* Record that dict's index idx is s[0..n); keeps the table half empty. */
-static void
-ix_add(struct idindex *ix, const struct iddict *dict, uint32_t idx,
-       const char *s, size_t n)
-{
-    if (2 * (ix->n + 1) > ix->mask + 1)
-        ix_resize(ix, 2 * (ix->mask + 1), dict);
-    ix_put(ix, ix_hash(s, n), idx, s, n);
-    ix->n++;
-}
-
-static void
-ix_build(struct idindex *ix, const struct iddict *dict)
-{
-    uint32_t i, count = iddict_count(dict);
-    size_t nslots = 1024;
-
-    while (nslots < 2 * (size_t)count + 2)
-        nslots *= 2;
-    ix->slot = NULL;
-    ix->n = 0;
-    ix_resize(ix, nslots, dict);
-    for (i = 0; i < count; i++) {
-        const char *s = iddict_name(dict, i);
-
-        ix_add(ix, dict, i, s, strlen(s));
-    }
-}
-
-static uint32_t
-ix_find(const struct idindex *ix, const struct iddict *dict, const char *s,
-        size_t n)
-{
-    uint64_t h = ix_hash(s, n);
-    size_t i = h & ix->mask;
-
-    for (;;) {
-        const struct ixslot *sl = &ix->slot[i];
-
-        if (sl->idx == IDDICT_NONE)
-            return IDDICT_NONE;
-        if (sl->h == h && sl->len == n
-            && memcmp(n <= IX_INLINE ? sl->name : iddict_name(dict, sl->idx),
-                      s, n) == 0)
-            return sl->idx;
-        i = (i + 1) & ix->mask;
-    }
-}
-
-static void
-ix_prefetch(const struct idindex *ix, const char *s, size_t n)
-{
-    __builtin_prefetch(&ix->slot[ix_hash(s, n) & ix->mask]);
 }
 
 /* An item row as read (file order; segment_sort keeps the last). */
@@ -236,7 +93,6 @@ struct run {
     const struct ingest_opts *o;
     struct ingest_stats *st;
     struct iddict *dict[D_N];
-    struct idindex ix[D_N];
     struct acc a;
     struct atomicfile rej;
     int rej_open;
@@ -329,7 +185,6 @@ load_dicts(struct run *r, struct diag *d)
             r->dict[k] = iddict_new();
         }
         free(p);
-        ix_build(&r->ix[k], r->dict[k]);
     }
     return 0;
 }
@@ -489,15 +344,13 @@ prepare_row(void *ctx, enum logread_table t, struct logread_row *row)
     struct run *r = ctx;
 
     if (t != LOGREAD_ITEMS)
-        row->ix[0] = ix_find(&r->ix[D_USERS], r->dict[D_USERS], row->user.p,
-                             row->user.n);
+        row->ix[0] = iddict_find(r->dict[D_USERS], row->user.p, row->user.n);
     if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
         || t == LOGREAD_ITEMS)
-        row->ix[1] = ix_find(&r->ix[D_ITEMS], r->dict[D_ITEMS], row->item.p,
-                             row->item.n);
+        row->ix[1] = iddict_find(r->dict[D_ITEMS], row->item.p, row->item.n);
     if ((t == LOGREAD_FOLLOWS || t == LOGREAD_ITEMS) && row->creator.n > 0)
-        row->ix[2] = ix_find(&r->ix[D_CREATORS], r->dict[D_CREATORS],
-                             row->creator.p, row->creator.n);
+        row->ix[2] = iddict_find(r->dict[D_CREATORS], row->creator.p,
+                                 row->creator.n);
 }
 
 static void
@@ -506,22 +359,16 @@ prefetch_row(void *ctx, enum logread_table t, const struct logread_row *row)
     struct run *r = ctx;
 
     if (t != LOGREAD_ITEMS)
-        ix_prefetch(&r->ix[D_USERS], row->user.p, row->user.n);
+        iddict_prefetch(r->dict[D_USERS], row->user.p, row->user.n);
     if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS)
-        ix_prefetch(&r->ix[D_ITEMS], row->item.p, row->item.n);
+        iddict_prefetch(r->dict[D_ITEMS], row->item.p, row->item.n);
 }
 
 /* The index of id s[0..n) of a kind, appending it when new. */
 static uint32_t
 id_add(struct run *r, int kind, const char *s, size_t n)
 {
-    uint32_t idx = ix_find(&r->ix[kind], r->dict[kind], s, n);
-
-    if (idx != IDDICT_NONE)
-        return idx;
-    idx = iddict_add(r->dict[kind], s, n);
-    ix_add(&r->ix[kind], r->dict[kind], idx, s, n);
-    return idx;
+    return iddict_add(r->dict[kind], s, n);
 }
 
 /* The index of a row's id: the one prepare_row found, or id_add's. */
@@ -548,7 +395,7 @@ take_row(struct run *r, enum logread_table t, const char *path,
         if (a->n_exp == a->n_eblk * EXP_BLOCK) {
             a->eblk = xgrow(a->eblk, &a->cap_eblk, a->n_eblk + 1,
                             sizeof *a->eblk);
-            a->eblk[a->n_eblk++] = slots_alloc(EXP_BLOCK * sizeof **a->eblk);
+            a->eblk[a->n_eblk++] = big_alloc(EXP_BLOCK * sizeof **a->eblk);
         }
         e = &a->eblk[a->n_exp >> EXP_BLOCK_LOG2][a->n_exp & (EXP_BLOCK - 1)];
         a->n_exp++;
@@ -719,7 +566,7 @@ sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
         off[u + 2] += off[u + 1];
     /* off[u + 1] is now where user u's rows go; the scatter advances it
      * to the end of u's range, i.e. off[u + 1] becomes the start of u+1 */
-    dst = slots_alloc((n + 1) * sizeof *dst);
+    dst = big_alloc((n + 1) * sizeof *dst);
     for (i = 0; i < n; i++)
         dst[off[ROW(i).user + 1]++] = ROW(i);
 #undef ROW
@@ -843,7 +690,6 @@ release_run(struct run *r)
 
     for (k = 0; k < D_N; k++) {
         iddict_free(r->dict[k]);
-        free(r->ix[k].slot);
     }
     for (k = 0; k < (int)r->a.n_eblk; k++)
         free(r->a.eblk[k]);

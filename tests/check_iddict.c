@@ -104,6 +104,64 @@ START_TEST(test_iddict_growth_keeps_indices)
 }
 END_TEST
 
+/*
+ * Against a brute-force reference: ids that share their first 8 bytes
+ * (the slot's inline word), differ only in length (around 8 and around
+ * the tag's 255 saturation), hold NUL bytes, or differ only past byte 8.
+ */
+START_TEST(test_iddict_matches_linear_reference)
+{
+    enum { N_IDS = 1500, MAXLEN = 300 };
+    static char ids[N_IDS][MAXLEN];
+    size_t lens[N_IDS];
+    struct iddict *dict = iddict_new();
+    uint32_t n_ref = 0, *ref_of = xmalloc(N_IDS * sizeof *ref_of);
+    uint64_t x = 12345;
+
+    for (int k = 0; k < N_IDS; k++) {
+        size_t len;
+
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        switch ((x >> 33) % 4) {
+        case 0: len = (x >> 40) % 17; break;            /* 0..16 */
+        case 1: len = 250 + (x >> 40) % 10; break;      /* 250..259 */
+        case 2: len = 8 + (x >> 40) % 3; break;         /* 8..10 */
+        default: len = (x >> 40) % MAXLEN; break;
+        }
+        memset(ids[k], 'p', MAXLEN);                    /* shared prefix */
+        if (len > 0)
+            ids[k][(x >> 20) % len] = (char)('a' + (x >> 50) % 3);
+        if (len > 3 && (x >> 60) == 0)
+            ids[k][1] = '\0';
+        lens[k] = len;
+    }
+    for (int k = 0; k < N_IDS; k++) {
+        uint32_t want = IDDICT_NONE, got;
+
+        for (int j = 0; j < k && want == IDDICT_NONE; j++)
+            if (lens[j] == lens[k] && memcmp(ids[j], ids[k], lens[k]) == 0)
+                want = ref_of[j];
+        got = iddict_find(dict, ids[k], lens[k]);
+        if (got != want)
+            ck_abort_msg("find of id %d: %u, want %u", k, got, want);
+        if (want == IDDICT_NONE)
+            want = n_ref++;
+        ref_of[k] = want;
+        got = iddict_add(dict, ids[k], lens[k]);
+        if (got != want)
+            ck_abort_msg("add of id %d: %u, want %u", k, got, want);
+    }
+    ck_assert_uint_eq(iddict_count(dict), n_ref);
+    for (int k = 0; k < N_IDS; k++) {
+        ck_assert_uint_eq(iddict_find(dict, ids[k], lens[k]), ref_of[k]);
+        ck_assert_int_eq(memcmp(iddict_name(dict, ref_of[k]), ids[k],
+                                lens[k]), 0);
+    }
+    free(ref_of);
+    iddict_free(dict);
+}
+END_TEST
+
 START_TEST(test_iddict_save_load_round_trip)
 {
     const char *dir = test_tmpdir();
@@ -290,6 +348,7 @@ iddict_suite(void)
 
     tcase_add_test(tc, test_iddict_add_find_name);
     tcase_add_test(tc, test_iddict_growth_keeps_indices);
+    tcase_add_test(tc, test_iddict_matches_linear_reference);
     tcase_add_test(tf, test_iddict_save_load_round_trip);
     tcase_add_test(tf, test_iddict_load_missing);
     tcase_add_test(tf, test_iddict_bad_magic_version_truncation);
