@@ -14,8 +14,8 @@
  * padded).  For ids of at most 8 bytes, the usual case, a tag and word
  * match is an exact match: one cache line per lookup, and
  * iddict_prefetch can fetch it ahead.  Longer ids are compared in the
- * arena after a tag and word match.  Growth re-hashes the names in index
- * order (a sequential pass over the arena).
+ * arena after a tag and word match.  Growth walks the old table in slot
+ * order (see rehash).
  *
  * File payload (inside a binfile, magic "\x89DRIDICT", version 1):
  *
@@ -195,25 +195,40 @@ probe(const struct iddict *dict, const char *s, size_t n, uint64_t h)
     }
 }
 
-/* Rebuild the slot table with nslots slots (a power of two). */
+/*
+ * Rebuild the slot table with nslots slots (a power of two).  Walks the
+ * old table in slot order: a slot's new position is its hash's low bits,
+ * so the writes advance through the new table almost in order, and ids of
+ * at most 8 bytes are re-hashed from the slot's word without touching the
+ * arena.
+ */
 static void
 rehash(struct iddict *dict, size_t nslots)
 {
-    free(dict->slots);
+    struct slot *old = dict->slots;
+    size_t old_n = dict->mask + 1;
+
     dict->slots = slots_new(nslots);
     dict->mask = nslots - 1;
-    for (uint32_t idx = 0; idx < dict->n; idx++) {
-        const char *s = dict->arena + dict->off[idx];
-        size_t n = dict->off[idx + 1] - dict->off[idx] - 1;
-        uint64_t h = hash_bytes(s, n);
-        size_t i = (size_t)h & dict->mask;
+    for (size_t k = 0; k < old_n; k++) {
+        const struct slot *o = &old[k];
+        size_t n = o->tag & 0xff, i;
+        uint64_t h;
 
+        if (o->idx == IDDICT_NONE)
+            continue;
+        if (n <= 8) {
+            h = hash_bytes((const char *)&o->word, n);
+        } else {
+            n = dict->off[o->idx + 1] - dict->off[o->idx] - 1;
+            h = hash_bytes(dict->arena + dict->off[o->idx], n);
+        }
+        i = (size_t)h & dict->mask;
         while (dict->slots[i].idx != IDDICT_NONE)
             i = (i + 1) & dict->mask;
-        dict->slots[i].word = first_word(s, n);
-        dict->slots[i].idx = idx;
-        dict->slots[i].tag = make_tag(h, n);
+        dict->slots[i] = *o;
     }
+    free(old);
 }
 
 /* Room for n ids of `bytes` name bytes in all, without regrowth. */
