@@ -601,16 +601,19 @@ split_record(struct chunk *c, const char *p, size_t n, int quoted)
 {
     c->nf = 0;
     if (!quoted) {
-        const char *q = p, *end = p + n, *comma;
+        const char *q = p, *end = p + n;
 
+        /* a plain loop: fields are a few bytes, too short for memchr's
+         * setup to pay off */
         for (;;) {
-            comma = memchr(q, ',', (size_t)(end - q));
-            if (comma == NULL) {
-                push_field(c, q, (size_t)(end - q));
+            const char *f = q;
+
+            while (q < end && *q != ',')
+                q++;
+            push_field(c, f, (size_t)(q - f));
+            if (q == end)
                 return 0;
-            }
-            push_field(c, q, (size_t)(comma - q));
-            q = comma + 1;
+            q++;
         }
     }
     if (!c->csv_ready)
