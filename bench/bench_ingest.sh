@@ -6,7 +6,9 @@
 # items, all in 2022-04-10 UTC) and its zstd copy, then measures in the same
 # run: the floors `wc -l FILE` and `zstd -dc FILE >/dev/null`, and
 # dualrec-ingest on the plain and the zstd file (rows/s, MB/s of CSV, peak
-# RSS).  The goal (issue 2) is zstd ingest within 3x of `zstd -dc` alone.
+# RSS), then the CPU time (user+sys) of zstd -dc and of the zstd ingest,
+# which is the steadier figure on a shared machine.  The goal (issue 2) is
+# zstd ingest within 3x of `zstd -dc` alone (wall clock).
 . "$(dirname "$0")/lib.sh"
 
 ROWS=$(scaled 12500000)
@@ -48,12 +50,22 @@ ZBYTES=$(wc -c < "$ZST")
 MB=$(awk -v b="$BYTES" 'BEGIN { printf "%.0f", b / 1e6 }')
 echo "  input: $ROWS rows, $MB MB CSV, $(awk -v b="$ZBYTES" 'BEGIN { printf "%.0f", b / 1e6 }') MB zstd"
 
+cpu() {     # cpu LABEL CMD...: user+sys CPU seconds of CMD (the machine
+            # may be shared: CPU time is the steadier figure)
+    label=$1; shift
+    tf=$(mktemp)
+    /usr/bin/time -f '%U %S' -o "$tf" "$@" || { rm -f "$tf"; exit 1; }
+    CPU=$(awk '{ printf "%.2f", $1 + $2 }' "$tf")
+    rm -f "$tf"
+    printf '  %-40s %8s s CPU (user+sys)\n' "$label" "$CPU"
+}
+
 rate() {    # rate LABEL: rows/s and MB/s of the last measure
     awk -v s="$SECS" -v r="$ROWS" -v b="$BYTES" -v l="$1" 'BEGIN {
         printf "  %-40s %8.2f M rows/s %7.0f MB/s\n", l, r / s / 1e6, b / s / 1e6 }'
 }
 
-measure "floor: wc -l (plain)" wc -l "$CSV"
+measure "floor: wc -l (plain)" sh -c "wc -l < '$CSV' >/dev/null"
 WC=$SECS
 measure "floor: zstd -dc >/dev/null" sh -c "zstd -dc '$ZST' >/dev/null"
 ZD=$SECS
@@ -72,4 +84,10 @@ rate "dualrec-ingest zstd"
 awk -v a="$ZI" -v b="$ZD" -v c="$PLAIN" -v w="$WC" 'BEGIN {
     printf "  ratio zstd ingest / zstd -dc: %.2fx (goal <= 3x); plain ingest / wc -l: %.1fx\n",
         a / b, c / w }'
+rm -rf "$DIR/seg"
+cpu "CPU: zstd -dc" sh -c "zstd -dc '$ZST' >/dev/null"
+ZC=$CPU
+cpu "CPU: dualrec-ingest zstd" "$BIN/dualrec-ingest" -q --segments "$DIR/seg" \
+    --date 2022-04-10 --exposures "$ZST"
+awk -v a="$CPU" -v b="$ZC" 'BEGIN { printf "  CPU ratio ingest / zstd -dc: %.1fx\n", a / b }'
 rm -rf "$DIR/seg"

@@ -189,7 +189,7 @@ main(int argc, char **argv)
             snprintf(dst + strlen(dst), 128 - strlen(dst), "%s%s",
                      dst[0] ? ", " : "", name);
         }
-        cli_log(2, "%s: found %s%s%s", logs, have,
+        cli_log(1, "%s: found %s%s%s", logs, have,
                 absent[0] ? "; absent: " : "", absent);
     }
     o.on_reject = on_reject;

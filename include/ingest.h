@@ -31,6 +31,7 @@
 #ifndef DUALREC_INGEST_H
 #define DUALREC_INGEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "diag.h"
@@ -94,5 +95,17 @@ int ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
  */
 int ingest_find_logs(const char *dir, char *paths[LOGREAD_N_TABLES],
                      struct diag *d);
+
+/*
+ * Sort exposures in segment_sort's order (user, t, item, play_ms, dur_ms,
+ * fb) and drop exact duplicates, in parallel: a counting sort by user,
+ * then each user's rows sorted independently (OpenMP).  Every user index
+ * must be < n_users.  *exp is replaced by a new array (the old one is
+ * freed); returns the new count.  Same result as segment_sort for any
+ * thread count.
+ */
+struct seg_exposure;
+size_t ingest_sort_exposures(struct seg_exposure **exp, size_t n,
+                             uint32_t n_users);
 
 #endif

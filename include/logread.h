@@ -77,6 +77,10 @@ struct logread_opts {
      * on every core while no thread adds to them.  NULL: not called. */
     void (*prepare)(void *ctx, enum logread_table table,
                     struct logread_row *row);
+    /* Called a few rows ahead of prepare with the row it will get, so
+     * that prepare's memory can be prefetched (may be NULL). */
+    void (*prefetch)(void *ctx, enum logread_table table,
+                     const struct logread_row *row);
     void *prepare_ctx;
 };
 

@@ -7,18 +7,22 @@
  * duplicates; OR interaction feedback into exposures; save the
  * dictionaries, then the segment; unlock.
  *
- * Sorting exposures and interactions: a counting sort by user (the user
- * index is dense) followed by a sort of each user's small range on the
- * remaining fields.  The per-user sorts are independent (OpenMP over
- * users) and use a total order on all fields, so the result is unique and
- * does not depend on the thread count or on qsort's stability.
+ * Speed: ids are looked up while logread parses a block on every core
+ * (the prepare hook, against a cache-friendly index of the dictionaries);
+ * only ids not yet known are added afterwards, in file order.  Exposures,
+ * the bulk of a day, are sorted by a counting sort on the dense user index
+ * followed by independent per-user sorts (OpenMP) on a total order of all
+ * fields, the same order as segment_sort, which sorts the other arrays.
+ * Nothing depends on the thread count.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,14 +41,185 @@ static const char *const dict_kind[D_N] = {
     "users", "items", "creators", "tags"
 };
 
+/* ---- a cache-friendly index over the dictionaries ---- */
+
+/*
+ * Looking ids up is most of an ingest's work: a day has tens of millions
+ * of rows, each with a user and an item, against dictionaries of millions
+ * of ids, so nearly every lookup misses the CPU caches.  iddict_find
+ * touches several arrays per lookup (slot, hash, offsets, name); this
+ * index keeps the hash, the index and (for ids up to IX_INLINE bytes) the
+ * name itself in one 32-byte slot, so a lookup is usually one cache line,
+ * and lets logread prefetch that line a few rows ahead.  It mirrors the
+ * dictionary exactly (built from it, extended on every add); the
+ * dictionary stays the one source of indices.
+ */
+#define IX_INLINE 16
+
+struct ixslot {
+    uint64_t h;
+    uint32_t idx;           /* IDDICT_NONE: empty */
+    uint32_t len;
+    char name[IX_INLINE];
+};
+
+struct idindex {
+    struct ixslot *slot;
+    size_t mask, n;
+};
+
+static uint64_t
+ix_hash(const char *s, size_t n)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = 0x8a5cd789635d2dffull ^ (n * k);
+
+    while (n >= 8) {
+        uint64_t w;
+
+        memcpy(&w, s, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        uint64_t w = 0;
+
+        memcpy(&w, s, n);
+        h = (h ^ w) * k;
+        h ^= h >> 31;
+    }
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 29);
+}
+
+static void
+ix_put(struct idindex *ix, uint64_t h, uint32_t idx, const char *s,
+       size_t n)
+{
+    size_t i = h & ix->mask;
+
+    while (ix->slot[i].idx != IDDICT_NONE)
+        i = (i + 1) & ix->mask;
+    ix->slot[i].h = h;
+    ix->slot[i].idx = idx;
+    ix->slot[i].len = (uint32_t)n;
+    if (n <= IX_INLINE)
+        memcpy(ix->slot[i].name, s, n);
+}
+
+/*
+ * The slot table of a large dictionary spans tens of MB touched at random:
+ * on 4 KiB pages nearly every lookup also misses the TLB.  Ask for
+ * transparent huge pages (a hint; without them it only costs speed).
+ */
+static void *
+slots_alloc(size_t bytes)
+{
+    const size_t huge = 2u << 20;
+    void *p = NULL;
+
+    if (bytes < huge || posix_memalign(&p, huge, bytes) != 0)
+        return xmalloc(bytes);
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void
+ix_resize(struct idindex *ix, size_t nslots, const struct iddict *dict)
+{
+    struct ixslot *old = ix->slot;
+    size_t i, oldn = old != NULL ? ix->mask + 1 : 0;
+
+    ix->slot = slots_alloc(nslots * sizeof *ix->slot);
+    for (i = 0; i < nslots; i++)
+        ix->slot[i].idx = IDDICT_NONE;
+    ix->mask = nslots - 1;
+    for (i = 0; i < oldn; i++)
+        if (old[i].idx != IDDICT_NONE) {
+            const char *s = old[i].len <= IX_INLINE
+                          ? old[i].name : iddict_name(dict, old[i].idx);
+
+            ix_put(ix, old[i].h, old[i].idx, s, old[i].len);
+        }
+    free(old);
+}
+
+/* Record that dict's index idx is s[0..n); keeps the table half empty. */
+static void
+ix_add(struct idindex *ix, const struct iddict *dict, uint32_t idx,
+       const char *s, size_t n)
+{
+    if (2 * (ix->n + 1) > ix->mask + 1)
+        ix_resize(ix, 2 * (ix->mask + 1), dict);
+    ix_put(ix, ix_hash(s, n), idx, s, n);
+    ix->n++;
+}
+
+static void
+ix_build(struct idindex *ix, const struct iddict *dict)
+{
+    uint32_t i, count = iddict_count(dict);
+    size_t nslots = 1024;
+
+    while (nslots < 2 * (size_t)count + 2)
+        nslots *= 2;
+    ix->slot = NULL;
+    ix->n = 0;
+    ix_resize(ix, nslots, dict);
+    for (i = 0; i < count; i++) {
+        const char *s = iddict_name(dict, i);
+
+        ix_add(ix, dict, i, s, strlen(s));
+    }
+}
+
+static uint32_t
+ix_find(const struct idindex *ix, const struct iddict *dict, const char *s,
+        size_t n)
+{
+    uint64_t h = ix_hash(s, n);
+    size_t i = h & ix->mask;
+
+    for (;;) {
+        const struct ixslot *sl = &ix->slot[i];
+
+        if (sl->idx == IDDICT_NONE)
+            return IDDICT_NONE;
+        if (sl->h == h && sl->len == n
+            && memcmp(n <= IX_INLINE ? sl->name : iddict_name(dict, sl->idx),
+                      s, n) == 0)
+            return sl->idx;
+        i = (i + 1) & ix->mask;
+    }
+}
+
+static void
+ix_prefetch(const struct idindex *ix, const char *s, size_t n)
+{
+    __builtin_prefetch(&ix->slot[ix_hash(s, n) & ix->mask]);
+}
+
 /* An item row as read (file order; segment_sort keeps the last). */
 struct item_row {
     struct seg_item it;
 };
 
+/*
+ * Exposures accumulate in fixed blocks of EXP_BLOCK rows rather than one
+ * growing array: growing hundreds of MB by realloc copies them again and
+ * again; the sort reads the blocks and writes one array.
+ */
+#define EXP_BLOCK_LOG2 20
+#define EXP_BLOCK ((size_t)1 << EXP_BLOCK_LOG2)
+
 struct acc {
-    struct seg_exposure *exp;
-    size_t n_exp, cap_exp;
+    struct seg_exposure **eblk;
+    size_t n_eblk, cap_eblk;
+    size_t n_exp;
     struct seg_inter *inter;
     size_t n_inter, cap_inter;
     struct item_row *items;
@@ -61,6 +236,7 @@ struct run {
     const struct ingest_opts *o;
     struct ingest_stats *st;
     struct iddict *dict[D_N];
+    struct idindex ix[D_N];
     struct acc a;
     struct atomicfile rej;
     int rej_open;
@@ -153,6 +329,7 @@ load_dicts(struct run *r, struct diag *d)
             r->dict[k] = iddict_new();
         }
         free(p);
+        ix_build(&r->ix[k], r->dict[k]);
     }
     return 0;
 }
@@ -265,6 +442,8 @@ in_day(struct run *r, enum logread_table t, const char *path,
     return 0;
 }
 
+static uint32_t id_add(struct run *r, int kind, const char *s, size_t n);
+
 static void
 add_tags(struct run *r, struct item_row *ir, struct logread_str s)
 {
@@ -286,7 +465,7 @@ add_tags(struct run *r, struct item_row *ir, struct logread_str s)
             e--;
         if (e == b)
             continue;
-        tag = iddict_add(r->dict[D_TAGS], s.p + b, e - b);
+        tag = id_add(r, D_TAGS, s.p + b, e - b);
         for (k = (uint32_t)first; k < a->n_tags && !dup; k++)
             dup = a->tags[k] == tag;
         if (dup)
@@ -310,22 +489,48 @@ prepare_row(void *ctx, enum logread_table t, struct logread_row *row)
     struct run *r = ctx;
 
     if (t != LOGREAD_ITEMS)
-        row->ix[0] = iddict_find(r->dict[D_USERS], row->user.p, row->user.n);
+        row->ix[0] = ix_find(&r->ix[D_USERS], r->dict[D_USERS], row->user.p,
+                             row->user.n);
     if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
         || t == LOGREAD_ITEMS)
-        row->ix[1] = iddict_find(r->dict[D_ITEMS], row->item.p, row->item.n);
+        row->ix[1] = ix_find(&r->ix[D_ITEMS], r->dict[D_ITEMS], row->item.p,
+                             row->item.n);
     if ((t == LOGREAD_FOLLOWS || t == LOGREAD_ITEMS) && row->creator.n > 0)
-        row->ix[2] = iddict_find(r->dict[D_CREATORS], row->creator.p,
-                                 row->creator.n);
+        row->ix[2] = ix_find(&r->ix[D_CREATORS], r->dict[D_CREATORS],
+                             row->creator.p, row->creator.n);
 }
 
-/* The index of a row's id: the one prepare_row found, or a new one. */
+static void
+prefetch_row(void *ctx, enum logread_table t, const struct logread_row *row)
+{
+    struct run *r = ctx;
+
+    if (t != LOGREAD_ITEMS)
+        ix_prefetch(&r->ix[D_USERS], row->user.p, row->user.n);
+    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS)
+        ix_prefetch(&r->ix[D_ITEMS], row->item.p, row->item.n);
+}
+
+/* The index of id s[0..n) of a kind, appending it when new. */
+static uint32_t
+id_add(struct run *r, int kind, const char *s, size_t n)
+{
+    uint32_t idx = ix_find(&r->ix[kind], r->dict[kind], s, n);
+
+    if (idx != IDDICT_NONE)
+        return idx;
+    idx = iddict_add(r->dict[kind], s, n);
+    ix_add(&r->ix[kind], r->dict[kind], idx, s, n);
+    return idx;
+}
+
+/* The index of a row's id: the one prepare_row found, or id_add's. */
 static uint32_t
 id_ix(struct run *r, int kind, uint32_t found, struct logread_str s)
 {
     if (found != IDDICT_NONE)
         return found;
-    return iddict_add(r->dict[kind], s.p, s.n);
+    return id_add(r, kind, s.p, s.n);
 }
 
 static void
@@ -340,8 +545,13 @@ take_row(struct run *r, enum logread_table t, const char *path,
 
         if (!in_day(r, t, path, row))
             return;
-        a->exp = xgrow(a->exp, &a->cap_exp, a->n_exp + 1, sizeof *a->exp);
-        e = &a->exp[a->n_exp++];
+        if (a->n_exp == a->n_eblk * EXP_BLOCK) {
+            a->eblk = xgrow(a->eblk, &a->cap_eblk, a->n_eblk + 1,
+                            sizeof *a->eblk);
+            a->eblk[a->n_eblk++] = slots_alloc(EXP_BLOCK * sizeof **a->eblk);
+        }
+        e = &a->eblk[a->n_exp >> EXP_BLOCK_LOG2][a->n_exp & (EXP_BLOCK - 1)];
+        a->n_exp++;
         memset(e, 0, sizeof *e);
         e->t = row->t;
         e->user = id_ix(r, D_USERS, row->ix[0], row->user);
@@ -430,6 +640,7 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
 
     lo = r->o->lr;
     lo.prepare = prepare_row;
+    lo.prefetch = prefetch_row;
     lo.prepare_ctx = r;
     if (logread_open(path, t, &lo, &lr, d) < 0)
         return -1;
@@ -464,6 +675,79 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
 
 /* ---- the segment ---- */
 
+/* segment.c's exposure order after the user: (t, item, play_ms, dur_ms,
+ * fb), every field, so equal rows are exact duplicates. */
+static int
+cmp_exp_in_user(const void *pa, const void *pb)
+{
+    const struct seg_exposure *a = pa, *b = pb;
+
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    if (a->item != b->item)
+        return a->item < b->item ? -1 : 1;
+    if (a->play_ms != b->play_ms)
+        return a->play_ms < b->play_ms ? -1 : 1;
+    if (a->dur_ms != b->dur_ms)
+        return a->dur_ms < b->dur_ms ? -1 : 1;
+    if (a->fb != b->fb)
+        return a->fb < b->fb ? -1 : 1;
+    return 0;
+}
+
+/*
+ * The sort of ingest_sort_exposures over rows stored in blocks of
+ * 2^shift rows (row k is blk[k >> shift][k & mask]); returns a new array
+ * in *out and the count after dedup.  The blocks are not freed.
+ */
+static size_t
+sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
+                uint32_t n_users, struct seg_exposure **out)
+{
+    size_t mask = shift >= 63 ? SIZE_MAX : ((size_t)1 << shift) - 1;
+    size_t *off = xcalloc((size_t)n_users + 2, sizeof *off);
+    struct seg_exposure *dst;
+    size_t i, o;
+    long u;
+
+#define ROW(k) (blk[shift >= 63 ? 0 : (k) >> shift][(k) & mask])
+    for (i = 0; i < n; i++) {
+        assert(ROW(i).user < n_users);
+        off[ROW(i).user + 2]++;
+    }
+    for (u = 0; u < (long)n_users; u++)
+        off[u + 2] += off[u + 1];
+    /* off[u + 1] is now where user u's rows go; the scatter advances it
+     * to the end of u's range, i.e. off[u + 1] becomes the start of u+1 */
+    dst = slots_alloc((n + 1) * sizeof *dst);
+    for (i = 0; i < n; i++)
+        dst[off[ROW(i).user + 1]++] = ROW(i);
+#undef ROW
+#pragma omp parallel for schedule(dynamic, 1024)
+    for (u = 0; u < (long)n_users; u++)
+        if (off[u + 1] - off[u] > 1)
+            qsort(dst + off[u], off[u + 1] - off[u], sizeof *dst,
+                  cmp_exp_in_user);
+    free(off);
+    for (i = o = 0; i < n; i++)
+        if (o == 0 || dst[o - 1].user != dst[i].user
+            || cmp_exp_in_user(&dst[o - 1], &dst[i]) != 0)
+            dst[o++] = dst[i];
+    *out = dst;
+    return o;
+}
+
+size_t
+ingest_sort_exposures(struct seg_exposure **exp, size_t n, uint32_t n_users)
+{
+    struct seg_exposure *sorted;
+    size_t m = sort_exp_blocks(exp, 63, n, n_users, &sorted);
+
+    free(*exp);
+    *exp = sorted;
+    return m;
+}
+
 /*
  * Move the accumulated rows into seg, then sort, dedup and fold feedback
  * with segment.c's canonical functions (one definition of the on-disk
@@ -475,7 +759,7 @@ build_segment(struct run *r, struct segment *seg)
     struct acc *a = &r->a;
     struct ingest_stats *st = r->st;
     struct segment_sort_stats ss;
-    size_t i;
+    size_t i, n;
 
     seg->items = xmalloc((a->n_items + 1) * sizeof *seg->items);
     for (i = 0; i < a->n_items; i++)
@@ -484,8 +768,17 @@ build_segment(struct run *r, struct segment *seg)
     free(a->items);
     seg->tags = a->tags;
     seg->n_tags = a->n_tags;
-    seg->exp = a->exp;
-    seg->n_exp = a->n_exp;
+    /*
+     * Exposures are the bulk of a day: sort them on every core (as
+     * ingest_sort_exposures, same order as segment_sort, tested against
+     * it) and let segment_sort do the other arrays.
+     */
+    n = sort_exp_blocks(a->eblk, EXP_BLOCK_LOG2, a->n_exp,
+                        iddict_count(r->dict[D_USERS]), &seg->exp);
+    st->duplicates[LOGREAD_EXPOSURES] = a->n_exp - n;
+    for (i = 0; i < a->n_eblk; i++)
+        free(a->eblk[i]);
+    free(a->eblk);
     seg->inter = a->inter;
     seg->n_inter = a->n_inter;
     seg->follows = a->follows;
@@ -494,8 +787,9 @@ build_segment(struct run *r, struct segment *seg)
     seg->n_users = a->n_users;
     memset(a, 0, sizeof *a);
 
+    seg->n_exp = 0;
     segment_sort(seg, &ss);
-    st->duplicates[LOGREAD_EXPOSURES] = ss.exp_dups;
+    seg->n_exp = n;
     st->duplicates[LOGREAD_INTERACTIONS] = ss.inter_dups;
     st->duplicates[LOGREAD_FOLLOWS] = ss.follow_dups;
     st->duplicates[LOGREAD_USERS] = ss.user_dups;
@@ -547,9 +841,13 @@ release_run(struct run *r)
 {
     int k;
 
-    for (k = 0; k < D_N; k++)
+    for (k = 0; k < D_N; k++) {
         iddict_free(r->dict[k]);
-    free(r->a.exp);
+        free(r->ix[k].slot);
+    }
+    for (k = 0; k < (int)r->a.n_eblk; k++)
+        free(r->a.eblk[k]);
+    free(r->a.eblk);
     free(r->a.inter);
     free(r->a.items);
     free(r->a.tags);

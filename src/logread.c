@@ -179,6 +179,7 @@ struct logread {
     uint32_t value_event_fb;
     double value_event_min;
     void (*prepare)(void *, enum logread_table, struct logread_row *);
+    void (*prefetch)(void *, enum logread_table, const struct logread_row *);
     void *prepare_ctx;
 
     int n_head;
@@ -692,8 +693,6 @@ parse_record(const struct logread *r, struct chunk *c, const char *p,
         && row->value >= r->value_event_min)
         row->fb = r->value_event_fb;
     row->ix[0] = row->ix[1] = row->ix[2] = UINT32_MAX;
-    if (r->prepare != NULL)
-        r->prepare(r->prepare_ctx, r->table, row);
     return R_NONE;
 }
 
@@ -744,6 +743,29 @@ record_end(const char *p, const char *end, uint64_t *lines)
 }
 
 /*
+ * The caller's prepare hook over the chunk's good rows, prefetching
+ * LR_AHEAD rows ahead: its lookups miss the cache, and issuing the next
+ * rows' loads early overlaps those misses.
+ */
+#define LR_AHEAD 8
+
+static void
+prepare_rows(const struct logread *r, struct chunk *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_rows; i++) {
+        struct prow *ahead = i + LR_AHEAD < c->n_rows
+                           ? &c->rows[i + LR_AHEAD] : NULL;
+
+        if (ahead != NULL && ahead->reason == R_NONE && r->prefetch != NULL)
+            r->prefetch(r->prepare_ctx, r->table, &ahead->row);
+        if (c->rows[i].reason == R_NONE)
+            r->prepare(r->prepare_ctx, r->table, &c->rows[i].row);
+    }
+}
+
+/*
  * Parse c->p[0..n): records and blank lines.  quotes: whether the chunk
  * holds any '"' (if not, every record is one line).
  */
@@ -791,6 +813,8 @@ parse_chunk(const struct logread *r, struct chunk *c, int quotes)
         q = next;
     }
     c->nl = line;
+    if (r->prepare != NULL)
+        prepare_rows(r, c);
 }
 
 /* ---- blocks ---- */
@@ -1305,6 +1329,7 @@ logread_open(const char *path, enum logread_table table,
     r->value_event_fb = o->value_event_fb;
     r->value_event_min = o->value_event_min;
     r->prepare = o->prepare;
+    r->prefetch = o->prefetch;
     r->prepare_ctx = o->prepare_ctx;
     if (zin_open(path, &r->z, d) < 0 || read_header(r, o, d) < 0) {
         logread_close(r);

@@ -525,6 +525,58 @@ START_TEST(test_ingest_find_logs)
 }
 END_TEST
 
+/* The parallel exposure sort against segment_sort (the reference). */
+START_TEST(test_ingest_sort_exposures_matches_segment_sort)
+{
+    size_t n = 50000, i, m;
+    struct segment *ref = xcalloc(1, sizeof *ref);
+    struct seg_exposure *orig = xcalloc(n, sizeof *orig), *fast;
+    uint64_t x = 99;
+    int threads;
+
+    for (i = 0; i < n; i++) {
+        struct seg_exposure *e = &orig[i];
+
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (i > 0 && i % 5 == 0) {      /* exact duplicates */
+            *e = orig[(x >> 20) % i];
+            continue;
+        }
+        e->user = (uint32_t)(x >> 33) % 700;
+        e->t = 1649548800 + (int64_t)((x >> 20) % 50);
+        e->item = (uint32_t)(x >> 45) % 30;
+        e->play_ms = (uint32_t)(x >> 58) % 3;
+        e->dur_ms = (uint32_t)(x >> 60) % 2;
+        e->fb = (uint32_t)(x >> 61) & (FB_CLICK | FB_LIKE);
+    }
+    ref->exp = xmalloc(n * sizeof *ref->exp);
+    memcpy(ref->exp, orig, n * sizeof *orig);
+    ref->n_exp = n;
+    ref->items = xmalloc(sizeof *ref->items);
+    ref->tags = xmalloc(sizeof *ref->tags);
+    segment_sort(ref, NULL);
+    ck_assert_uint_lt(ref->n_exp, n);
+    for (threads = 1; threads <= 2; threads++) {
+        fast = xmalloc(n * sizeof *fast);
+        memcpy(fast, orig, n * sizeof *orig);
+        omp_set_num_threads(threads);
+        m = ingest_sort_exposures(&fast, n, 700);
+        ck_assert_uint_eq(m, ref->n_exp);
+        for (i = 0; i < m; i++) {
+            ck_assert_uint_eq(fast[i].user, ref->exp[i].user);
+            ck_assert_int_eq(fast[i].t, ref->exp[i].t);
+            ck_assert_uint_eq(fast[i].item, ref->exp[i].item);
+            ck_assert_uint_eq(fast[i].play_ms, ref->exp[i].play_ms);
+            ck_assert_uint_eq(fast[i].dur_ms, ref->exp[i].dur_ms);
+            ck_assert_uint_eq(fast[i].fb, ref->exp[i].fb);
+        }
+        free(fast);
+    }
+    free(orig);
+    segment_free(ref);
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -542,6 +594,7 @@ ingest_suite(void)
     tcase_add_test(tc, test_ingest_lock_held_is_retry);
     tcase_add_test(tc, test_ingest_real_movielens_and_kuairand_cuts);
     tcase_add_test(tc, test_ingest_find_logs);
+    tcase_add_test(tc, test_ingest_sort_exposures_matches_segment_sort);
     suite_add_tcase(s, tc);
     return s;
 }

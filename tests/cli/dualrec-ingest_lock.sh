@@ -8,7 +8,7 @@ S="$TMP/seg"
 
 mkdir -p "$S/dict"
 : > "$S/dict/.lock"
-expect_exit 75 flock "$S/dict/.lock" "$I" --segments "$S" --date 2022-04-10 --logs "$D"
+expect_exit 75 flock "$S/dict/.lock" "$I" -q --segments "$S" --date 2022-04-10 --logs "$D"
 expect_stderr "dualrec-ingest: $S/dict/.lock: another ingest holds the dictionary lock, retry later"
 [ -e "$S/dict/users.dict" ] && die "dictionary written without the lock"
 exit 0
