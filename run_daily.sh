@@ -283,7 +283,11 @@ cmd_stage() {
         cmd=("$(exe match)" --segments "${conf[segments]}" --date "$D"
              --tower "$(tower_file "$D")" --rank "$(rank_file "$D")"
              --avail "$(avail_file "$D")" --days "${conf[days]}"
-             --L "${conf[L]}" --out "${conf[out]}" "${extra[@]}") ;;
+             --L "${conf[L]}" --out "${conf[out]}")
+        if [ "${conf[rank_tower]}" = 1 ]; then
+            cmd+=(--rank-with-tower)
+        fi
+        cmd+=("${extra[@]}") ;;
     eval) split_args eval_args
         cmd=("$(exe eval)" --segments "${conf[segments]}"
              --tables "${conf[out]}" --date "$PREV")
