@@ -68,6 +68,7 @@ declare -A conf=(
     [root]="" [logs]="" [segments]="" [out]="" [models]="" [avail]=""
     [runlogs]="" [evalout]="" [days]=30 [L]=200 [Q]="" [zone]=UTC
     [bin]="${DUALREC_BIN:-$here/bin}" [threads]="" [seed]=1 [eval]=1
+    [rank_tower]=0
     [ingest_args]="" [tower_args]="" [rank_args]="" [uac_args]=""
     [match_args]="" [eval_args]=""
 )
@@ -133,7 +134,9 @@ done
 [ "${conf[days]}" -ge 1 ] || die_config "days: must be at least 1"
 [ -z "${conf[threads]}" ] || is_uint "${conf[threads]}" \
     || die_config "threads: expected a whole number, got '${conf[threads]}'"
-case "${conf[eval]}" in 0|1) ;; *) die_config "eval: expected 0 or 1, got '${conf[eval]}'" ;; esac
+for k in eval rank_tower; do
+    case "${conf[$k]}" in 0|1) ;; *) die_config "$k: expected 0 or 1, got '${conf[$k]}'" ;; esac
+done
 for s in "$from" "$only"; do
     [ -z "$s" ] || case " $STAGES " in *" $s "*) ;; *)
         die_usage "unknown stage '$s' (expected one of: $STAGES)" ;; esac
@@ -239,7 +242,8 @@ deps() {
     case "$1" in
     ingest) echo "" ;;
     tower|uac) echo "ingest" ;;
-    rank) echo "ingest tower" ;;
+    rank) if [ "${conf[rank_tower]}" = 1 ]; then echo "ingest tower";
+          else echo "ingest"; fi ;;
     match) echo "ingest tower rank uac" ;;
     eval) echo "ingest match" ;;
     esac
@@ -263,9 +267,11 @@ cmd_stage() {
         cmd+=(--out "$(tower_file "$D")" "${extra[@]}") ;;
     rank) split_args rank_args
         cmd=("$(exe train-rank)" --segments "${conf[segments]}" --date "$D"
-             --days "${conf[days]}" --seed "${conf[seed]}"
-             --tower "$(tower_file "$D")" --out "$(rank_file "$D")"
-             "${extra[@]}") ;;
+             --days "${conf[days]}" --seed "${conf[seed]}")
+        if [ "${conf[rank_tower]}" = 1 ]; then
+            cmd+=(--tower "$(tower_file "$D")")
+        fi
+        cmd+=(--out "$(rank_file "$D")" "${extra[@]}") ;;
     uac) split_args uac_args
         cmd=("$(exe uac)" --segments "${conf[segments]}" --date "$D"
              --days "${conf[days]}" --seed "${conf[seed]}")
@@ -277,7 +283,11 @@ cmd_stage() {
         cmd=("$(exe match)" --segments "${conf[segments]}" --date "$D"
              --tower "$(tower_file "$D")" --rank "$(rank_file "$D")"
              --avail "$(avail_file "$D")" --days "${conf[days]}"
-             --L "${conf[L]}" --out "${conf[out]}" "${extra[@]}") ;;
+             --L "${conf[L]}" --out "${conf[out]}")
+        if [ "${conf[rank_tower]}" = 1 ]; then
+            cmd+=(--rank-with-tower)
+        fi
+        cmd+=("${extra[@]}") ;;
     eval) split_args eval_args
         cmd=("$(exe eval)" --segments "${conf[segments]}"
              --tables "${conf[out]}" --date "$PREV")
@@ -286,7 +296,7 @@ cmd_stage() {
         fi
         if valid_file "$(rank_file "$PREV")"; then
             cmd+=(--rank "$(rank_file "$PREV")" --days "${conf[days]}")
-            if valid_file "$(tower_file "$PREV")"; then
+            if [ "${conf[rank_tower]}" = 1 ] && valid_file "$(tower_file "$PREV")"; then
                 cmd+=(--tower "$(tower_file "$PREV")")
             fi
         fi

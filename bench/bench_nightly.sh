@@ -35,7 +35,18 @@ exp_rows=$(for f in "$world"/logs/dt=*/exposures.csv.zst; do zstd -dc "$f" | tai
 echo "  logs: $logs_mb MB zstd, $exp_rows exposures ($(awk -v n="$exp_rows" -v d="$days" \
      'BEGIN {printf "%.0f", n / d}') per day)"
 
-R="$top/run_daily.sh --root $root --logs $world/logs --bin $BIN --days $days --date $D --eval 0"
+# The ranker trains on a fixed-seed sample of each day's exposures (its
+# --max-per-day), scaled like the data: all of them would make it the
+# whole night at 1M users.
+cat > "$root/nightly.conf" <<EOC
+root = $root
+logs = $world/logs
+bin = $BIN
+days = $days
+eval = 0
+rank_args = --max-per-day $(scaled 200000)
+EOC
+R="$top/run_daily.sh --config $root/nightly.conf --date $D"
 $R --dry-run > "$root/commands.txt" || exit 1
 
 ingest_s=0
@@ -64,12 +75,12 @@ while IFS= read -r line; do
 done < "$root/commands.txt"
 
 # replay needs D+1 ingested
-"$top/run_daily.sh" --root "$root" --logs "$world/logs" --bin "$BIN" \
-    --days "$days" --date "$last" --only ingest -q || exit 1
+"$top/run_daily.sh" --config "$root/nightly.conf" --date "$last" --only ingest -q \
+    || exit 1
 measure "eval (replay of $D on $last)" "$BIN/dualrec-eval" \
     --segments "$root/segments" --tables "$root/out" --date "$D" \
     --avail "$root/avail/dt=$D/avail.bin" --rank "$root/models/dt=$D/rank.bin" \
-    --tower "$root/models/dt=$D/tower.bin" --days "$days" \
+    --days "$days" \
     --report "$root/eval/dt=$D" -q > /dev/null || exit 1
 total=$(awk -v a="$total" -v b="$SECS" 'BEGIN {print a + b}')
 printf '  %-40s %8.2f s\n' "nightly total (ingest..eval)" "$total"

@@ -8,7 +8,9 @@
 # batch 1024: 4x fewer thread barriers than the default 256):
 # training samples/s (every exposure twice, with augmentation), and scoring
 # of 100k items x 500 candidates (50M pairs, --bench-score) with the model:
-# context + theta_u build time and pairs/s.
+# context + theta_u build time and pairs/s.  RANK_MAX_PER_DAY=N trains on
+# a fixed-seed sample of N exposures a day (a busy machine; the world and
+# the scoring stay full size).
 # Quality: a 5000-user, 15-day world: next-day AUC / log-loss per task, new
 # vs old items, the xgboost baseline on the same dense features, the
 # Table 4 ablation and the theta_u table (--ablation); then the same on
@@ -45,6 +47,7 @@ echo "  OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}" \
 measure "train-rank 30 days, 1 epoch + score 100k x 500" \
     sh -c "'$BIN/dualrec-train-rank' --segments '$DIR/seg' --date 2026-01-30 \
         --days 30 --epochs 1 --batch 1024 --out '$DIR/rank.bin' \
+        --max-per-day ${RANK_MAX_PER_DAY:-0} \
         --bench-score 100000,500 2> '$DIR/train.err'"
 sed 's/^/  /' "$DIR/train.err"
 ls -l "$DIR/rank.bin" | awk '{ printf "  model file: %.1f MB\n", $5 / 1e6 }'

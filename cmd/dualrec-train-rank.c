@@ -17,6 +17,7 @@
 #include "dates.h"
 #include "rank.h"
 #include "segment.h"
+#include "tower.h"
 
 static const char usage_text[] =
     "usage: dualrec-train-rank --segments SEGROOT --date D [--days N]\n"
@@ -73,6 +74,7 @@ static const struct option long_opts[] = {
 
 struct train_rank_opts {
     const char *segroot, *tower, *out;
+    struct tower *t;            /* loaded from --tower, or NULL */
     int32_t date;
     uint32_t days, xgb_rounds, xgb_max;
     int have_date, eval, ablation;
@@ -113,19 +115,18 @@ print_eval(const char *name, const struct rank_eval *ev)
 
 /* Train one variant and evaluate it on test; prints one table row. */
 static int
-ablation_row(const struct window *w, const struct segment *test,
-             const struct rank_params *base, unsigned flags,
-             struct diag *d)
+ablation_row(const struct train_rank_opts *o, const struct window *w,
+             const struct segment *test, unsigned flags, struct diag *d)
 {
-    struct rank_params p = *base;
+    struct rank_params p = o->p;
     struct rank_model *m = NULL;
     struct rank_context *ctx = NULL;
     struct rank_eval ev;
     int rc;
 
     p.flags = flags;
-    rc = rank_train(w, NULL, &p, &m, NULL, d) < 0
-      || rank_context_build(m, w, NULL, &ctx, d) < 0
+    rc = rank_train(w, o->t, &p, &m, NULL, d) < 0
+      || rank_context_build(m, w, o->t, &ctx, d) < 0
       || rank_evaluate(m, ctx, test, &ev, d) < 0 ? -1 : 0;
     if (rc == 0)
         printf("| %-3s | %-3s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | "
@@ -192,7 +193,7 @@ evaluate(const struct train_rank_opts *o, const struct window *w,
     char day[16];
     int rc = -1;
 
-    if (rank_context_build(m, w, NULL, &ctx, d) < 0
+    if (rank_context_build(m, w, o->t, &ctx, d) < 0
         || rank_evaluate(m, ctx, test, &ev, d) < 0)
         goto out;
     printf("## ranking evaluation on %s (%llu exposures, %llu of new "
@@ -202,7 +203,7 @@ evaluate(const struct train_rank_opts *o, const struct window *w,
            "AUC old items |\n|---|---|---|---|---|---|---|\n");
     print_eval("ranker", &ev);
     if (o->xgb_rounds > 0) {
-        if (rank_xgb_baseline(w, NULL, test, m->flags, o->xgb_max,
+        if (rank_xgb_baseline(w, o->t, test, m->flags, o->xgb_max,
                               o->xgb_rounds, 6, o->p.seed, &xg, d) < 0)
             goto out;
         print_eval("xgboost", &xg);
@@ -216,7 +217,7 @@ evaluate(const struct train_rank_opts *o, const struct window *w,
                "|---|---|---|---|---|---|---|---|---|---|\n",
                dates_format_day(o->date + 1, day));
         for (unsigned f = 0; f < 4; f++)
-            if (ablation_row(w, test, &o->p, f, d) < 0)
+            if (ablation_row(o, w, test, f, d) < 0)
                 goto out;
     }
     rc = 0;
@@ -233,7 +234,7 @@ bench_score(const struct train_rank_opts *o, const struct window *w,
     struct cands *c;
     double t0 = cli_now(), t1, t2;
 
-    if (rank_context_build(m, w, NULL, &ctx, d) < 0)
+    if (rank_context_build(m, w, o->t, &ctx, d) < 0)
         return -1;
     t1 = cli_now();
     c = rank_bench_cands(ctx, w, o->bench_items, o->bench_cands, o->p.seed);
@@ -317,9 +318,8 @@ main(int argc, char **argv)
         cli_usage_exit(usage_text);
     if (o.days < 2 || o.days > 3660)
         cli_bad_usage("--days must be 2..3660, got '%u'", o.days);
-    if (o.tower != NULL)
-        /* TODO: tower_load once the two-tower module is in main. */
-        cli_bad_usage("--tower: the two-tower module is not in this build");
+    if (o.tower != NULL && tower_load(o.tower, &o.t, &d) < 0)
+        cli_diag_exit(&d);
 
     if (o.eval) {
         /* the test day first: no point training when it is missing */
@@ -335,7 +335,7 @@ main(int argc, char **argv)
     if (w->n_missing > 0)
         cli_log(1, "%d of %d days missing in the window; trained without "
                 "them", w->n_missing, w->n_days);
-    if (rank_train(w, NULL, &o.p, &m, &st, &d) < 0
+    if (rank_train(w, o.t, &o.p, &m, &st, &d) < 0
         || rank_save(m, o.out, &d) < 0)
         cli_diag_exit(&d);
     cli_log(1, "trained on %llu exposures (%llu samples with augmentation, "
@@ -350,5 +350,6 @@ main(int argc, char **argv)
     rank_free(m);
     segment_free(test);
     window_free(w);
+    tower_free(o.t);
     return RC_OK;
 }

@@ -27,8 +27,8 @@
  * below min(min_audience, its usable candidates), the auction and greedy
  * methods redo it in two stages: first with room min_audience per item
  * (the fill bonus then spreads users over as many items as it can), then
- * the rest with the capacity left.  The result is not the single-stage optimum; the
- * benchmark reports the difference (the price of the floor).
+ * the rest with the capacity left.  The result is not the single-stage
+ * optimum; the benchmark reports the difference (the price of the floor).
  *
  * Methods (enum assign_method):
  *   ASSIGN_AUCTION      the default: an auction on user capacity.  Items

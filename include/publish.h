@@ -7,10 +7,11 @@
  * OUTROOT/dt=YYYY-MM-DD/ in one rename (an existing partition from an
  * earlier run is swapped out atomically with renameat2(RENAME_EXCHANGE)
  * where the filesystem supports it, else renamed away first) and writes
- * _SUCCESS last.  So a reader that lists the dt= directories never sees a partial date,
- * and one that waits for _SUCCESS sees manifest and tables complete.  A
- * crash leaves at most a hidden .dt=*.tmp.<pid> directory, which readers
- * ignore and which the next commit of that date does not depend on.
+ * _SUCCESS last.  So a reader that lists the dt= directories never sees a
+ * partial date, and one that waits for _SUCCESS sees manifest and tables
+ * complete.  A crash leaves at most a hidden .dt=*.tmp.<pid> directory,
+ * which readers ignore and which the next commit of that date does not
+ * depend on.
  *
  * manifest.json (docs/matching.md) is deterministic: keys in a fixed
  * order, no timestamps, so reruns with the same inputs give the same bytes.

@@ -96,7 +96,9 @@ enum rank_dense {
 
 enum rank_flags {
     RANK_AUGMENT = 1 << 0,  /* train each sample also without item id */
-    RANK_EXTRA   = 1 << 1   /* use the paper's extra item features */
+    RANK_EXTRA   = 1 << 1,  /* use the paper's extra item features */
+    RANK_TOWER   = 1 << 2   /* trained with the two-tower score (set by
+                               rank_train when given a tower) */
 };
 
 struct rank_params {
@@ -168,7 +170,9 @@ void rank_free(struct rank_model *m);
 /*
  * Per-run feature context built once from the whole window (statistics of
  * every loaded day) for scoring pairs of the day after it, plus theta_u
- * of every user (this needs the model).  tower may be NULL.  The context
+ * of every user (this needs the model).  tower may be NULL when the model
+ * was trained without one (RC_USAGE otherwise); a tower given to a model
+ * trained without it is not used.  The context
  * keeps no pointer into w; it is read-only afterwards and safe to share
  * between threads.
  */

@@ -37,7 +37,7 @@ echo "== replay of $D's tables on $last"
     --only ingest -q
 bin/dualrec-eval --segments "$root/segments" --tables "$root/out" --date "$D" \
     --avail "$root/avail/dt=$D/avail.bin" --rank "$root/models/dt=$D/rank.bin" \
-    --tower "$root/models/dt=$D/tower.bin" --days "$days" \
+    --days "$days" \
     --report "$root/eval/dt=$D" -q
 echo "report: $root/eval/dt=$D/report.html (and report.json)"
 

@@ -577,6 +577,8 @@ rank_train(const struct window *w, const struct tower *t,
         s.base_rate[q] = cnt[1 + q] / cnt[0];
 
     m = model_new(p);
+    m->flags = (p->flags & (RANK_AUGMENT | RANK_EXTRA))
+             | (t != NULL ? RANK_TOWER : 0);
     model_init(m, s.base_rate);
     memset(&tr, 0, sizeof tr);
     tr.m = m;
@@ -712,7 +714,7 @@ rank_load(const char *path, struct rank_model **out, struct diag *d)
     if (nd != RANK_N_DENSE || nt != T || m->dim < 1
         || m->dim > RANK_MAX_DIM || m->hidden < 1
         || m->hidden > RANK_MAX_HIDDEN || m->hash_bits < 8
-        || m->hash_bits > 26 || (m->flags & ~3u) != 0) {
+        || m->hash_bits > 26 || (m->flags & ~7u) != 0) {
         diag_set(d, RC_DATA, "%s: offset 0: unsupported model shape "
                  "(dense %u, tasks %u, dim %u, hidden %u, hash bits %u; "
                  "expected dense %d, tasks %d)", path, nd, nt, m->dim,

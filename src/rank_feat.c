@@ -23,6 +23,7 @@
 #include "dates.h"
 #include "rank_int.h"
 #include "rng.h"
+#include "tower.h"
 #include "xmem.h"
 
 #define T RANK_N_TASKS
@@ -360,18 +361,37 @@ int
 rank_ctx_tower(struct rank_context *ctx, const struct window *w,
                const struct tower *t, struct diag *d)
 {
-    (void)ctx;
-    (void)w;
+    uint32_t dim, *items;
+    size_t chunk = 4096;
+
+    if (!(ctx->flags & RANK_TOWER))
+        return 0;           /* the model does not use the feature */
     if (t == NULL)
-        return 0;
-    /*
-     * TODO: fill tow_u/tow_i from tower.h (tower_user_vec, tower_item_vecs)
-     * once the two-tower module is in main; until then a tower cannot be
-     * used and saying so beats ignoring it.
-     */
-    return diag_set(d, RC_CONFIG,
-                    "the tower feature needs the two-tower module, "
-                    "which this build does not have");
+        return diag_set(d, RC_USAGE, "the ranking model was trained with "
+                        "the two-tower feature: a tower model is needed");
+    dim = tower_dim(t);
+    ctx->tdim = dim;
+    ctx->tow_u = xcalloc((size_t)ctx->n_users * dim + 1, sizeof(float));
+    ctx->tow_u_ok = xcalloc((size_t)ctx->n_users + 1, 1);
+    ctx->tow_i = xcalloc((size_t)ctx->n_items * dim + 1, sizeof(float));
+    for (uint32_t u = 0; u < ctx->n_users; u++) {
+        const float *v = tower_user_vec(t, u);
+
+        if (v != NULL) {
+            memcpy(ctx->tow_u + (size_t)u * dim, v, dim * sizeof(float));
+            ctx->tow_u_ok[u] = 1;
+        }
+    }
+    items = xmalloc(chunk * sizeof *items);
+    for (size_t lo = 0; lo < ctx->n_items; lo += chunk) {
+        size_t n = ctx->n_items - lo < chunk ? ctx->n_items - lo : chunk;
+
+        for (size_t k = 0; k < n; k++)
+            items[k] = (uint32_t)(lo + k);
+        tower_item_vecs(t, &w->cat, items, n, ctx->tow_i + lo * dim);
+    }
+    free(items);
+    return 0;
 }
 
 /* ---- features ---- */

@@ -400,12 +400,13 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
     static const char *const cols[] = {
         "hit rate", "D_u pairs", "delivered", "max |D_u|", "Gini |D_u|",
         "new >=1 imp", "new >=10 imp", "new >=100 imp", "new with fb",
-        "fb on new", "creators with fb", "fb / imp (feed)"
+        "fb on new", "targets >=1 imp", "targets with fb",
+        "creators with fb", "fb / imp (feed)"
     };
     static const enum evalrep_fmt fmts[] = {
         EVALREP_PCT, EVALREP_INT, EVALREP_PCT, EVALREP_INT, EVALREP_REAL,
         EVALREP_PCT, EVALREP_PCT, EVALREP_PCT, EVALREP_PCT, EVALREP_INT,
-        EVALREP_INT, EVALREP_PCT
+        EVALREP_PCT, EVALREP_PCT, EVALREP_INT, EVALREP_PCT
     };
     static const char *const dcols[] = {
         "baseline", "policy", "change", "relative", "holds"
@@ -417,7 +418,7 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
     int a, b, c, f;
     char key[64], title[160], lab[SIM_HIST][16];
     const char *labels[SIM_HIST];
-    double v[12], hist[SIM_HIST];
+    double v[14], hist[SIM_HIST];
 
     evalrep_section(r, "policies", "Policies on the simulated day");
     for (int k = 0; k < n_pol; k++) {
@@ -425,7 +426,7 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
         evalrep_note(r, title);
     }
     t = evalrep_table(r, "policies", "What creators get, per policy",
-                      "policy", 12, cols, fmts);
+                      "policy", 14, cols, fmts);
     for (int k = 0; k < n_pol; k++) {
         const struct sim_result *x = &res[k];
 
@@ -440,8 +441,10 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
             v[5 + j] = ratio(x->new_reach[j], x->n_new);
         v[8] = ratio(x->new_fb, x->n_new);
         v[9] = (double)x->new_explicit;
-        v[10] = x->creators_fb;
-        v[11] = ratio((double)x->n_explicit, (double)x->n_imp);
+        v[10] = ratio(x->target_reach[0], x->n_target);
+        v[11] = ratio(x->target_fb, x->n_target);
+        v[12] = x->creators_fb;
+        v[13] = ratio((double)x->n_explicit, (double)x->n_imp);
         evalrep_row(t, pol[k].name, v);
     }
     a = find_policy(pol, n_pol, "none");
@@ -480,6 +483,13 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
         direction_row(t, "new items with explicit feedback: none -> "
                       "paper-uac", ratio(res[a].new_fb, res[a].n_new),
                       ratio(res[c].new_fb, res[c].n_new));
+        direction_row(t, "targets (new and long-tail) reaching 1 "
+                      "impression: none -> paper-uac",
+                      ratio(res[a].target_reach[0], res[a].n_target),
+                      ratio(res[c].target_reach[0], res[c].n_target));
+        direction_row(t, "targets with explicit feedback: none -> "
+                      "paper-uac", ratio(res[a].target_fb, res[a].n_target),
+                      ratio(res[c].target_fb, res[c].n_target));
         direction_row(t, "creators with feedback (paper daily active "
                       "creators +2.9%): none -> paper-uac",
                       res[a].creators_fb, res[c].creators_fb);
@@ -488,6 +498,17 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
         direction_row(t, "beyond the paper: new items with feedback, "
                       "paper-uac -> full", ratio(res[c].new_fb, res[c].n_new),
                       ratio(res[f].new_fb, res[f].n_new));
+        direction_row(t, "beyond the paper: targets reaching 1 "
+                      "impression, paper-uac -> full",
+                      ratio(res[c].target_reach[0], res[c].n_target),
+                      ratio(res[f].target_reach[0], res[f].n_target));
+        direction_row(t, "beyond the paper: targets with explicit "
+                      "feedback, paper-uac -> full",
+                      ratio(res[c].target_fb, res[c].n_target),
+                      ratio(res[f].target_fb, res[f].n_target));
+        direction_row(t, "beyond the paper: creators with feedback, "
+                      "paper-uac -> full", res[c].creators_fb,
+                      res[f].creators_fb);
         direction_row(t, "beyond the paper: explicit feedback on new "
                       "items, paper-uac -> full",
                       (double)res[c].new_explicit,
@@ -502,11 +523,27 @@ sim_report(struct evalrep *r, const struct sim_policy *pol, int n_pol,
                       ratio((double)res[f].n_pushed_shown,
                             (double)res[f].n_pairs));
     }
-    if (a >= 0 && f >= 0)
+    if (a >= 0 && f >= 0) {
+        direction_row(t, "dualrec full over the user-side feed: new-item "
+                      "coverage, >=1 imp, none -> full",
+                      ratio(res[a].new_reach[0], res[a].n_new),
+                      ratio(res[f].new_reach[0], res[f].n_new));
+        direction_row(t, "dualrec full over the user-side feed: "
+                      "ExpoReach-10 of new items, none -> full",
+                      ratio(res[a].new_reach[1], res[a].n_new),
+                      ratio(res[f].new_reach[1], res[f].n_new));
+        direction_row(t, "dualrec full over the user-side feed: new items "
+                      "with explicit feedback, none -> full",
+                      ratio(res[a].new_fb, res[a].n_new),
+                      ratio(res[f].new_fb, res[f].n_new));
+        direction_row(t, "dualrec full over the user-side feed: creators "
+                      "with feedback (paper +2.9%), none -> full",
+                      res[a].creators_fb, res[f].creators_fb);
         direction_row(t, "user side: explicit feedback per impression of "
                       "the whole feed, none -> full",
                       ratio((double)res[a].n_explicit, (double)res[a].n_imp),
                       ratio((double)res[f].n_explicit, (double)res[f].n_imp));
+    }
 
     for (int k = 0; k < n_pol; k++) {
         const struct sim_result *x = &res[k];

@@ -20,6 +20,7 @@
 #include "check_common.h"
 #include "rank.h"
 #include "rng.h"
+#include "tower.h"
 #include "xmem.h"
 
 #define W_USERS 80
@@ -470,6 +471,83 @@ START_TEST(test_rank_evaluate_next_day)
 }
 END_TEST
 
+/* A small two-tower model fitted on the window's engagements. */
+static struct tower *
+w_tower(const struct window *w)
+{
+    struct tower_params tp = tower_default_params();
+    struct tower_trainer *tr = NULL;
+    struct tower_data *x;
+    struct diag d = DIAG_INIT;
+    uint32_t *u, *i;
+    float *v;
+    size_t n = 0, cap = 0;
+    double loss;
+
+    for (int k = 0; k < w->n_days; k++)
+        cap += w->seg[k]->n_exp;
+    u = xmalloc(cap * sizeof *u);
+    i = xmalloc(cap * sizeof *i);
+    v = xmalloc(cap * sizeof *v);
+    for (int k = 0; k < w->n_days; k++)
+        for (size_t e = 0; e < w->seg[k]->n_exp; e++)
+            if (w->seg[k]->exp[e].fb & (FB_LIKE | FB_LONG_VIEW)) {
+                u[n] = w->seg[k]->exp[e].user;
+                i[n] = w->seg[k]->exp[e].item;
+                v[n++] = 1;
+            }
+    x = tower_data_from_triples(W_USERS, w->cat.n_items, n, u, i, v);
+    tp.dim = 8;
+    tp.epochs = 2;
+    ck_assert_int_eq(tower_trainer_new(x, &w->cat, W_CREATORS, W_TAGS, &tp,
+                                       NULL, &tr, &d), 0);
+    tower_trainer_epoch(tr, &loss);
+    tower_trainer_epoch(tr, &loss);
+    free(u);
+    free(i);
+    free(v);
+    {
+        struct tower *t = tower_trainer_finish(tr, w->last_day);
+
+        tower_data_free(x);
+        return t;
+    }
+}
+
+START_TEST(test_rank_tower_feature)
+{
+    struct window *w = w_window(4);
+    struct rank_params p = small_params();
+    struct rank_model *m = NULL;
+    struct rank_context *ctx = NULL;
+    struct diag d = DIAG_INIT;
+    struct tower *t = w_tower(w);
+    struct cands *c = cands_new(2, 4);
+
+    p.epochs = 1;
+    ck_assert_int_eq(rank_train(w, t, &p, &m, NULL, &d), 0);
+    ck_assert_uint_eq(m->flags, RANK_AUGMENT | RANK_EXTRA | RANK_TOWER);
+    /* a model trained with the tower needs it at scoring time */
+    ck_assert_int_eq(rank_context_build(m, w, NULL, &ctx, &d), -1);
+    ck_assert_int_eq(d.rc, RC_USAGE);
+    ck_assert_int_eq(rank_context_build(m, w, t, &ctx, &d), 0);
+    c->items[0] = 5;
+    c->items[1] = w->cat.n_items - 1;   /* never exposed */
+    c->off[1] = 2;
+    c->user[0] = c->user[2] = 3;
+    c->user[1] = c->user[3] = W_USERS + 1;  /* unknown to the tower */
+    c->off[2] = c->n = 4;
+    ck_assert_int_eq(rank_score_cands(m, ctx, c, &d), 0);
+    for (size_t e = 0; e < c->n; e++)
+        ck_assert(isfinite(c->score[e]));
+    cands_free(c);
+    rank_context_free(ctx);
+    rank_free(m);
+    tower_free(t);
+    w_free(w);
+}
+END_TEST
+
 START_TEST(test_rank_auc_matches_pairs)
 {
     struct rng r;
@@ -511,6 +589,7 @@ rank_suite(void)
     tcase_add_test(tc, test_rank_theta_reduces_concentration);
     tcase_add_test(tc, test_rank_evaluate_next_day);
     tcase_add_test(tc, test_rank_auc_matches_pairs);
+    tcase_add_test(tc, test_rank_tower_feature);
     tcase_add_test(tf, test_rank_save_load_round_trip);
     tcase_add_test(tf, test_rank_load_rejects_bad_files);
     suite_add_tcase(s, tc);

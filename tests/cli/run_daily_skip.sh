@@ -41,14 +41,25 @@ expect_exit 0 $R --from uac
 [ "$(calls uac)" -eq 1 ] && [ "$(calls match)" -eq 1 ] \
     && [ "$(wc -l < "$FAKE_LOG")" -eq 2 ] || { cat "$FAKE_LOG"; die "--from uac"; }
 
-# a damaged model is not complete: tower reruns, and so do rank and match
+# a damaged model is not complete: tower reruns, and so does match, which
+# reads it; the ranker reads it only with rank_tower = 1
 echo broken > "$TMP/root/models/dt=2024-03-05/tower.bin"
 : > "$FAKE_LOG"
 expect_exit 0 $R
+for s in train-tower match; do
+    [ "$(calls $s)" -eq 1 ] || { cat "$FAKE_LOG"; die "$s not rerun after a bad tower"; }
+done
+[ "$(calls uac)" -eq 0 ] && [ "$(calls ingest)" -eq 0 ] && [ "$(calls train-rank)" -eq 0 ] \
+    || { cat "$FAKE_LOG"; die "uac/ingest/rank rerun needlessly"; }
+printf 'rank_tower = 1\n' > "$TMP/rt.conf"
+echo broken > "$TMP/root/models/dt=2024-03-05/tower.bin"
+: > "$FAKE_LOG"
+expect_exit 0 $R --config "$TMP/rt.conf"
 for s in train-tower train-rank match; do
     [ "$(calls $s)" -eq 1 ] || { cat "$FAKE_LOG"; die "$s not rerun after a bad tower"; }
 done
-[ "$(calls uac)" -eq 0 ] && [ "$(calls ingest)" -eq 0 ] || die "uac/ingest rerun needlessly"
+grep -q "^train-rank .*--tower $TMP/root/models/dt=2024-03-05/tower.bin " "$FAKE_LOG" \
+    || die "rank_tower = 1 did not pass the tower"
 
 # the next date: tower warm-starts from this one, eval replays this one
 make_logs 2024-03-06 2024-03-06

@@ -1,0 +1,174 @@
+/*
+ * dualrec-match -- for each target item, the users who will receive it:
+ * retrieval, ranking, UAC-gated capacity-aware assignment, published as
+ * OUTROOT/dt=D/ tables.  All the work is in src/match.c; this file turns
+ * argv into options and a diag into an exit code.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "match.h"
+#include "rc.h"
+
+static const char usage_text[] =
+    "usage: dualrec-match --segments SEGROOT --date YYYY-MM-DD --tower FILE\n"
+    "                     --rank FILE --avail FILE [--out OUTROOT]\n"
+    "                     [--targets FILE|-] [--L N] [--long-tail-max N]\n"
+    "                     [--slice HH-HH] [--days N] [--candidates N]\n"
+    "                     [--method auction|greedy|greedy-items|exact]\n"
+    "                     [--min-audience N] [--rank-with-tower]\n"
+    "                     [--redis FILE|-] [--redis-prefix P]\n"
+    "                     [--redis-ttl SECONDS] [--stdout] [-q|-v]\n"
+    "Matches the targets of day D (uploads of D and long-tail items, or\n"
+    "the ids in --targets) to available users and publishes\n"
+    "OUTROOT/dt=D/{item_users,user_items}.tsv.zst, manifest.json, _SUCCESS.\n"
+    "--stdout writes item->users TSV to stdout; --redis writes Redis\n"
+    "protocol for redis-cli --pipe.  At least one output is required.\n";
+
+enum { OPT_SEG = 256, OPT_DATE, OPT_TOWER, OPT_RANK, OPT_AVAIL, OPT_OUT,
+       OPT_TARGETS, OPT_L, OPT_TAIL, OPT_SLICE, OPT_DAYS, OPT_CANDS,
+       OPT_METHOD, OPT_REDIS, OPT_RPREFIX, OPT_RTTL, OPT_STDOUT,
+       OPT_FLOOR, OPT_RANK_TOWER };
+
+static const struct option long_opts[] = {
+    { "segments",      required_argument, NULL, OPT_SEG },
+    { "date",          required_argument, NULL, OPT_DATE },
+    { "tower",         required_argument, NULL, OPT_TOWER },
+    { "rank",          required_argument, NULL, OPT_RANK },
+    { "avail",         required_argument, NULL, OPT_AVAIL },
+    { "out",           required_argument, NULL, OPT_OUT },
+    { "targets",       required_argument, NULL, OPT_TARGETS },
+    { "L",             required_argument, NULL, OPT_L },
+    { "long-tail-max", required_argument, NULL, OPT_TAIL },
+    { "slice",         required_argument, NULL, OPT_SLICE },
+    { "days",          required_argument, NULL, OPT_DAYS },
+    { "candidates",    required_argument, NULL, OPT_CANDS },
+    { "method",        required_argument, NULL, OPT_METHOD },
+    { "redis",         required_argument, NULL, OPT_REDIS },
+    { "redis-prefix",  required_argument, NULL, OPT_RPREFIX },
+    { "redis-ttl",     required_argument, NULL, OPT_RTTL },
+    { "stdout",        no_argument,       NULL, OPT_STDOUT },
+    { "min-audience",  required_argument, NULL, OPT_FLOOR },
+    { "rank-with-tower", no_argument,     NULL, OPT_RANK_TOWER },
+    { "quiet",         no_argument,       NULL, 'q' },
+    { "verbose",       no_argument,       NULL, 'v' },
+    { "help",          no_argument,       NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+};
+
+static void
+parse_slice(const char *s, struct match_opts *o)
+{
+    int lo, hi, n = 0;
+
+    if (sscanf(s, "%2d-%2d%n", &lo, &hi, &n) != 2 || s[n] != '\0'
+        || lo < 0 || lo > 23 || hi < 0 || hi > 24 || lo == hi)
+        cli_bad_usage("--slice: expected HH-HH with hours 0..24, got '%s'",
+                      s);
+    o->slice_lo = lo;
+    o->slice_hi = hi;
+}
+
+static void
+report(const struct match_opts *o, const struct match_report *r)
+{
+    if (r->n_unknown > 0)
+        cli_log(1, "%zu unknown item(s) in the target list; first: %s",
+                r->n_unknown, r->unknown_example);
+    cli_log(1, "%zu targets (%zu new, %zu long tail), %u/%u users "
+            "eligible, %zu candidates, %zu pairs; items full %zu, empty "
+            "%zu; %zu users matched%s%s", r->n_targets, r->n_new,
+            r->n_long_tail, r->n_eligible, r->n_users, r->n_cands,
+            r->assign.pairs, r->assign.full, r->assign.empty,
+            r->assign.users_matched, r->published ? "; published " : "",
+            r->published ? r->final_dir : "");
+    if (o->assign.method == ASSIGN_AUCTION && !r->assign.converged
+        && r->assign.pairs > 0)
+        cli_log(1, "auction stopped at %u rounds; the rest was filled "
+                "greedily", r->assign.rounds);
+    for (int s = 0; s < MS_N_STEPS; s++)
+        cli_log(2, "  %-10s %8.2f s", match_step_names[s], r->seconds[s]);
+    cli_log(2, "  items per eligible user: 0:%zu 1:%zu 2:%zu 3:%zu 4:%zu "
+            "5:%zu 6:%zu 7:%zu 8:%zu 9:%zu 10:%zu >=11:%zu", r->hist[0],
+            r->hist[1], r->hist[2], r->hist[3], r->hist[4], r->hist[5],
+            r->hist[6], r->hist[7], r->hist[8], r->hist[9], r->hist[10],
+            r->hist[11]);
+    cli_log(2, "  objective %.6g, score sum %.6g, auction rounds %u, peak "
+            "RSS %.0f MB", r->assign.objective, r->assign.score_sum,
+            r->assign.rounds, cli_peak_rss_mb());
+}
+
+int
+main(int argc, char **argv)
+{
+    struct match_opts o;
+    struct match_report r;
+    struct diag d = DIAG_INIT;
+    int opt, have_date = 0;
+
+    cli_init(argv[0]);
+    match_default_opts(&o);
+    while ((opt = getopt_long(argc, argv, "qvh", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_SEG:     o.segroot = optarg; break;
+        case OPT_DATE:    o.day = cli_parse_date(optarg, "--date");
+                          have_date = 1; break;
+        case OPT_TOWER:   o.tower_path = optarg; break;
+        case OPT_RANK:    o.rank_path = optarg; break;
+        case OPT_AVAIL:   o.avail_path = optarg; break;
+        case OPT_OUT:     o.outroot = optarg; break;
+        case OPT_TARGETS: o.targets_path = optarg; break;
+        case OPT_L:       o.assign.L = cli_parse_u32(optarg, "--L"); break;
+        case OPT_TAIL:    o.long_tail_max = cli_parse_u32(optarg,
+                                                          "--long-tail-max");
+                          break;
+        case OPT_SLICE:   parse_slice(optarg, &o); break;
+        case OPT_DAYS:    o.window_days = (int)cli_parse_u32(optarg,
+                                                             "--days");
+                          break;
+        case OPT_CANDS:   o.channels.k = cli_parse_u32(optarg,
+                                                       "--candidates");
+                          break;
+        case OPT_METHOD:
+            if (assign_method_parse(optarg, &o.assign.method) < 0)
+                cli_bad_usage("--method: unknown method '%s'", optarg);
+            break;
+        case OPT_REDIS:   o.redis_path = optarg; break;
+        case OPT_RPREFIX: o.redis_prefix = optarg; break;
+        case OPT_RTTL:    o.redis_ttl = cli_parse_u32(optarg, "--redis-ttl");
+                          break;
+        case OPT_STDOUT:  o.to_stdout = 1; break;
+        case OPT_FLOOR:   o.assign.min_audience = cli_parse_u32(optarg,
+                                                    "--min-audience");
+                          break;
+        case OPT_RANK_TOWER: o.rank_with_tower = 1; break;
+        case 'q':         cli_verbosity = 0; break;
+        case 'v':         cli_verbosity = 2; break;
+        case 'h':         fputs(usage_text, stdout); return RC_OK;
+        default:          cli_usage_exit(usage_text);
+        }
+    }
+    if (optind != argc || o.segroot == NULL || !have_date
+        || o.tower_path == NULL || o.rank_path == NULL
+        || o.avail_path == NULL)
+        cli_usage_exit(usage_text);
+    if (o.outroot == NULL && !o.to_stdout && o.redis_path == NULL)
+        cli_bad_usage("no output: give --out, --stdout or --redis");
+    if (o.to_stdout && o.redis_path != NULL
+        && strcmp(o.redis_path, "-") == 0)
+        cli_bad_usage("--stdout and --redis - both write to stdout");
+    if (o.assign.L == 0)
+        cli_bad_usage("--L must be at least 1");
+    if (o.window_days < 1 || o.window_days > 366)
+        cli_bad_usage("--days must be in 1..366");
+    if (o.channels.k < o.assign.L)
+        o.channels.k = o.assign.L;
+
+    if (match_run(&o, &r, &d) < 0)
+        cli_diag_exit(&d);
+    report(&o, &r);
+    return RC_OK;
+}

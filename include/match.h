@@ -1,0 +1,126 @@
+/*
+ * match.h -- the dualrec-match stage: targets -> candidates -> ranking ->
+ * UAC-gated assignment -> published tables.
+ *
+ * For run date D (data up to and including D; the tables serve D+1):
+ *   1. load the models (tower, rank) and the availability table for D+1
+ *      first, so that a missing input fails before anything is written;
+ *   2. open the window of segments ending at D;
+ *   3. targets: items uploaded on D plus long-tail items (fewer than
+ *      long_tail_max exposures in the window), or an explicit list of
+ *      external ids (unknown ids are counted and reported, not fatal);
+ *   4. eligible users: a_u = 1 and Q_u > 0, and in time-slice mode only
+ *      users whose peak hour (the argmax of hourly[u], ties: earliest)
+ *      falls in the slice -- so slices that partition the day partition
+ *      the users and each user's capacity is spent in one run only;
+ *   5. candidates from the retrieval channels among eligible users
+ *      (channels.h; it leaves out users already exposed to the target);
+ *   6. ranking fills the integrated score (theta_u subtracted) and the
+ *      task probabilities (rank.h);
+ *   7. assignment (assign.h) under L per item and Q_u per user;
+ *   8. outputs: the date partition (publish.h, outtable.h), and optionally
+ *      item->users TSV on stdout and a Redis protocol file.
+ * docs/matching.md describes the objective and the output formats.
+ */
+#ifndef DUALREC_MATCH_H
+#define DUALREC_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "assign.h"
+#include "channels.h"
+#include "diag.h"
+#include "iddict.h"
+#include "segment.h"
+
+struct match_opts {
+    const char *segroot;
+    int32_t day;                /* run date D */
+    int window_days;            /* segments read, ending at D (30) */
+    const char *tower_path, *rank_path, *avail_path;
+    const char *outroot;        /* NULL: do not publish */
+    const char *targets_path;   /* NULL: window rule; "-": stdin */
+    uint32_t long_tail_max;     /* exposures below which an item is long
+                                   tail (20); 0 disables */
+    int slice_lo, slice_hi;     /* hours [lo, hi), wrapping when lo > hi;
+                                   -1: no slice */
+    int to_stdout;              /* item->users TSV on stdout */
+    const char *redis_path;     /* NULL: none; "-": stdout */
+    const char *redis_prefix;   /* "dualrec" */
+    uint32_t redis_ttl;         /* seconds, 0 = keys do not expire */
+    int zstd_level;             /* tables (0 = 3) */
+    int rank_with_tower;        /* give the ranker the tower feature (for
+                                   rank models trained with --tower; the
+                                   model file does not record it) */
+    struct assign_params assign;
+    struct channels_params channels;
+};
+
+void match_default_opts(struct match_opts *o);
+
+/* Step names for the timing report. */
+enum match_step {
+    MS_LOAD, MS_TARGETS, MS_RETRIEVAL, MS_RANKING, MS_ASSIGN, MS_OUTPUT,
+    MS_N_STEPS
+};
+extern const char *const match_step_names[MS_N_STEPS];
+
+struct match_report {
+    double seconds[MS_N_STEPS];
+    size_t n_targets;           /* target items matched */
+    size_t n_new, n_long_tail;  /* window rule: why they are targets */
+    size_t n_unknown;           /* explicit list: ids not known */
+    char unknown_example[128];  /* the first unknown id (truncated) */
+    uint32_t n_users, n_eligible;
+    size_t n_cands;
+    struct assign_stats {
+        size_t pairs, full, empty, users_matched;
+        double objective, score_sum;
+        uint32_t rounds;
+        int converged;
+    } assign;
+    size_t hist[12];            /* eligible users with 0..10, >= 11 items */
+    int published;
+    char final_dir[4096];
+};
+
+/*
+ * Run the stage.  RC_NOINPUT when a model, the availability table, the
+ * segments' dictionaries or the targets file is missing (nothing is
+ * written); RC_DATA for corrupt or inconsistent inputs (availability for
+ * another day); RC_CANTCREAT/RC_IO for outputs.  Fills *r.
+ */
+int match_run(const struct match_opts *o, struct match_report *r,
+              struct diag *d);
+
+/*
+ * Target selection by the window rule (exposed for tests): items whose
+ * upload time falls on day `day` (in the window's zone) plus items with
+ * metadata in the window and fewer than long_tail_max exposures.  Sorted
+ * item indices in a new array; counts in *n_new / *n_long_tail.
+ */
+uint32_t *match_targets_window(const struct window *w, int32_t day,
+                               uint32_t long_tail_max, size_t *n,
+                               size_t *n_new, size_t *n_long_tail);
+
+/*
+ * Targets from a list of external item ids, one per line ('#' comments
+ * and blank lines skipped, surrounding spaces trimmed, an optional header
+ * line "item" skipped); path "-" reads stdin.  Ids the dictionary does not
+ * know are counted in r->n_unknown (the first one kept in
+ * r->unknown_example); duplicates are kept once.  Sorted indices in a new
+ * array.  RC_NOINPUT when the file is missing.
+ */
+int match_targets_file(const char *path, const struct iddict *items,
+                       uint32_t n_catalog, uint32_t **out, size_t *n,
+                       struct match_report *r, struct diag *d);
+
+/*
+ * The peak hour of each user's hourly availability (hourly is n_users x
+ * 24) is in [lo, hi) (wrapping when lo > hi)?  Clears mask[u] otherwise.
+ */
+void match_slice_mask(const float *hourly, uint32_t n_users, int lo, int hi,
+                      uint8_t *mask);
+
+#endif

@@ -1,0 +1,570 @@
+/*
+ * match.c -- the dualrec-match stage (see match.h): inputs are loaded and
+ * checked before anything is written; every later step works on dense
+ * indices; external ids appear only in the outputs.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "atomicfile.h"
+#include "avail.h"
+#include "dates.h"
+#include "match.h"
+#include "outtable.h"
+#include "publish.h"
+#include "rank.h"
+#include "tower.h"
+#include "xmem.h"
+
+const char *const match_step_names[MS_N_STEPS] = {
+    "load", "targets", "retrieval", "ranking", "assignment", "output"
+};
+
+void
+match_default_opts(struct match_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->window_days = 30;
+    o->long_tail_max = 20;
+    o->slice_lo = o->slice_hi = -1;
+    o->redis_prefix = "dualrec";
+    o->assign = assign_default_params();
+    o->channels = channels_default_params();
+}
+
+static double
+now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Sort and drop duplicates; returns the new count. */
+static size_t
+sort_unique_u32(uint32_t *v, size_t n)
+{
+    size_t m = 0;
+
+    qsort(v, n, sizeof *v, cmp_u32);
+    for (size_t i = 0; i < n; i++) {
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
+    }
+    return m;
+}
+
+uint32_t *
+match_targets_window(const struct window *w, int32_t day,
+                     uint32_t long_tail_max, size_t *n, size_t *n_new,
+                     size_t *n_long_tail)
+{
+    const struct catalog *cat = &w->cat;
+    uint32_t *nexp = xcalloc(cat->n_items ? cat->n_items : 1, sizeof *nexp);
+    uint32_t *out = xmalloc((cat->n_items ? cat->n_items : 1) * sizeof *out);
+    int32_t zone = 0;
+    size_t m = 0;
+
+    *n_new = *n_long_tail = 0;
+    for (int k = 0; k < w->n_days; k++) {
+        const struct segment *s = w->seg[k];
+
+        if (s == NULL)
+            continue;
+        zone = s->zone_offset;
+        for (size_t j = 0; j < s->n_exp; j++) {
+            uint32_t i = s->exp[j].item;
+
+            if (i < cat->n_items && nexp[i] < UINT32_MAX)
+                nexp[i]++;
+        }
+    }
+    for (uint32_t i = 0; i < cat->n_items; i++) {
+        int described = cat->upload_t[i] != INT64_MIN
+                        || cat->creator[i] != SEG_NONE;
+
+        if (cat->upload_t[i] != INT64_MIN
+            && dates_day_of(cat->upload_t[i], zone) == day) {
+            out[m++] = i;
+            (*n_new)++;
+        } else if (described && nexp[i] < long_tail_max) {
+            out[m++] = i;
+            (*n_long_tail)++;
+        }
+    }
+    free(nexp);
+    *n = m;
+    return out;
+}
+
+int
+match_targets_file(const char *path, const struct iddict *items,
+                   uint32_t n_catalog, uint32_t **out, size_t *n,
+                   struct match_report *r, struct diag *d)
+{
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char *line = NULL;
+    size_t lcap = 0, m = 0, cap = 0, lineno = 0;
+    uint32_t *v = NULL;
+    ssize_t got;
+
+    *out = NULL;
+    *n = 0;
+    if (fp == NULL)
+        return diag_errno(d, RC_NOINPUT, "%s: cannot open", path);
+    while ((got = getline(&line, &lcap, fp)) >= 0) {
+        char *s = line, *e = line + got;
+        uint32_t idx;
+
+        lineno++;
+        while (e > s && isspace((unsigned char)e[-1]))
+            e--;
+        while (s < e && isspace((unsigned char)*s))
+            s++;
+        if (s == e || *s == '#')
+            continue;
+        if (lineno == 1 && e - s == 4 && memcmp(s, "item", 4) == 0)
+            continue;
+        idx = iddict_find(items, s, (size_t)(e - s));
+        if (idx == IDDICT_NONE || idx >= n_catalog) {
+            if (r->n_unknown++ == 0)
+                snprintf(r->unknown_example, sizeof r->unknown_example,
+                         "%s:%zu: unknown item '%.*s'", path, lineno,
+                         (int)(e - s > 60 ? 60 : e - s), s);
+            continue;
+        }
+        v = xgrow(v, &cap, m + 1, sizeof *v);
+        v[m++] = idx;
+    }
+    if (ferror(fp)) {
+        diag_errno(d, RC_IO, "%s: read failed", path);
+        if (fp != stdin)
+            fclose(fp);
+        free(line);
+        free(v);
+        return -1;
+    }
+    if (fp != stdin)
+        fclose(fp);
+    free(line);
+    if (v == NULL)
+        v = xmalloc(sizeof *v);
+    *n = sort_unique_u32(v, m);
+    *out = v;
+    return 0;
+}
+
+void
+match_slice_mask(const float *hourly, uint32_t n_users, int lo, int hi,
+                 uint8_t *mask)
+{
+    for (uint32_t u = 0; u < n_users; u++) {
+        const float *h = hourly + (size_t)u * 24;
+        int peak = 0, in;
+
+        for (int j = 1; j < 24; j++) {
+            if (h[j] > h[peak])
+                peak = j;
+        }
+        in = lo <= hi ? peak >= lo && peak < hi : peak >= lo || peak < hi;
+        if (!in)
+            mask[u] = 0;
+    }
+}
+
+/* Everything loaded by the stage, released in one place. */
+struct run {
+    struct tower *tower;
+    struct rank_model *rank;
+    struct avail *avail;
+    struct window *w;
+    struct rank_context *ctx;
+    uint32_t *targets;
+    size_t n_targets;
+    uint32_t n_users;
+    uint8_t *eligible;
+    uint16_t *cap;
+    float *p_active;
+    struct cands *c;
+    struct assign *a;
+    const char **user_names, **item_names;
+};
+
+static void
+run_release(struct run *x)
+{
+    tower_free(x->tower);
+    rank_free(x->rank);
+    avail_free(x->avail);
+    rank_context_free(x->ctx);
+    window_free(x->w);
+    free(x->targets);
+    free(x->eligible);
+    free(x->cap);
+    free(x->p_active);
+    cands_free(x->c);
+    assign_free(x->a);
+    free(x->user_names);
+    free(x->item_names);
+}
+
+static int
+load_inputs(const struct match_opts *o, struct run *x, struct diag *d)
+{
+    char want[16], got[16];
+
+    if (tower_load(o->tower_path, &x->tower, d) < 0
+        || rank_load(o->rank_path, &x->rank, d) < 0
+        || avail_load(o->avail_path, &x->avail, d) < 0)
+        return -1;
+    if (x->avail->day != o->day + 1)
+        return diag_set(d, RC_DATA, "%s: availability is for %s, expected "
+                        "%s", o->avail_path,
+                        dates_format_day(x->avail->day, got),
+                        dates_format_day(o->day + 1, want));
+    if (window_open(o->segroot, o->day, o->window_days, 0, &x->w, d) < 0)
+        return -1;
+    return 0;
+}
+
+/* a_u, Q_u and p_active over the window's users (users the availability
+ * table does not know are not available). */
+static void
+build_users(const struct match_opts *o, struct run *x,
+            struct match_report *r)
+{
+    uint32_t nu = iddict_count(x->w->users), na = x->avail->n_users;
+
+    x->n_users = nu;
+    x->eligible = xcalloc(nu ? nu : 1, 1);
+    x->cap = xcalloc(nu ? nu : 1, sizeof *x->cap);
+    x->p_active = xcalloc(nu ? nu : 1, sizeof *x->p_active);
+    for (uint32_t u = 0; u < nu && u < na; u++) {
+        x->eligible[u] = x->avail->active[u] && x->avail->cap[u] > 0;
+        x->cap[u] = x->avail->cap[u];
+        x->p_active[u] = x->avail->p_active[u];
+    }
+    if (o->slice_lo >= 0)
+        match_slice_mask(x->avail->hourly, nu < na ? nu : na, o->slice_lo,
+                         o->slice_hi, x->eligible);
+    r->n_users = nu;
+    r->n_eligible = 0;
+    for (uint32_t u = 0; u < nu; u++)
+        r->n_eligible += x->eligible[u];
+}
+
+static void
+names_of(struct run *x)
+{
+    uint32_t nu = iddict_count(x->w->users), ni = iddict_count(x->w->items);
+
+    x->user_names = xmalloc((nu ? nu : 1) * sizeof *x->user_names);
+    x->item_names = xmalloc((ni ? ni : 1) * sizeof *x->item_names);
+    for (uint32_t u = 0; u < nu; u++)
+        x->user_names[u] = iddict_name(x->w->users, u);
+    for (uint32_t i = 0; i < ni; i++)
+        x->item_names[i] = iddict_name(x->w->items, i);
+}
+
+static struct outtable_src
+src_of(const struct run *x)
+{
+    struct outtable_src s;
+
+    s.c = x->c;
+    s.a = x->a;
+    s.user_names = x->user_names;
+    s.item_names = x->item_names;
+    s.p_active = x->p_active;
+    return s;
+}
+
+static int
+write_table(struct publish *p, const char *name, const char *header,
+            int level, const struct outtable_src *src, int item_users,
+            struct diag *d)
+{
+    char *path = publish_path(p, name);
+    struct outtable *t;
+    struct outtable_stats st;
+    int rc;
+
+    rc = outtable_open(path, header, level, &t, d);
+    free(path);
+    if (rc < 0)
+        return -1;
+    rc = item_users ? outtable_item_users(t, src, d)
+                    : outtable_user_items(t, src, d);
+    if (rc < 0) {
+        outtable_abort(t);
+        return -1;
+    }
+    if (outtable_close(t, &st, d) < 0)
+        return -1;
+    publish_add_table(p, name, &st);
+    return 0;
+}
+
+static void
+param_u(struct publish *p, const char *key, unsigned long long v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof buf, "%llu", v);
+    publish_add_param(p, key, buf);
+}
+
+static void
+stat_u(struct publish *p, const char *key, unsigned long long v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof buf, "%llu", v);
+    publish_add_stat(p, key, buf);
+}
+
+static void
+stat_g(struct publish *p, const char *key, double v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof buf, "%.9g", v);
+    publish_add_stat(p, key, buf);
+}
+
+/* The manifest's parameters, summary and input fingerprints. */
+static int
+describe(const struct match_opts *o, const struct run *x,
+         const struct match_report *r, struct publish *p, struct diag *d)
+{
+    char buf[64];
+    const char *kinds[] = { "users", "items", "creators", "tags" };
+
+    dates_format_day(o->day, buf);
+    publish_add_param(p, "date", buf);
+    param_u(p, "window_days", (unsigned long long)o->window_days);
+    publish_add_param(p, "targets", o->targets_path ? o->targets_path
+                                                     : "window");
+    param_u(p, "long_tail_max", o->long_tail_max);
+    if (o->slice_lo >= 0) {
+        snprintf(buf, sizeof buf, "%02d-%02d", o->slice_lo, o->slice_hi);
+        publish_add_param(p, "slice", buf);
+    } else {
+        publish_add_param(p, "slice", "-");
+    }
+    param_u(p, "L", o->assign.L);
+    publish_add_param(p, "method", assign_method_name(o->assign.method));
+    snprintf(buf, sizeof buf, "%g", o->assign.fill_bonus);
+    publish_add_param(p, "fill_bonus", buf);
+    snprintf(buf, sizeof buf, "%g", o->assign.eps_rel);
+    publish_add_param(p, "eps_rel", buf);
+    param_u(p, "max_rounds", o->assign.max_rounds);
+    param_u(p, "min_audience", o->assign.min_audience);
+    publish_add_param(p, "rank_with_tower", o->rank_with_tower ? "1" : "0");
+    param_u(p, "candidates_per_item", o->channels.k);
+    snprintf(buf, sizeof buf, "0x%x", o->channels.enabled);
+    publish_add_param(p, "channels", buf);
+
+    stat_u(p, "targets", r->n_targets);
+    stat_u(p, "targets_new", r->n_new);
+    stat_u(p, "targets_long_tail", r->n_long_tail);
+    stat_u(p, "targets_unknown", r->n_unknown);
+    stat_u(p, "users", r->n_users);
+    stat_u(p, "users_eligible", r->n_eligible);
+    stat_u(p, "candidates", r->n_cands);
+    stat_u(p, "pairs", r->assign.pairs);
+    stat_u(p, "items_full", r->assign.full);
+    stat_u(p, "items_empty", r->assign.empty);
+    stat_u(p, "users_matched", r->assign.users_matched);
+    stat_g(p, "score_sum", r->assign.score_sum);
+    stat_g(p, "objective", r->assign.objective);
+    stat_u(p, "auction_rounds", r->assign.rounds);
+
+    if (publish_add_input(p, "tower", o->tower_path, d) < 0
+        || publish_add_input(p, "rank", o->rank_path, d) < 0
+        || publish_add_input(p, "avail", o->avail_path, d) < 0)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        char *path = segment_dict_path(o->segroot, kinds[k]);
+        int rc = publish_add_input(p, "dict", path, d);
+
+        free(path);
+        if (rc < 0)
+            return -1;
+    }
+    for (int k = 0; k < x->w->n_days; k++) {
+        char *path;
+        int rc;
+
+        if (x->w->seg[k] == NULL)
+            continue;
+        path = segment_path(o->segroot, x->w->first_day + k);
+        rc = publish_add_input(p, "segment", path, d);
+        free(path);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+publish_all(const struct match_opts *o, const struct run *x,
+            struct match_report *r, struct diag *d)
+{
+    struct outtable_src src = src_of(x);
+    struct publish *p;
+
+    if (publish_begin(o->outroot, o->day, &p, d) < 0)
+        return -1;
+    if (write_table(p, "item_users.tsv.zst", OUTTABLE_ITEM_USERS_HEADER,
+                    o->zstd_level, &src, 1, d) < 0
+        || write_table(p, "user_items.tsv.zst", OUTTABLE_USER_ITEMS_HEADER,
+                       o->zstd_level, &src, 0, d) < 0
+        || describe(o, x, r, p, d) < 0) {
+        publish_abort(p);
+        return -1;
+    }
+    snprintf(r->final_dir, sizeof r->final_dir, "%s",
+             publish_final_dir(p));
+    if (publish_commit(p, d) < 0)
+        return -1;
+    r->published = 1;
+    return 0;
+}
+
+static int
+write_redis(const struct match_opts *o, const struct run *x,
+            struct diag *d)
+{
+    struct outtable_src src = src_of(x);
+    struct atomicfile af;
+    char dt[16] = "dt=";
+
+    dates_format_day(o->day, dt + 3);
+    if (strcmp(o->redis_path, "-") == 0)
+        return outtable_redis(stdout, "<stdout>", &src, o->redis_prefix, dt,
+                              o->redis_ttl, d);
+    if (atomicfile_open(&af, o->redis_path, d) < 0)
+        return -1;
+    if (outtable_redis(af.fp, o->redis_path, &src, o->redis_prefix, dt,
+                       o->redis_ttl, d) < 0) {
+        atomicfile_abort(&af);
+        return -1;
+    }
+    return atomicfile_commit(&af, d);
+}
+
+static int
+write_stdout(const struct run *x, struct diag *d)
+{
+    struct outtable_src src = src_of(x);
+    struct outtable *t;
+
+    if (outtable_open_stream(stdout, "<stdout>", OUTTABLE_ITEM_USERS_HEADER,
+                             &t, d) < 0)
+        return -1;
+    if (outtable_item_users(t, &src, d) < 0) {
+        outtable_abort(t);
+        return -1;
+    }
+    return outtable_close(t, NULL, d);
+}
+
+static int
+run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
+          struct diag *d)
+{
+    double t = now();
+
+    if (load_inputs(o, x, d) < 0)
+        return -1;
+    build_users(o, x, r);
+    r->seconds[MS_LOAD] = now() - t;
+
+    t = now();
+    if (o->targets_path != NULL) {
+        if (match_targets_file(o->targets_path, x->w->items,
+                               x->w->cat.n_items, &x->targets,
+                               &x->n_targets, r, d) < 0)
+            return -1;
+    } else {
+        x->targets = match_targets_window(x->w, o->day, o->long_tail_max,
+                                          &x->n_targets, &r->n_new,
+                                          &r->n_long_tail);
+    }
+    r->n_targets = x->n_targets;
+    r->seconds[MS_TARGETS] = now() - t;
+
+    t = now();
+    if (x->n_targets == 0)
+        x->c = cands_new(0, 0);
+    else if (channels_generate(x->w, x->tower, &o->channels, x->targets,
+                               x->n_targets, x->eligible, &x->c, d) < 0)
+        return -1;
+    r->n_cands = x->c->n;
+    r->seconds[MS_RETRIEVAL] = now() - t;
+
+    t = now();
+    if (x->c->n > 0
+        && (rank_context_build(x->rank, x->w,
+                               o->rank_with_tower ? x->tower : NULL,
+                               &x->ctx, d) < 0
+            || rank_score_cands(x->rank, x->ctx, x->c, d) < 0))
+        return -1;
+    r->seconds[MS_RANKING] = now() - t;
+
+    t = now();
+    if (assign_run(x->c, x->n_users, x->cap, x->eligible, &o->assign, &x->a,
+                   d) < 0
+        || assign_check(x->c, x->n_users, x->cap, x->eligible, &o->assign,
+                        x->a, d) < 0)
+        return -1;
+    r->assign.pairs = x->a->n;
+    r->assign.full = x->a->n_full;
+    r->assign.empty = x->a->n_empty;
+    r->assign.objective = x->a->objective;
+    r->assign.score_sum = x->a->score_sum;
+    r->assign.rounds = x->a->rounds;
+    r->assign.converged = x->a->converged;
+    for (uint32_t u = 0; u < x->n_users; u++)
+        r->assign.users_matched += x->a->user_items[u] > 0;
+    assign_user_histogram(x->a, x->eligible, r->hist, 12);
+    r->seconds[MS_ASSIGN] = now() - t;
+
+    t = now();
+    names_of(x);
+    if (o->outroot != NULL && publish_all(o, x, r, d) < 0)
+        return -1;
+    if (o->to_stdout && write_stdout(x, d) < 0)
+        return -1;
+    if (o->redis_path != NULL && write_redis(o, x, d) < 0)
+        return -1;
+    r->seconds[MS_OUTPUT] = now() - t;
+    return 0;
+}
+
+int
+match_run(const struct match_opts *o, struct match_report *r,
+          struct diag *d)
+{
+    struct run x;
+    int rc;
+
+    memset(&x, 0, sizeof x);
+    memset(r, 0, sizeof *r);
+    rc = run_steps(o, &x, r, d);
+    run_release(&x);
+    return rc;
+}
