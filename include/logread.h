@@ -81,6 +81,11 @@ struct logread_opts {
      * that prepare's memory can be prefetched (may be NULL). */
     void (*prefetch)(void *ctx, enum logread_table table,
                      const struct logread_row *row);
+    /* Called by logread_next a few rows before it returns row (good rows
+     * only, on logread_next's thread, after prepare), so that what the
+     * caller does with the row can be prefetched (may be NULL). */
+    void (*ahead)(void *ctx, enum logread_table table,
+                  const struct logread_row *row);
     void *prepare_ctx;
 };
 

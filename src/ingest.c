@@ -364,6 +364,22 @@ prefetch_row(void *ctx, enum logread_table t, const struct logread_row *row)
         iddict_prefetch(r->dict[D_ITEMS], row->item.p, row->item.n);
 }
 
+/*
+ * logread's ahead hook: take_row will add the ids prepare_row did not
+ * find, one by one on this thread; fetch their slots a few rows early.
+ */
+static void
+ahead_row(void *ctx, enum logread_table t, const struct logread_row *row)
+{
+    struct run *r = ctx;
+
+    if (t != LOGREAD_ITEMS && row->ix[0] == IDDICT_NONE)
+        iddict_prefetch(r->dict[D_USERS], row->user.p, row->user.n);
+    if ((t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
+         || t == LOGREAD_ITEMS) && row->ix[1] == IDDICT_NONE)
+        iddict_prefetch(r->dict[D_ITEMS], row->item.p, row->item.n);
+}
+
 /* The index of id s[0..n) of a kind, appending it when new. */
 static uint32_t
 id_add(struct run *r, int kind, const char *s, size_t n)
@@ -488,6 +504,7 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
     lo = r->o->lr;
     lo.prepare = prepare_row;
     lo.prefetch = prefetch_row;
+    lo.ahead = ahead_row;
     lo.prepare_ctx = r;
     if (logread_open(path, t, &lo, &lr, d) < 0)
         return -1;

@@ -180,6 +180,7 @@ struct logread {
     double value_event_min;
     void (*prepare)(void *, enum logread_table, struct logread_row *);
     void (*prefetch)(void *, enum logread_table, const struct logread_row *);
+    void (*ahead)(void *, enum logread_table, const struct logread_row *);
     void *prepare_ctx;
 
     int n_head;
@@ -1096,6 +1097,10 @@ logread_next(struct logread *r, struct logread_row *row, struct diag *d)
                 const struct prow *pr = &c->rows[r->cur_row++];
                 uint64_t line = r->ch_line[r->cur_chunk] + pr->row.line;
 
+                if (r->ahead != NULL && r->cur_row + LR_AHEAD <= c->n_rows
+                    && pr[LR_AHEAD].reason == R_NONE)
+                    r->ahead(r->prepare_ctx, r->table, &pr[LR_AHEAD].row);
+
                 *row = pr->row;
                 row->line = line;
                 if (pr->reason == R_NONE)
@@ -1333,6 +1338,7 @@ logread_open(const char *path, enum logread_table table,
     r->value_event_min = o->value_event_min;
     r->prepare = o->prepare;
     r->prefetch = o->prefetch;
+    r->ahead = o->ahead;
     r->prepare_ctx = o->prepare_ctx;
     if (zin_open(path, &r->z, d) < 0 || read_header(r, o, d) < 0) {
         logread_close(r);
