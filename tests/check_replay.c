@@ -106,7 +106,7 @@ build_segments(const char *root)
     save_segment(root, &s0);
     free(s0.exp);
     free(s0.items);
-    free(s0.tags);              /* segment_sort allocates items and tags */
+    free(s0.tags);              /* segment_sort allocates it */
 
     /* day D+1 */
     memset(&s1, 0, sizeof s1);
@@ -127,7 +127,7 @@ build_segments(const char *root)
     save_segment(root, &s1);
     free(s1.exp);
     free(s1.inter);
-    free(s1.items);
+    free(s1.items);             /* segment_sort allocates them */
     free(s1.tags);
 }
 
