@@ -77,10 +77,12 @@ done < "$root/commands.txt"
 # replay needs D+1 ingested
 "$top/run_daily.sh" --config "$root/nightly.conf" --date "$last" --only ingest -q \
     || exit 1
-measure "eval (replay of $D on $last)" "$BIN/dualrec-eval" \
+# (the report's table goes to /dev/null; measure's line stays on stdout)
+measure "eval (replay of $D on $last)" sh -c 'exec "$0" "$@" > /dev/null' \
+    "$BIN/dualrec-eval" \
     --segments "$root/segments" --tables "$root/out" --date "$D" \
     --avail "$root/avail/dt=$D/avail.bin" --rank "$root/models/dt=$D/rank.bin" \
     --days "$days" \
-    --report "$root/eval/dt=$D" -q > /dev/null || exit 1
+    --report "$root/eval/dt=$D" -q || exit 1
 total=$(awk -v a="$total" -v b="$SECS" 'BEGIN {print a + b}')
 printf '  %-40s %8.2f s\n' "nightly total (ingest..eval)" "$total"

@@ -61,6 +61,19 @@ add_exp(struct segment *s, uint32_t user, uint32_t item, uint32_t fb,
     e->fb = fb;
 }
 
+/* Free the arrays of a stack segment (segment_sort may have replaced
+ * them, e.g. the repacked tags). */
+static void
+release_arrays(struct segment *s)
+{
+    free(s->exp);
+    free(s->inter);
+    free(s->items);
+    free(s->tags);
+    free(s->follows);
+    free(s->users);
+}
+
 static void
 save_segment(const char *root, struct segment *s)
 {
@@ -104,9 +117,7 @@ build_segments(const char *root)
         s0.items[i].upload_t = i < 3 ? t0 - 5 * DATES_DAY_SECONDS : t0 + 60;
     }
     save_segment(root, &s0);
-    free(s0.exp);
-    free(s0.items);
-    free(s0.tags);              /* segment_sort allocates it */
+    release_arrays(&s0);
 
     /* day D+1 */
     memset(&s1, 0, sizeof s1);
@@ -125,10 +136,7 @@ build_segments(const char *root)
     s1.inter[0].item = 3;
     s1.inter[0].fb = FB_COMMENT;
     save_segment(root, &s1);
-    free(s1.exp);
-    free(s1.inter);
-    free(s1.items);             /* segment_sort allocates them */
-    free(s1.tags);
+    release_arrays(&s1);
 }
 
 static void
