@@ -80,6 +80,12 @@ int outtable_read(const char *path, char **text, size_t *len,
 void outtable_put_id(struct bbuf *row, const char *id);
 
 /*
+ * Undo those escapes: field f[0..n) of a table row into buf (NUL-
+ * terminated, cut to cap - 1 bytes).  For readers of published tables.
+ */
+void outtable_unescape(const char *f, size_t n, char *buf, size_t cap);
+
+/*
  * What the dualrec tables are made of: the scored candidates, the
  * assignment, external ids (user_names[u], item_names[i] for the dense
  * indices of cands) and p_active[u] (UAC; may be NULL, written as 0).

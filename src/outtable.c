@@ -289,6 +289,23 @@ outtable_put_id(struct bbuf *row, const char *id)
     }
 }
 
+void
+outtable_unescape(const char *f, size_t n, char *buf, size_t cap)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        char c = f[i];
+
+        if (c == '\\' && i + 1 < n) {
+            c = f[++i];
+            c = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+        }
+        buf[k++] = c;
+    }
+    buf[k] = '\0';
+}
+
 /*
  * Compare two ids in their escaped form (the bytes the key check sees),
  * without building the escaped strings.

@@ -61,24 +61,6 @@ pairs_has(const struct pair *p, size_t n, struct pair key)
     return bsearch(&key, p, n, sizeof *p, pair_cmp) != NULL;
 }
 
-/* Undo outtable's escapes (\t \n \r \\) of f[0..n) into buf. */
-static void
-unescape(const char *f, size_t n, char *buf, size_t cap)
-{
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && k + 1 < cap; i++) {
-        char c = f[i];
-
-        if (c == '\\' && i + 1 < n) {
-            c = f[++i];
-            c = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
-        }
-        buf[k++] = c;
-    }
-    buf[k] = '\0';
-}
-
 /* Channel bits of a "tower+i2i2u" field. */
 static unsigned
 parse_channels(const char *s, size_t n)
@@ -148,9 +130,9 @@ read_table(const char *path, const struct window *w, struct matched *m,
             return diag_set(d, RC_DATA, "%s:%zu: expected 6 fields, found "
                             "%d", path, line + 1, nf);
         }
-        unescape(f[0], fl[0], id, sizeof id);
+        outtable_unescape(f[0], fl[0], id, sizeof id);
         item = iddict_find(w->items, id, strlen(id));
-        unescape(f[2], fl[2], id, sizeof id);
+        outtable_unescape(f[2], fl[2], id, sizeof id);
         user = iddict_find(w->users, id, strlen(id));
         p = nl;
         if (item == IDDICT_NONE || user == IDDICT_NONE) {

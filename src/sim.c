@@ -40,24 +40,6 @@ push_row_cmp(const void *a, const void *b)
     return x->item < y->item ? -1 : x->item > y->item;
 }
 
-/* Undo outtable's escapes (\t \n \r \\) of field f[0..n) into buf. */
-static void
-unescape_field(const char *f, size_t n, char *buf, size_t cap)
-{
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && k + 1 < cap; i++) {
-        char c = f[i];
-
-        if (c == '\\' && i + 1 < n) {
-            c = f[++i];
-            c = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
-        }
-        buf[k++] = c;
-    }
-    buf[k] = '\0';
-}
-
 void
 sim_policy_none(struct sim_policy *out, const char *name, const char *desc)
 {
@@ -113,13 +95,13 @@ sim_policy_load(const char *path, const struct worldgen *w, const char *name,
                           path, line + 1, nf);
             break;
         }
-        unescape_field(f[0], fl[0], id, sizeof id);
+        outtable_unescape(f[0], fl[0], id, sizeof id);
         if (worldgen_parse_id(id, 'u', &user) < 0 || user >= nu) {
             rc = diag_set(d, RC_DATA, "%s:%zu: user not in the world '%s'",
                           path, line + 1, id);
             break;
         }
-        unescape_field(f[2], fl[2], id, sizeof id);
+        outtable_unescape(f[2], fl[2], id, sizeof id);
         if (worldgen_parse_id(id, 'i', &item) < 0 || item >= ni) {
             rc = diag_set(d, RC_DATA, "%s:%zu: item not in the world '%s'",
                           path, line + 1, id);
@@ -128,7 +110,7 @@ sim_policy_load(const char *path, const struct worldgen *w, const char *name,
         rank = strtoul(f[1], &rank_end, 10);
         if (rank_end != f[1] + fl[1] || fl[1] == 0 || rank == 0
             || rank > UINT32_MAX) {
-            unescape_field(f[1], fl[1], id, sizeof id);
+            outtable_unescape(f[1], fl[1], id, sizeof id);
             rc = diag_set(d, RC_DATA, "%s:%zu: bad rank '%s'", path,
                           line + 1, id);
             break;
