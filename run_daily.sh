@@ -284,9 +284,6 @@ cmd_stage() {
              --tower "$(tower_file "$D")" --rank "$(rank_file "$D")"
              --avail "$(avail_file "$D")" --days "${conf[days]}"
              --L "${conf[L]}" --out "${conf[out]}")
-        if [ "${conf[rank_tower]}" = 1 ]; then
-            cmd+=(--rank-with-tower)
-        fi
         cmd+=("${extra[@]}") ;;
     eval) split_args eval_args
         cmd=("$(exe eval)" --segments "${conf[segments]}"

@@ -19,7 +19,7 @@ static const char usage_text[] =
     "                     [--targets FILE|-] [--L N] [--long-tail-max N]\n"
     "                     [--slice HH-HH] [--days N] [--candidates N]\n"
     "                     [--method auction|greedy|greedy-items|exact]\n"
-    "                     [--min-audience N] [--rank-with-tower]\n"
+    "                     [--min-audience N]\n"
     "                     [--redis FILE|-] [--redis-prefix P]\n"
     "                     [--redis-ttl SECONDS] [--stdout] [-q|-v]\n"
     "Matches the targets of day D (uploads of D and long-tail items, or\n"
@@ -31,7 +31,7 @@ static const char usage_text[] =
 enum { OPT_SEG = 256, OPT_DATE, OPT_TOWER, OPT_RANK, OPT_AVAIL, OPT_OUT,
        OPT_TARGETS, OPT_L, OPT_TAIL, OPT_SLICE, OPT_DAYS, OPT_CANDS,
        OPT_METHOD, OPT_REDIS, OPT_RPREFIX, OPT_RTTL, OPT_STDOUT,
-       OPT_FLOOR, OPT_RANK_TOWER };
+       OPT_FLOOR };
 
 static const struct option long_opts[] = {
     { "segments",      required_argument, NULL, OPT_SEG },
@@ -52,7 +52,6 @@ static const struct option long_opts[] = {
     { "redis-ttl",     required_argument, NULL, OPT_RTTL },
     { "stdout",        no_argument,       NULL, OPT_STDOUT },
     { "min-audience",  required_argument, NULL, OPT_FLOOR },
-    { "rank-with-tower", no_argument,     NULL, OPT_RANK_TOWER },
     { "quiet",         no_argument,       NULL, 'q' },
     { "verbose",       no_argument,       NULL, 'v' },
     { "help",          no_argument,       NULL, 'h' },
@@ -144,7 +143,6 @@ main(int argc, char **argv)
         case OPT_FLOOR:   o.assign.min_audience = cli_parse_u32(optarg,
                                                     "--min-audience");
                           break;
-        case OPT_RANK_TOWER: o.rank_with_tower = 1; break;
         case 'q':         cli_verbosity = 0; break;
         case 'v':         cli_verbosity = 2; break;
         case 'h':         fputs(usage_text, stdout); return RC_OK;

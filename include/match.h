@@ -50,9 +50,6 @@ struct match_opts {
     const char *redis_prefix;   /* "dualrec" */
     uint32_t redis_ttl;         /* seconds, 0 = keys do not expire */
     int zstd_level;             /* tables (0 = 3) */
-    int rank_with_tower;        /* give the ranker the tower feature (for
-                                   rank models trained with --tower; the
-                                   model file does not record it) */
     struct assign_params assign;
     struct channels_params channels;
 };

@@ -372,7 +372,6 @@ describe(const struct match_opts *o, const struct run *x,
     publish_add_param(p, "eps_rel", buf);
     param_u(p, "max_rounds", o->assign.max_rounds);
     param_u(p, "min_audience", o->assign.min_audience);
-    publish_add_param(p, "rank_with_tower", o->rank_with_tower ? "1" : "0");
     param_u(p, "candidates_per_item", o->channels.k);
     snprintf(buf, sizeof buf, "0x%x", o->channels.enabled);
     publish_add_param(p, "channels", buf);
@@ -518,9 +517,7 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
 
     t = now();
     if (x->c->n > 0
-        && (rank_context_build(x->rank, x->w,
-                               o->rank_with_tower ? x->tower : NULL,
-                               &x->ctx, d) < 0
+        && (rank_context_build(x->rank, x->w, x->tower, &x->ctx, d) < 0
             || rank_score_cands(x->rank, x->ctx, x->c, d) < 0))
         return -1;
     r->seconds[MS_RANKING] = now() - t;
