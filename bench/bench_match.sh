@@ -25,10 +25,10 @@ cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -fopenmp \
 echo "-- 1. medium instances against the exact optimum"
 echo "   (a) user capacity short (Q=3): the reverse auction"
 "$tool" "$(scaled 1000)" "$(scaled 4000)" 60 15 3 1 \
-    exact,auction,greedy,greedy-items
+    exact,auction,auction/0,greedy,greedy-items
 echo "   (b) user capacity plentiful (Q=12): the forward auction"
 "$tool" "$(scaled 1000)" "$(scaled 4000)" 60 15 12 1 \
-    exact,auction,greedy,greedy-items
+    exact,auction,auction/0,greedy,greedy-items
 
 echo "-- 2. assignment at scale"
 for m in auction greedy greedy-items; do

@@ -3,7 +3,9 @@
 # 100k items x 20M positive draws at d = 64 with 2 threads (BENCH_SCALE
 # scales users, items and positives).  Reports training seconds per epoch,
 # the time for the exact top-100 users of every item, Faiss IndexFlatIP on
-# the same vectors, and raw sgemm throughput of the same shape.
+# the same vectors, and raw sgemm throughput of the same shape.  CPU
+# seconds are printed next to wall seconds: on a shared machine they tell
+# how much of the two cores the run really had.
 . "$(dirname "$0")/lib.sh"
 
 users=$(scaled 500000)
@@ -37,12 +39,15 @@ echo
 printf '  %-44s %10s\n' "figure" "value"
 printf '  %-44s %10s\n' "distinct positives" "$(get positives)"
 printf '  %-44s %10s\n' "training, s/epoch (implicit ALS + features)" "$(get train_s_per_epoch)"
+printf '  %-44s %10s\n' "  CPU s/epoch (both threads)" "$(get train_cpu_s_per_epoch)"
 printf '  %-44s %10s\n' "top-$top users of all items, s (dualrec)" "$(get topk_s)"
+printf '  %-44s %10s\n' "  CPU s (both threads)" "$(get topk_cpu_s)"
 printf '  %-44s %10s\n' "  effective GFLOP/s" "$tk"
 printf '  %-44s %10s\n' "top-$top users of all items, s (faiss flat)" "$(get faiss_s)"
 printf '  %-44s %10s\n' "  effective GFLOP/s" "$(get faiss_gflops)"
 printf '  %-44s %10s\n' "  agreement with dualrec's lists" "$(get faiss_agreement)"
 printf '  %-44s %10s\n' "raw sgemm GFLOP/s, 4096x16384x64 (C)" "$sg"
+printf '  %-44s %10s\n' "  per CPU second x 2 threads" "$(get sgemm_gflops_cpu)"
 printf '  %-44s %10s\n' "raw sgemm GFLOP/s, items x users (numpy)" "$(get numpy_sgemm_gflops)"
 printf '  %-44s %10s\n' "dualrec search / raw sgemm" \
     "$(awk -v a="$tk" -v b="$sg" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b }')"

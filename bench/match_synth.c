@@ -112,9 +112,19 @@ main(int argc, char **argv)
         struct diag d = DIAG_INIT;
         struct assign *a;
         size_t hist[12];
+        char label[40];
         double t;
 
         p.L = L;
+        {
+            /* "auction/0": min_audience 0 (one stage) */
+            char *slash = strchr(tok, '/');
+
+            if (slash != NULL) {
+                *slash = '\0';
+                p.min_audience = (uint32_t)strtoul(slash + 1, NULL, 10);
+            }
+        }
         if (assign_method_parse(tok, &p.method) < 0) {
             fprintf(stderr, "match_synth: unknown method '%s'\n", tok);
             return 64;
@@ -128,8 +138,13 @@ main(int argc, char **argv)
         t = cli_now() - t;
         if (p.method == ASSIGN_EXACT)
             best = a->objective;
-        printf("%-13s %8.2f s  pairs %9zu  objective %.6e  score %.6e  "
-               "full %5.1f%%  empty %5.1f%%", tok, t, a->n, a->objective,
+        if (p.method == ASSIGN_AUCTION || p.method == ASSIGN_GREEDY)
+            snprintf(label, sizeof label, "%s/%u", tok,
+                     p.min_audience < L ? p.min_audience : 0);
+        else
+            snprintf(label, sizeof label, "%s", tok);
+        printf("%-15s %8.2f s  pairs %9zu  objective %.6e  score %.6e  "
+               "full %5.1f%%  empty %5.1f%%", label, t, a->n, a->objective,
                a->score_sum, 100.0 * a->n_full / (K ? K : 1),
                100.0 * a->n_empty / (K ? K : 1));
         if (p.method == ASSIGN_AUCTION)

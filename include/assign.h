@@ -21,6 +21,15 @@
  * objective is the total score.  Edges of ineligible users, users with
  * capacity 0 and non-finite scores are not usable.
  *
+ * Fairness floor.  The objective alone lets a market short of user
+ * capacity starve the items whose candidates score lower everywhere.  With
+ * 0 < params.min_audience < L, when the one-stage result leaves an item
+ * below min(min_audience, its usable candidates), the auction and greedy
+ * methods redo it in two stages: first with room min_audience per item
+ * (the fill bonus then spreads users over as many items as it can), then
+ * the rest with the capacity left.  The result is not the single-stage optimum; the
+ * benchmark reports the difference (the price of the floor).
+ *
  * Methods (enum assign_method):
  *   ASSIGN_AUCTION      the default: an auction on user capacity.  Items
  *                       bid for users; a full user's price is its lowest
@@ -71,6 +80,9 @@ struct assign_params {
     double eps_rel;             /* auction step relative to the value
                                    range (1e-3) */
     uint32_t max_rounds;        /* auction rounds per direction (300) */
+    uint32_t min_audience;      /* auction/greedy: first stage with this
+                                   room per item, then the rest (10; 0 or
+                                   >= L: one stage) */
 };
 
 struct assign_params assign_default_params(void);

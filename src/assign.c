@@ -28,6 +28,7 @@ assign_default_params(void)
     p.fill_bonus = 1.0;
     p.eps_rel = 1e-3;
     p.max_rounds = 300;
+    p.min_audience = 10;
     return p;
 }
 
@@ -62,6 +63,7 @@ struct prep {
     uint32_t n_users;
     const uint16_t *cap;
     uint32_t L;
+    uint32_t *Lk;           /* per item: room (L, less in a second stage) */
     uint8_t *usable;        /* per edge */
     size_t n_usable;
     double shift;           /* v_e = s_e + shift */
@@ -95,6 +97,9 @@ prep_init(struct prep *pr, const struct cands *c, uint32_t n_users,
     pr->n_users = n_users;
     pr->cap = cap;
     pr->L = p->L;
+    pr->Lk = xmalloc((c->n_items ? c->n_items : 1) * sizeof *pr->Lk);
+    for (size_t k = 0; k < c->n_items; k++)
+        pr->Lk[k] = p->L;
     pr->usable = xmalloc(c->n ? c->n : 1);
     for (size_t e = 0; e < c->n; e++) {
         uint32_t u = c->user[e];
@@ -128,7 +133,9 @@ static void
 prep_release(struct prep *pr)
 {
     free(pr->usable);
+    free(pr->Lk);
     pr->usable = NULL;
+    pr->Lk = NULL;
 }
 
 static inline double
@@ -317,7 +324,7 @@ greedy_fill(const struct prep *pr, uint8_t *sel, uint32_t *nheld,
         size_t e = list[j].e, k = item_of(c, e);
         uint32_t u = c->user[e];
 
-        if (nheld[k] < pr->L && used[u] < pr->cap[u]) {
+        if (nheld[k] < pr->Lk[k] && used[u] < pr->cap[u]) {
             sel[e] = 1;
             nheld[k]++;
             used[u]++;
@@ -326,22 +333,26 @@ greedy_fill(const struct prep *pr, uint8_t *sel, uint32_t *nheld,
     free(list);
 }
 
-static struct assign *
-greedy_global(const struct prep *pr)
+static uint8_t *
+greedy_sel(const struct prep *pr)
 {
     const struct cands *c = pr->c;
     uint8_t *sel = xcalloc(c->n ? c->n : 1, 1);
     uint32_t *nheld = xcalloc(c->n_items ? c->n_items : 1, sizeof *nheld);
     uint32_t *used = xcalloc(pr->n_users ? pr->n_users : 1, sizeof *used);
-    struct assign *a;
 
     greedy_fill(pr, sel, nheld, used);
-    a = build_result(pr, sel);
-    free(sel);
     free(nheld);
     free(used);
-    return a;
+    return sel;
 }
+
+/* What the auction did, summed over stages and directions. */
+struct run_info {
+    uint32_t rounds;
+    int converged;          /* every stage converged */
+    int reverse;            /* some stage kept the reverse direction */
+};
 
 /* ---- auction --------------------------------------------------------- */
 
@@ -540,14 +551,20 @@ object_resolve(struct auction *au, uint32_t o, struct bid *scratch)
 {
     const struct side *sd = au->sd;
     size_t nb = au->ucnt[o + 1] - au->ucnt[o], nh = au->hcnt[o], m, keep;
-    struct bid *h = au->hold + au->hoff[o];
+    size_t i = 0, j = 0;
+    struct bid *h = au->hold + au->hoff[o], *in = au->bucket + au->ucnt[o];
 
-    memcpy(scratch, h, nh * sizeof *scratch);
-    memcpy(scratch + nh, au->bucket + au->ucnt[o], nb * sizeof *scratch);
+    /* holds are kept in order: sort the new bids, then merge */
+    qsort(in, nb, sizeof *in, cmp_bid);
     m = nh + nb;
-    qsort(scratch, m, sizeof *scratch, cmp_bid);
+    for (size_t t = 0; t < m; t++) {
+        if (j == nb || (i < nh && cmp_bid(&h[i], &in[j]) <= 0))
+            scratch[t] = h[i++];
+        else
+            scratch[t] = in[j++];
+    }
     keep = m < sd->ocap[o] ? m : sd->ocap[o];
-    for (size_t j = 0; j < m; j++) {
+    for (j = 0; j < m; j++) {
         size_t e = scratch[j].e;
         uint32_t b = scratch[j].bidder;
 
@@ -565,7 +582,9 @@ object_resolve(struct auction *au, uint32_t o, struct bid *scratch)
     }
     memcpy(h, scratch, keep * sizeof *h);
     au->hcnt[o] = (uint32_t)keep;
-    if (keep == sd->ocap[o])
+    if (sd->ocap[o] == 0)
+        au->price[o] = INFINITY;        /* takes nobody */
+    else if (keep == sd->ocap[o])
         au->price[o] = scratch[keep - 1].bid;
 }
 
@@ -757,22 +776,17 @@ fill_rest(const struct prep *pr, uint8_t *sel)
  * direction does not converge within max_rounds the other one runs too,
  * and the better of the two (each completed by the greedy fill) is kept.
  */
-static struct assign *
-auction_run(const struct prep *pr, const struct assign_params *p)
+static uint8_t *
+auction_sel(const struct prep *pr, const struct assign_params *p,
+            struct run_info *ri)
 {
     const struct cands *c = pr->c;
     size_t K = c->n_items, U = pr->n_users, E = c->n;
     uint32_t *Lcap = xmalloc((K ? K : 1) * sizeof *Lcap);
     uint32_t *ucap = xmalloc((U ? U : 1) * sizeof *ucap);
     uint8_t *sel = xcalloc(E ? E : 1, 1);
-    struct assign *a;
     uint32_t rounds;
     int converged, reverse = 0;
-
-    for (size_t k = 0; k < K; k++)
-        Lcap[k] = pr->L;
-    for (size_t u = 0; u < U; u++)
-        ucap[u] = pr->cap[u];
     size_t *uoff = xcalloc(U + 1, sizeof *uoff), *pos;
     size_t *pedge = xmalloc((pr->n_usable ? pr->n_usable : 1)
                             * sizeof *pedge);
@@ -783,10 +797,10 @@ auction_run(const struct prep *pr, const struct assign_params *p)
     for (size_t k = 0; k < K; k++) {
         size_t deg = 0;
 
-        Lcap[k] = pr->L;
+        Lcap[k] = pr->Lk[k];
         for (size_t e = c->off[k]; e < c->off[k + 1]; e++)
             deg += pr->usable[e];
-        demand += deg < pr->L ? deg : pr->L;
+        demand += deg < Lcap[k] ? deg : Lcap[k];
     }
     /* the transpose: users' usable edges in ascending edge order */
     for (size_t e = 0; e < E; e++)
@@ -837,13 +851,115 @@ auction_run(const struct prep *pr, const struct assign_params *p)
     free(uoff);
     free(pedge);
     free(obj);
-    a = build_result(pr, sel);
-    a->rounds = rounds;
-    a->converged = converged;
-    a->reverse = reverse;
-    free(sel);
     free(Lcap);
     free(ucap);
+    ri->rounds += rounds;
+    ri->converged &= converged;
+    ri->reverse |= reverse;
+    return sel;
+}
+
+static uint8_t *
+method_sel(const struct prep *pr, const struct assign_params *p,
+           struct run_info *ri)
+{
+    if (p->method == ASSIGN_AUCTION)
+        return auction_sel(pr, p, ri);
+    return greedy_sel(pr);
+}
+
+/* Does some item hold fewer than min(m, its usable candidates) users? */
+static int
+below_floor(const struct prep *pr, const uint8_t *sel, uint32_t m)
+{
+    const struct cands *c = pr->c;
+
+    for (size_t k = 0; k < c->n_items; k++) {
+        uint32_t held = 0, deg = 0;
+
+        for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+            held += sel[e];
+            deg += pr->usable[e];
+        }
+        if (held < (deg < m ? deg : m))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The global methods, in one stage or two.  The one-stage result is kept
+ * when every item got min(min_audience, its usable candidates) users.
+ * Otherwise, with 0 < min_audience < L, stage 1 assigns with room
+ * min_audience per item: with the fill bonus its optimum spreads users
+ * over as many items as it can, so every item that can get an audience
+ * gets one before any item gets a large one.  Stage 2 assigns the rest
+ * (room L minus stage 1, capacity left) with the same objective.  The two
+ * together are not the one-stage optimum: the difference is the price of
+ * the floor, which the benchmark reports.
+ */
+static struct assign *
+global_run(const struct prep *pr, const struct assign_params *p)
+{
+    const struct cands *c = pr->c;
+    struct run_info ri = { 0, 1, 0 };
+    uint32_t m = p->min_audience;
+    struct assign *a;
+    uint8_t *sel;
+
+    sel = method_sel(pr, p, &ri);
+    if (m > 0 && m < pr->L && below_floor(pr, sel, m)) {
+        struct prep p1 = *pr, p2 = *pr;
+        uint16_t *cap2 = xmalloc((pr->n_users ? pr->n_users : 1)
+                                 * sizeof *cap2);
+        uint8_t *sel2;
+
+        free(sel);
+        ri.rounds = 0;
+        ri.converged = 1;
+        ri.reverse = 0;
+
+        p1.Lk = xmalloc((c->n_items ? c->n_items : 1) * sizeof *p1.Lk);
+        for (size_t k = 0; k < c->n_items; k++)
+            p1.Lk[k] = m;
+        sel = method_sel(&p1, p, &ri);
+        p2.Lk = xmalloc((c->n_items ? c->n_items : 1) * sizeof *p2.Lk);
+        p2.usable = xmalloc(c->n ? c->n : 1);
+        memcpy(cap2, pr->cap, pr->n_users * sizeof *cap2);
+        for (size_t k = 0; k < c->n_items; k++) {
+            p2.Lk[k] = pr->L;
+            for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+                if (sel[e]) {
+                    p2.Lk[k]--;
+                    cap2[c->user[e]]--;
+                }
+            }
+        }
+        p2.cap = cap2;
+        p2.n_usable = 0;
+        for (size_t k = 0; k < c->n_items; k++) {
+            for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+                p2.usable[e] = pr->usable[e] && !sel[e] && p2.Lk[k] > 0
+                               && cap2[c->user[e]] > 0;
+                p2.n_usable += p2.usable[e];
+            }
+        }
+        sel2 = method_sel(&p2, p, &ri);
+        for (size_t e = 0; e < c->n; e++)
+            sel[e] |= sel2[e];
+        free(sel2);
+        free(p1.Lk);
+        free(p2.Lk);
+        free(p2.usable);
+        free(cap2);
+    }
+    a = build_result(pr, sel);
+    if (p->method == ASSIGN_AUCTION) {
+        a->rounds = ri.rounds;
+        a->converged = ri.converged;
+        a->reverse = ri.reverse;
+    }
+    free(sel);
     return a;
 }
 
@@ -1096,9 +1212,9 @@ assign_run(const struct cands *c, uint32_t n_users, const uint16_t *cap,
                         "the exact solver");
     }
     switch (params->method) {
-    case ASSIGN_AUCTION:      *out = auction_run(&pr, params); break;
+    case ASSIGN_AUCTION:
+    case ASSIGN_GREEDY:       *out = global_run(&pr, params); break;
     case ASSIGN_GREEDY_ITEMS: *out = greedy_items(&pr); break;
-    case ASSIGN_GREEDY:       *out = greedy_global(&pr); break;
     case ASSIGN_EXACT:        *out = exact_run(&pr); break;
     default:
         prep_release(&pr);

@@ -254,6 +254,58 @@ START_TEST(test_assign_beats_greedy_items_on_score)
 }
 END_TEST
 
+START_TEST(test_assign_min_audience_feeds_every_item)
+{
+    /* 30 users of capacity 1; items 0-9 score high on all of them, items
+     * 10-19 low: one stage gives every user to the high items */
+    struct inst in;
+    struct assign_params p = assign_default_params();
+    struct diag d = DIAG_INIT;
+    struct assign *one, *two;
+
+    in.n_users = 30;
+    in.cap = xmalloc(30 * sizeof *in.cap);
+    in.elig = xmalloc(30);
+    in.c = cands_new(20, 600);
+    for (uint32_t u = 0; u < 30; u++) {
+        in.cap[u] = 1;
+        in.elig[u] = 1;
+    }
+    for (size_t k = 0; k < 20; k++) {
+        in.c->items[k] = (uint32_t)k;
+        for (uint32_t u = 0; u < 30; u++) {
+            size_t e = k * 30 + u;
+
+            in.c->user[e] = u;
+            in.c->score[e] = (k < 10 ? 0.9f : 0.1f) + 0.001f * (float)u;
+            in.c->channels[e] = CH_TOWER;
+        }
+        in.c->off[k + 1] = (k + 1) * 30;
+    }
+    in.c->n = 600;
+    p.L = 5;
+    for (int m = ASSIGN_AUCTION; m <= ASSIGN_GREEDY; m += 2) {
+        p.method = (enum assign_method)m;
+        p.min_audience = 0;
+        ck_assert_int_eq(assign_run(in.c, 30, in.cap, in.elig, &p, &one, &d),
+                         0);
+        p.min_audience = 1;
+        ck_assert_int_eq(assign_run(in.c, 30, in.cap, in.elig, &p, &two, &d),
+                         0);
+        ck_assert_int_eq(assign_check(in.c, 30, in.cap, in.elig, &p, two, &d),
+                         0);
+        ck_assert_uint_eq(one->n, 30);
+        ck_assert_uint_ge(one->n_empty, 10);     /* all low items */
+        ck_assert_uint_eq(two->n, 30);
+        ck_assert_uint_eq(two->n_empty, 0);
+        ck_assert(two->objective < one->objective);     /* the floor's price */
+        assign_free(one);
+        assign_free(two);
+    }
+    inst_release(&in);
+}
+END_TEST
+
 START_TEST(test_assign_same_bytes_with_1_and_2_threads)
 {
     struct inst in;
@@ -414,6 +466,7 @@ assign_suite(void)
     tcase_add_test(tc, test_assign_auction_near_optimum);
     tcase_add_test(tc, test_assign_beats_greedy_items_on_coverage);
     tcase_add_test(tc, test_assign_beats_greedy_items_on_score);
+    tcase_add_test(tb, test_assign_min_audience_feeds_every_item);
     tcase_add_test(tb, test_assign_same_bytes_with_1_and_2_threads);
     tcase_add_test(tb, test_assign_skips_unusable_users);
     tcase_add_test(tb, test_assign_auction_round_limit_still_feasible);

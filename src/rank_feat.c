@@ -1,0 +1,572 @@
+/*
+ * rank_feat.c -- the ranker's feature context: running statistics of the
+ * days seen so far and the features of a (user, item) pair drawn from them.
+ *
+ * Training walks the window day by day: the samples of day d are built
+ * from a context holding days < d, then day d is added (no leakage).
+ * Scoring builds the context from every day of the window and scores
+ * pairs for the day after.  All statistics are plain counts over the days
+ * added; the content and profile vectors are fixed random projections of
+ * tags, creator and duration bucket (RANK_PROF_DIM), so that content
+ * similarity needs no training of its own.
+ *
+ * Invariant: after rank_ctx_add_day the context is read-only until the
+ * next add; rank_ctx_item/rank_ctx_pair only read, so any number of
+ * threads may call them concurrently.  Indices outside the dictionaries
+ * (a segment or candidate table newer than the window) are treated as
+ * unknown, never read out of bounds.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dates.h"
+#include "rank_int.h"
+#include "rng.h"
+#include "xmem.h"
+
+#define T RANK_N_TASKS
+#define P RANK_PROF_DIM
+#define HKEY_EMPTY UINT64_MAX
+
+/* ---- u64 -> float[2] map ---- */
+
+static void
+hmap_init(struct rank_hmap *h, size_t cap)
+{
+    h->cap = cap;
+    h->n = 0;
+    h->key = xmalloc(cap * sizeof *h->key);
+    h->val = xcalloc(cap * 2, sizeof *h->val);
+    for (size_t i = 0; i < cap; i++)
+        h->key[i] = HKEY_EMPTY;
+}
+
+static void
+hmap_release(struct rank_hmap *h)
+{
+    free(h->key);
+    free(h->val);
+    memset(h, 0, sizeof *h);
+}
+
+static size_t
+hmap_slot(uint64_t key, size_t cap)
+{
+    return (size_t)rng_mix64(key) & (cap - 1);
+}
+
+static const float *
+hmap_get(const struct rank_hmap *h, uint64_t key)
+{
+    size_t i = hmap_slot(key, h->cap);
+
+    while (h->key[i] != HKEY_EMPTY) {
+        if (h->key[i] == key)
+            return h->val + 2 * i;
+        i = (i + 1) & (h->cap - 1);
+    }
+    return NULL;
+}
+
+static float *
+hmap_put(struct rank_hmap *h, uint64_t key)
+{
+    size_t i;
+
+    if (2 * (h->n + 1) > h->cap) {
+        struct rank_hmap g;
+
+        hmap_init(&g, h->cap * 2);
+        for (size_t k = 0; k < h->cap; k++) {
+            if (h->key[k] == HKEY_EMPTY)
+                continue;
+            i = hmap_slot(h->key[k], g.cap);
+            while (g.key[i] != HKEY_EMPTY)
+                i = (i + 1) & (g.cap - 1);
+            g.key[i] = h->key[k];
+            g.val[2 * i] = h->val[2 * k];
+            g.val[2 * i + 1] = h->val[2 * k + 1];
+        }
+        g.n = h->n;
+        hmap_release(h);
+        *h = g;
+    }
+    i = hmap_slot(key, h->cap);
+    while (h->key[i] != HKEY_EMPTY) {
+        if (h->key[i] == key)
+            return h->val + 2 * i;
+        i = (i + 1) & (h->cap - 1);
+    }
+    h->key[i] = key;
+    h->n++;
+    return h->val + 2 * i;
+}
+
+static uint64_t
+pair_key(uint32_t a, uint32_t b)
+{
+    return (uint64_t)a << 32 | b;
+}
+
+/* ---- content vectors ---- */
+
+/* A fixed pseudo-random direction for (kind, id), added with weight wt. */
+static void
+add_direction(float *v, uint64_t kind, uint64_t id, float wt)
+{
+    struct rng r;
+
+    rng_seed(&r, RANK_FEAT_SEED, kind, id);
+    for (int k = 0; k < P; k++)
+        v[k] += wt * (float)rng_normal(&r);
+}
+
+static float
+norm(const float *v)
+{
+    double s = 0;
+
+    for (int k = 0; k < P; k++)
+        s += (double)v[k] * v[k];
+    return (float)sqrt(s);
+}
+
+static void
+unit_into(float *dst, const float *v)
+{
+    float n = norm(v);
+
+    for (int k = 0; k < P; k++)
+        dst[k] = n > 0 ? v[k] / n : 0.0f;
+}
+
+static float
+dot(const float *a, const float *b, uint32_t n)
+{
+    float s = 0;
+
+    for (uint32_t k = 0; k < n; k++)
+        s += a[k] * b[k];
+    return s;
+}
+
+static uint32_t
+dur_bucket(uint32_t dur_ms)
+{
+    uint32_t b = 0, s = dur_ms / 1000;
+
+    if (dur_ms == 0)
+        return 0;
+    while (s > 0 && b < 15) {
+        s >>= 1;
+        b++;
+    }
+    return b + 1;
+}
+
+static void
+content_vec(const struct rank_context *ctx, uint32_t i, float *out)
+{
+    float v[P] = { 0 };
+
+    for (uint32_t k = ctx->tag_off[i]; k < ctx->tag_off[i + 1]; k++)
+        add_direction(v, 1, ctx->tags[k], 1.0f);
+    if (ctx->creator[i] != SEG_NONE)
+        add_direction(v, 2, ctx->creator[i], 1.0f);
+    if (ctx->dur_ms[i] != 0)
+        add_direction(v, 3, dur_bucket(ctx->dur_ms[i]), 0.5f);
+    unit_into(out, v);
+}
+
+/* ---- context ---- */
+
+struct rank_context *
+rank_ctx_new(const struct window *w, unsigned flags, uint32_t hash_bits)
+{
+    struct rank_context *ctx = xcalloc(1, sizeof *ctx);
+    const struct catalog *cat = &w->cat;
+    uint32_t ni = cat->n_items, nt;
+
+    /*
+     * The dictionaries say how many ids exist; indices in the segments and
+     * catalog are below those counts, but take the larger anyway so that a
+     * window assembled by hand (tests, tools) is never read out of bounds.
+     */
+    ctx->n_users = w->users ? iddict_count(w->users) : 0;
+    ctx->n_items = ni;
+    ctx->n_creators = w->creators ? iddict_count(w->creators) : 0;
+    for (int k = 0; k < w->n_days; k++) {
+        const struct segment *seg = w->seg[k];
+
+        for (size_t e = 0; seg != NULL && e < seg->n_exp; e++)
+            if (seg->exp[e].user != SEG_NONE
+                && seg->exp[e].user >= ctx->n_users)
+                ctx->n_users = seg->exp[e].user + 1;
+    }
+    for (uint32_t i = 0; i < ni; i++)
+        if (cat->creator[i] != SEG_NONE && cat->creator[i] >= ctx->n_creators)
+            ctx->n_creators = cat->creator[i] + 1;
+    ctx->day = w->first_day;
+    ctx->flags = flags;
+    ctx->hash_bits = hash_bits;
+    for (int k = 0; k < w->n_days; k++)
+        if (w->seg[k] != NULL)
+            ctx->zone_offset = w->seg[k]->zone_offset;
+    ctx->creator = xmalloc((ni ? ni : 1) * sizeof *ctx->creator);
+    ctx->upload_t = xmalloc((ni ? ni : 1) * sizeof *ctx->upload_t);
+    ctx->dur_ms = xmalloc((ni ? ni : 1) * sizeof *ctx->dur_ms);
+    ctx->tag_off = xmalloc((ni + 1) * sizeof *ctx->tag_off);
+    ctx->tag_off[0] = 0;
+    if (ni > 0) {
+        memcpy(ctx->creator, cat->creator, ni * sizeof *ctx->creator);
+        memcpy(ctx->upload_t, cat->upload_t, ni * sizeof *ctx->upload_t);
+        memcpy(ctx->dur_ms, cat->dur_ms, ni * sizeof *ctx->dur_ms);
+        memcpy(ctx->tag_off, cat->tag_off, (ni + 1) * sizeof *ctx->tag_off);
+    }
+    nt = ctx->tag_off[ni];
+    ctx->tags = xmalloc((nt ? nt : 1) * sizeof *ctx->tags);
+    if (nt > 0)
+        memcpy(ctx->tags, cat->tags, nt * sizeof *ctx->tags);
+
+    ctx->u_cnt = xcalloc((size_t)ctx->n_users * (1 + T) + 1, sizeof(float));
+    ctx->i_cnt = xcalloc((size_t)ni * (1 + T) + 1, sizeof(float));
+    ctx->c_cnt = xcalloc((size_t)ctx->n_creators * 2 + 1, sizeof(float));
+    hmap_init(&ctx->uc, 1024);
+    hmap_init(&ctx->ut, 1024);
+    ctx->prof = xcalloc((size_t)ctx->n_users * P + 1, sizeof(float));
+    ctx->ivec = xcalloc((size_t)ni * P + 1, sizeof(float));
+    ctx->eng = xcalloc((size_t)ni * P + 1, sizeof(float));
+    ctx->i_neng = xcalloc((size_t)ni + 1, sizeof(float));
+    #pragma omp parallel for schedule(dynamic, 1024)
+    for (uint32_t i = 0; i < ni; i++)
+        content_vec(ctx, i, ctx->ivec + (size_t)i * P);
+    return ctx;
+}
+
+void
+rank_context_free(struct rank_context *ctx)
+{
+    if (ctx == NULL)
+        return;
+    free(ctx->creator);
+    free(ctx->upload_t);
+    free(ctx->dur_ms);
+    free(ctx->tag_off);
+    free(ctx->tags);
+    free(ctx->u_cnt);
+    free(ctx->i_cnt);
+    free(ctx->c_cnt);
+    hmap_release(&ctx->uc);
+    hmap_release(&ctx->ut);
+    free(ctx->prof);
+    free(ctx->ivec);
+    free(ctx->eng);
+    free(ctx->i_neng);
+    free(ctx->tow_u);
+    free(ctx->tow_i);
+    free(ctx->tow_u_ok);
+    free(ctx->theta);
+    free(ctx);
+}
+
+/* What counts as an engagement for affinities, profiles and engagers. */
+#define ENGAGED (FB_EXPLICIT | FB_LONG_VIEW)
+
+void
+rank_ctx_add_day(struct rank_context *ctx, const struct segment *seg)
+{
+    uint8_t y[T];
+
+    /*
+     * Pass 1: counts, affinities and the items' engager vectors, the
+     * latter from the engagers' profiles as they stood before the day.
+     */
+    for (size_t k = 0; k < seg->n_exp; k++) {
+        const struct seg_exposure *e = &seg->exp[k];
+        uint32_t u = e->user, i = e->item, c = SEG_NONE;
+        int uok = u < ctx->n_users, iok = i < ctx->n_items;
+
+        rank_labels(e->fb, y);
+        if (iok)
+            c = ctx->creator[i];
+        ctx->g_cnt[0] += 1;
+        for (int t = 0; t < T; t++)
+            ctx->g_cnt[1 + t] += y[t];
+        ctx->g_expl += (e->fb & FB_EXPLICIT) != 0;
+        if (uok) {
+            float *uc = ctx->u_cnt + (size_t)u * (1 + T);
+
+            uc[0] += 1;
+            for (int t = 0; t < T; t++)
+                uc[1 + t] += y[t];
+        }
+        if (iok) {
+            float *ic = ctx->i_cnt + (size_t)i * (1 + T);
+
+            ic[0] += 1;
+            for (int t = 0; t < T; t++)
+                ic[1 + t] += y[t];
+        }
+        if (c != SEG_NONE) {
+            ctx->c_cnt[2 * (size_t)c] += 1;
+            ctx->c_cnt[2 * (size_t)c + 1] += (e->fb & FB_EXPLICIT) != 0;
+        }
+        if (!uok || !iok || !(e->fb & (ENGAGED | FB_FOLLOW)))
+            continue;
+        if (c != SEG_NONE) {
+            float *v = hmap_put(&ctx->uc, pair_key(u, c));
+
+            v[0] += (e->fb & ENGAGED) != 0;
+            if (e->fb & FB_FOLLOW)
+                v[1] = 1;
+        }
+        if (!(e->fb & ENGAGED))
+            continue;
+        for (uint32_t j = ctx->tag_off[i]; j < ctx->tag_off[i + 1]; j++)
+            hmap_put(&ctx->ut, pair_key(u, ctx->tags[j]))[0] += 1;
+        {
+            float pu[P];
+
+            unit_into(pu, ctx->prof + (size_t)u * P);
+            for (int q = 0; q < P; q++)
+                ctx->eng[(size_t)i * P + q] += pu[q];
+            ctx->i_neng[i] += 1;
+        }
+    }
+    /* Pass 2: the profiles take in the day's engaged content. */
+    for (size_t k = 0; k < seg->n_exp; k++) {
+        const struct seg_exposure *e = &seg->exp[k];
+
+        if (e->user >= ctx->n_users || e->item >= ctx->n_items
+            || !(e->fb & ENGAGED))
+            continue;
+        for (int q = 0; q < P; q++)
+            ctx->prof[(size_t)e->user * P + q]
+                += ctx->ivec[(size_t)e->item * P + q];
+    }
+    for (size_t k = 0; k < seg->n_follows; k++) {
+        const struct seg_follow *f = &seg->follows[k];
+
+        if (f->user < ctx->n_users && f->creator < ctx->n_creators)
+            hmap_put(&ctx->uc, pair_key(f->user, f->creator))[1] = 1;
+    }
+    ctx->zone_offset = seg->zone_offset;
+    ctx->day = seg->day + 1;
+    ctx->n_days_added++;
+}
+
+int
+rank_ctx_tower(struct rank_context *ctx, const struct window *w,
+               const struct tower *t, struct diag *d)
+{
+    (void)ctx;
+    (void)w;
+    if (t == NULL)
+        return 0;
+    /*
+     * TODO: fill tow_u/tow_i from tower.h (tower_user_vec, tower_item_vecs)
+     * once the two-tower module is in main; until then a tower cannot be
+     * used and saying so beats ignoring it.
+     */
+    return diag_set(d, RC_CONFIG,
+                    "the tower feature needs the two-tower module, "
+                    "which this build does not have");
+}
+
+/* ---- features ---- */
+
+static float
+rate(const float *cnt, int t, const double *g)
+{
+    double prior = g[0] > 0 ? g[1 + t] / g[0] : 0;
+
+    return (float)((cnt[1 + t] + RANK_RATE_PRIOR * prior)
+                   / (cnt[0] + RANK_RATE_PRIOR));
+}
+
+void
+rank_ctx_item(const struct rank_context *ctx, uint32_t item,
+              struct rank_item_feat *it)
+{
+    static const float zero[1 + T];
+    const float *ic = zero;
+
+    memset(it, 0, sizeof *it);
+    it->item = item < ctx->n_items ? item : UINT32_MAX;
+    it->creator = SEG_NONE;
+    if (it->item != UINT32_MAX) {
+        uint32_t i = item;
+
+        ic = ctx->i_cnt + (size_t)i * (1 + T);
+        it->creator = ctx->creator[i];
+        it->tags = ctx->tags + ctx->tag_off[i];
+        it->n_tags = ctx->tag_off[i + 1] - ctx->tag_off[i];
+        if (it->n_tags > RANK_MAX_TAGS)
+            it->n_tags = RANK_MAX_TAGS;
+        if (ctx->upload_t[i] != INT64_MIN) {
+            int32_t up = dates_day_of(ctx->upload_t[i], ctx->zone_offset);
+            int32_t age = ctx->day - up;
+
+            it->f[RD_I_AGE] = log1pf((float)(age > 0 ? age : 0));
+        }
+        if (ctx->dur_ms[i] != 0)
+            it->f[RD_DUR] = log1pf((float)ctx->dur_ms[i] / 1000.0f);
+        memcpy(it->cvec, ctx->ivec + (size_t)i * P, sizeof it->cvec);
+        unit_into(it->evec, ctx->eng + (size_t)i * P);
+        if (ctx->flags & RANK_EXTRA)
+            it->f[RD_I_NENG] = log1pf(ctx->i_neng[i]);
+        if (ctx->tow_i != NULL)
+            it->tvec = ctx->tow_i + (size_t)i * ctx->tdim;
+    }
+    it->drop_id = ic[0] == 0;
+    it->f[RD_I_NEXP] = log1pf(ic[0]);
+    for (int t = 0; t < T; t++)
+        it->f[RD_I_RATE + t] = rate(ic, t, ctx->g_cnt);
+    it->f[RD_I_NEW] = ic[0] == 0;
+    if (it->creator != SEG_NONE) {
+        const float *cc = ctx->c_cnt + 2 * (size_t)it->creator;
+        double prior = ctx->g_cnt[0] > 0 ? ctx->g_expl / ctx->g_cnt[0] : 0;
+
+        it->f[RD_C_NEXP] = log1pf(cc[0]);
+        it->f[RD_C_EXPL] = (float)((cc[1] + RANK_RATE_PRIOR * prior)
+                                   / (cc[0] + RANK_RATE_PRIOR));
+    } else {
+        it->f[RD_C_EXPL] = ctx->g_cnt[0] > 0
+                         ? (float)(ctx->g_expl / ctx->g_cnt[0]) : 0;
+    }
+}
+
+enum bucket_kind { BK_LOG, BK_RATE, BK_SIM, BK_FLAG, BK_SCORE };
+
+static const uint8_t bucket_kind[RANK_N_DENSE] = {
+    [RD_U_NEXP] = BK_LOG,
+    [RD_U_RATE] = BK_RATE, BK_RATE, BK_RATE, BK_RATE, BK_RATE,
+    [RD_I_NEXP] = BK_LOG,
+    [RD_I_RATE] = BK_RATE, BK_RATE, BK_RATE, BK_RATE, BK_RATE,
+    [RD_I_AGE] = BK_LOG,
+    [RD_I_NEW] = BK_FLAG,
+    [RD_C_NEXP] = BK_LOG,
+    [RD_C_EXPL] = BK_RATE,
+    [RD_UC_POS] = BK_LOG,
+    [RD_UC_FOLLOW] = BK_FLAG,
+    [RD_UT_AFF] = BK_LOG,
+    [RD_DUR] = BK_LOG,
+    [RD_CONTENT_SIM] = BK_SIM,
+    [RD_ENGAGER_SIM] = BK_SIM,
+    [RD_I_NENG] = BK_LOG,
+    [RD_TOWER] = BK_SCORE,
+    [RD_HAS_TOWER] = BK_FLAG,
+};
+
+static int
+bucket_of(int kind, float v)
+{
+    float b;
+
+    switch (kind) {
+    case BK_LOG:   b = v * 2.0f; break;
+    case BK_RATE:  b = sqrtf(v > 0 ? v : 0) * 20.0f; break;
+    case BK_SIM:   b = (v + 1.0f) * 8.0f; break;
+    case BK_FLAG:  b = v; break;
+    default:       b = v * 2.0f + 8.0f; break;
+    }
+    if (!(b > 0))
+        return 0;
+    return b >= 15.0f ? 15 : (int)b;
+}
+
+enum row_field { FLD_USER = 1, FLD_ITEM, FLD_CREATOR, FLD_TAG,
+                 FLD_BUCKET = 16 };
+
+static uint32_t
+row_of(const struct rank_context *ctx, uint32_t field, uint32_t value)
+{
+    return (uint32_t)(rng_mix64((uint64_t)field << 32 | value)
+                      >> (64 - ctx->hash_bits));
+}
+
+static int
+is_extra(int k)
+{
+    return k == RD_CONTENT_SIM || k == RD_ENGAGER_SIM || k == RD_I_NENG;
+}
+
+void
+rank_ctx_pair(const struct rank_context *ctx, uint32_t user,
+              const struct rank_item_feat *it, struct rank_feat *x)
+{
+    static const float zero[1 + T];
+    const float *uc = zero;
+    int uok = user < ctx->n_users;
+    uint32_t n = 0;
+
+    memcpy(x->f, it->f, sizeof x->f);
+    if (uok)
+        uc = ctx->u_cnt + (size_t)user * (1 + T);
+    x->f[RD_U_NEXP] = log1pf(uc[0]);
+    for (int t = 0; t < T; t++)
+        x->f[RD_U_RATE + t] = rate(uc, t, ctx->g_cnt);
+    if (uok && it->creator != SEG_NONE) {
+        const float *v = hmap_get(&ctx->uc, pair_key(user, it->creator));
+
+        if (v != NULL) {
+            x->f[RD_UC_POS] = log1pf(v[0]);
+            x->f[RD_UC_FOLLOW] = v[1];
+        }
+    }
+    if (uok && it->n_tags > 0) {
+        float s = 0;
+
+        for (uint32_t k = 0; k < it->n_tags; k++) {
+            const float *v = hmap_get(&ctx->ut, pair_key(user, it->tags[k]));
+
+            if (v != NULL)
+                s += v[0];
+        }
+        x->f[RD_UT_AFF] = log1pf(s / (float)it->n_tags);
+    }
+    if (uok && (ctx->flags & RANK_EXTRA)) {
+        float pu[P];
+
+        unit_into(pu, ctx->prof + (size_t)user * P);
+        x->f[RD_CONTENT_SIM] = dot(pu, it->cvec, P);
+        x->f[RD_ENGAGER_SIM] = dot(pu, it->evec, P);
+    }
+    if (uok && it->tvec != NULL && ctx->tow_u_ok[user]) {
+        x->f[RD_TOWER] = dot(ctx->tow_u + (size_t)user * ctx->tdim, it->tvec,
+                             ctx->tdim);
+        x->f[RD_HAS_TOWER] = 1;
+    }
+    for (int k = 0; k < RANK_N_DENSE; k++)
+        if (!isfinite(x->f[k]))
+            x->f[k] = 0;
+
+    x->item_slot = -1;
+    x->drop_item = it->drop_id;
+    if (uok) {
+        x->row[n] = row_of(ctx, FLD_USER, user);
+        x->x[n++] = 1;
+    }
+    if (it->item != UINT32_MAX) {
+        x->item_slot = (int)n;
+        x->row[n] = row_of(ctx, FLD_ITEM, it->item);
+        x->x[n++] = 1;
+    }
+    if (it->creator != SEG_NONE) {
+        x->row[n] = row_of(ctx, FLD_CREATOR, it->creator);
+        x->x[n++] = 1;
+    }
+    for (uint32_t k = 0; k < it->n_tags; k++) {
+        x->row[n] = row_of(ctx, FLD_TAG, it->tags[k]);
+        x->x[n++] = 1.0f / sqrtf((float)it->n_tags);
+    }
+    for (int k = 0; k < RANK_N_DENSE; k++) {
+        if (is_extra(k) && !(ctx->flags & RANK_EXTRA))
+            continue;
+        x->row[n] = row_of(ctx, FLD_BUCKET + (uint32_t)k,
+                           (uint32_t)bucket_of(bucket_kind[k], x->f[k]));
+        x->x[n++] = 1;
+    }
+    x->n_rows = n;
+}

@@ -1,0 +1,110 @@
+/*
+ * rank_int.h -- internals shared by rank.c (model, training, scoring),
+ * rank_feat.c (the feature context) and rank_eval.c (evaluation).  Not a
+ * public interface: other modules use rank.h.
+ *
+ * A sample's features are a struct rank_feat: hashed sparse rows with
+ * values, and the dense statistics.  They are computed from a struct
+ * rank_context that holds running statistics of the days added so far,
+ * so a sample of day d only ever sees days before d.
+ */
+#ifndef DUALREC_RANK_INT_H
+#define DUALREC_RANK_INT_H
+
+#include <stdint.h>
+
+#include "rank.h"
+
+#define RANK_MAX_TAGS 8         /* tags of an item used as rows */
+#define RANK_MAX_ROWS (3 + RANK_MAX_TAGS + RANK_N_DENSE)
+#define RANK_MAX_DIM 64
+#define RANK_MAX_HIDDEN 256
+#define RANK_MAX_Z (RANK_MAX_DIM + RANK_N_DENSE)
+#define RANK_PROF_DIM 16        /* content / profile vectors */
+#define RANK_RATE_PRIOR 20.0f   /* pseudo-exposures of rate smoothing */
+#define RANK_FEAT_SEED 0x72616e6b66656174ull    /* content vectors */
+
+/* Open-addressing map u64 -> float[2]; empty slots have key UINT64_MAX. */
+struct rank_hmap {
+    uint64_t *key;
+    float *val;                 /* 2 per slot */
+    size_t cap, n;              /* cap is a power of two */
+};
+
+struct rank_context {
+    uint32_t n_users, n_items, n_creators;
+    int32_t day;                /* the day features are for */
+    int32_t zone_offset;
+    unsigned flags;             /* RANK_EXTRA of the model it serves */
+    uint32_t hash_bits;
+    int n_days_added;
+    /* catalog copy */
+    uint32_t *creator;          /* n_items, SEG_NONE unknown */
+    int64_t *upload_t;
+    uint32_t *dur_ms;
+    uint32_t *tag_off;          /* n_items + 1 */
+    uint32_t *tags;
+    /* counts: [0] exposures, [1 + t] positives of task t */
+    float *u_cnt;               /* n_users x (1 + T) */
+    float *i_cnt;               /* n_items x (1 + T) */
+    float *c_cnt;               /* n_creators x 2: exposures, explicit */
+    double g_cnt[1 + RANK_N_TASKS];
+    double g_expl;
+    struct rank_hmap uc;        /* (user, creator) -> engaged, follows */
+    struct rank_hmap ut;        /* (user, tag) -> engaged */
+    float *prof;                /* n_users x P: sum of engaged content */
+    float *ivec;                /* n_items x P: unit content vectors */
+    float *eng;                 /* n_items x P: sum of engagers' unit
+                                   profiles at engagement time */
+    float *i_neng;              /* n_items */
+    /* two-tower hook: n_users x tdim and n_items x tdim, or NULL */
+    uint32_t tdim;
+    float *tow_u, *tow_i;
+    uint8_t *tow_u_ok;          /* n_users, 1 when the tower knows u */
+    /* theta_u, n_users + 1 (the last is the cold user) */
+    float *theta;
+};
+
+/* Per-item part of the features, computed once per item. */
+struct rank_item_feat {
+    uint32_t item;              /* UINT32_MAX when unknown */
+    uint32_t creator;           /* SEG_NONE when unknown */
+    int drop_id;                /* scoring: the window never showed it */
+    const uint32_t *tags;
+    uint32_t n_tags;
+    float f[RANK_N_DENSE];      /* item-only entries filled */
+    float cvec[RANK_PROF_DIM];  /* unit content vector (or 0) */
+    float evec[RANK_PROF_DIM];  /* unit engager vector (or 0) */
+    const float *tvec;          /* tower item vector or NULL */
+};
+
+struct rank_feat {
+    uint32_t n_rows;
+    int item_slot;              /* index of the item-id row, -1 none */
+    int drop_item;              /* score without it (unseen item) */
+    uint32_t row[RANK_MAX_ROWS];
+    float x[RANK_MAX_ROWS];
+    float f[RANK_N_DENSE];
+};
+
+/* rank_feat.c */
+struct rank_context *rank_ctx_new(const struct window *w, unsigned flags,
+                                  uint32_t hash_bits);
+/* Fold a day's events into the statistics; ctx->day becomes seg->day+1. */
+void rank_ctx_add_day(struct rank_context *ctx, const struct segment *seg);
+void rank_ctx_item(const struct rank_context *ctx, uint32_t item,
+                   struct rank_item_feat *it);
+void rank_ctx_pair(const struct rank_context *ctx, uint32_t user,
+                   const struct rank_item_feat *it, struct rank_feat *x);
+/* Attach the two-tower vectors (t may be NULL: no-op). */
+int rank_ctx_tower(struct rank_context *ctx, const struct window *w,
+                   const struct tower *t, struct diag *d);
+
+/* rank.c */
+/* Task probabilities of one sample (RANK_N_TASKS). */
+void rank_predict(const struct rank_model *m, const struct rank_feat *x,
+                  float *p);
+/* Labels of an exposure's feedback bits. */
+void rank_labels(uint32_t fb, uint8_t *y);
+
+#endif

@@ -1,0 +1,384 @@
+/*
+ * check_eval.c -- the metric helpers and report writers of evalrep.h:
+ * AUC against the O(n^2) pairwise definition (ties included), Gini against
+ * the mean-absolute-difference definition, quantile calibration, file
+ * verification of good, missing, corrupt and truncated files, and the HTML
+ * page being well-formed XML with no external reference.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicfile.h"
+#include "binfile.h"
+#include "check_common.h"
+#include "evalrep.h"
+#include "rng.h"
+
+static double
+naive_auc(const float *s, const uint8_t *y, size_t n)
+{
+    double num = 0, den = 0;
+
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            if (!y[i] || y[j])
+                continue;
+            den += 1;
+            num += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+        }
+    return den > 0 ? num / den : NAN;
+}
+
+START_TEST(test_evalrep_auc_matches_pairwise_definition)
+{
+    struct rng r;
+    float s[300];
+    uint8_t y[300];
+
+    for (int trial = 0; trial < 20; trial++) {
+        size_t n = 1 + (size_t)trial * 15;
+
+        rng_seed(&r, 7, 1, (uint64_t)trial);
+        for (size_t i = 0; i < n; i++) {
+            /* few distinct scores, so many ties */
+            s[i] = (float)rng_below(&r, trial % 2 ? 5 : 1000) / 10.0f;
+            y[i] = rng_uniform(&r) < 0.3;
+        }
+        {
+            double a = evalrep_auc(s, y, n), b = naive_auc(s, y, n);
+
+            if (isnan(b))
+                ck_assert(isnan(a));
+            else
+                ck_assert_double_eq_tol(a, b, 1e-12);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_evalrep_auc_extremes)
+{
+    float s[4] = { 0.1f, 0.2f, 0.3f, 0.4f };
+    uint8_t up[4] = { 0, 0, 1, 1 }, down[4] = { 1, 1, 0, 0 };
+    uint8_t none[4] = { 0, 0, 0, 0 };
+    float flat[4] = { 1, 1, 1, 1 };
+
+    ck_assert_double_eq(evalrep_auc(s, up, 4), 1.0);
+    ck_assert_double_eq(evalrep_auc(s, down, 4), 0.0);
+    ck_assert_double_eq(evalrep_auc(flat, up, 4), 0.5);
+    ck_assert(isnan(evalrep_auc(s, none, 4)));
+}
+END_TEST
+
+START_TEST(test_evalrep_gini_matches_definition)
+{
+    struct rng r;
+    uint32_t x[200];
+
+    for (int trial = 0; trial < 10; trial++) {
+        size_t n = 2 + (size_t)trial * 19;
+        double mad = 0, mean = 0;
+
+        rng_seed(&r, 3, 2, (uint64_t)trial);
+        for (size_t i = 0; i < n; i++) {
+            x[i] = (uint32_t)rng_below(&r, 50);
+            mean += x[i];
+        }
+        x[0] += 1;      /* never all zero */
+        mean += 1;
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                mad += fabs((double)x[i] - (double)x[j]);
+        mad /= (double)n * (double)n;
+        ck_assert_double_eq_tol(evalrep_gini(x, n), mad / (2 * mean),
+                                1e-12);
+    }
+    {
+        uint32_t eq[5] = { 3, 3, 3, 3, 3 }, one[4] = { 0, 0, 0, 8 };
+
+        ck_assert_double_eq_tol(evalrep_gini(eq, 5), 0, 1e-15);
+        ck_assert_double_eq_tol(evalrep_gini(one, 4), 0.75, 1e-15);
+        ck_assert_double_eq(evalrep_gini(eq, 0), 0);
+    }
+}
+END_TEST
+
+START_TEST(test_evalrep_calibration_bins)
+{
+    float p[10] = { 0.9f, 0.1f, 0.2f, 0.8f, 0.3f, 0.7f, 0.4f, 0.6f, 0.5f,
+                    0.0f };
+    uint8_t y[10] = { 1, 0, 0, 1, 0, 1, 1, 0, 0, 0 };
+    double mp[5], rate[5];
+    size_t cnt[5];
+    double mp3[3], rate3[3];
+    size_t cnt3[3];
+
+    evalrep_calibration(p, y, 10, 5, mp, rate, cnt);
+    /* sorted: 0.0 0.1 | 0.2 0.3 | 0.4 0.5 | 0.6 0.7 | 0.8 0.9 */
+    ck_assert_uint_eq(cnt[0], 2);
+    ck_assert_double_eq_tol(mp[0], 0.05, 1e-6);
+    ck_assert_double_eq_tol(rate[2], 0.5, 1e-12);
+    ck_assert_double_eq_tol(rate[3], 0.5, 1e-12);
+    ck_assert_double_eq_tol(rate[4], 1.0, 1e-12);
+    /* more bins than points: empty bins are NaN */
+    evalrep_calibration(p, y, 2, 3, mp3, rate3, cnt3);
+    ck_assert_uint_eq(cnt3[0] + cnt3[1] + cnt3[2], 2);
+    ck_assert_uint_eq(cnt3[0], 0);
+    ck_assert(isnan(rate3[0]));
+}
+END_TEST
+
+static const char test_magic[8] = { '\x89', 'D', 'R', 'T', 'E', 'S', 'T',
+                                    '1' };
+
+START_TEST(test_evalrep_verify_good_missing_corrupt_truncated)
+{
+    const char *dir = test_tmpdir();
+    char path[4200], bad[4200];
+    struct diag d = DIAG_INIT;
+    char payload[1000];
+    char *buf;
+    size_t len;
+
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (char)(i * 7);
+    snprintf(path, sizeof path, "%s/x.bin", dir);
+    ck_assert_int_eq(binfile_save(path, test_magic, 3, payload,
+                                  sizeof payload, 0, &d), 0);
+    ck_assert_int_eq(evalrep_verify_file(path, &d), 0);
+
+    snprintf(bad, sizeof bad, "%s/missing.bin", dir);
+    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
+    ck_assert_int_eq(d.rc, RC_NOINPUT);
+
+    ck_assert_int_eq(file_read_all(path, &buf, &len, &d), 0);
+    snprintf(bad, sizeof bad, "%s/trunc.bin", dir);
+    ck_assert_int_eq(atomicfile_write(bad, buf, len - 5, &d), 0);
+    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+
+    buf[len - 3] ^= 0x40;
+    snprintf(bad, sizeof bad, "%s/flip.bin", dir);
+    ck_assert_int_eq(atomicfile_write(bad, buf, len, &d), 0);
+    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+
+    snprintf(bad, sizeof bad, "%s/text.bin", dir);
+    ck_assert_int_eq(atomicfile_write(bad, "hello world, not binary", 23,
+                                      &d), 0);
+    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    ck_assert_ptr_nonnull(strstr(d.msg, "offset 0: not a dualrec file"));
+    free(buf);
+    test_rmtree(dir);
+}
+END_TEST
+
+/*
+ * A small well-formedness check: every tag closed in order, attributes
+ * quoted, '&' only as an entity, no '<' in text.  Returns 0 when the
+ * document (after an optional <!DOCTYPE ...>) is well-formed.
+ */
+static int
+xml_well_formed(const char *s)
+{
+    char stack[64][32];
+    int depth = 0, roots = 0;
+
+    if (strncmp(s, "<!DOCTYPE", 9) == 0)
+        s = strchr(s, '>') + 1;
+    while (*s) {
+        if (*s == '&') {
+            const char *e = strchr(s, ';');
+
+            if (e == NULL || e - s > 6)
+                return -1;
+            s = e + 1;
+        } else if (*s == '<') {
+            int closing = s[1] == '/';
+            const char *p = s + 1 + closing;
+            char name[32];
+            size_t n = 0;
+            int self = 0;
+            char q = 0;
+
+            while (*p && *p != ' ' && *p != '>' && *p != '/' && n < 31)
+                name[n++] = *p++;
+            name[n] = '\0';
+            if (n == 0)
+                return -1;
+            for (; *p && (q || *p != '>'); p++) {
+                if (q && *p == q)
+                    q = 0;
+                else if (!q && (*p == '"' || *p == '\''))
+                    q = *p;
+                else if (!q && *p == '=' && p[1] != '"' && p[1] != '\'')
+                    return -1;
+                else if (q && *p == '<')
+                    return -1;
+            }
+            if (*p != '>')
+                return -1;
+            self = p[-1] == '/';
+            if (closing) {
+                if (depth == 0 || strcmp(stack[depth - 1], name) != 0)
+                    return -1;
+                depth--;
+            } else if (!self) {
+                if (depth == 0)
+                    roots++;
+                if (depth == 64)
+                    return -1;
+                strcpy(stack[depth++], name);
+            }
+            s = p + 1;
+        } else if (*s == '>' && depth == 0) {
+            return -1;
+        } else {
+            s++;
+        }
+    }
+    return depth == 0 && roots == 1 ? 0 : -1;
+}
+
+START_TEST(test_evalrep_xml_checker_rejects_bad_documents)
+{
+    ck_assert_int_eq(xml_well_formed("<a><b x=\"1\"/>t&amp;</a>"), 0);
+    ck_assert_int_eq(xml_well_formed("<a><b></a></b>"), -1);
+    ck_assert_int_eq(xml_well_formed("<a>x & y</a>"), -1);
+    ck_assert_int_eq(xml_well_formed("<a x=1></a>"), -1);
+    ck_assert_int_eq(xml_well_formed("<a></a><a></a>"), -1);
+}
+END_TEST
+
+static struct evalrep *
+sample_report(void)
+{
+    struct evalrep *r = evalrep_new("replay <D> & \"more\"");
+    const char *cols[2] = { "hit rate", "items" };
+    enum evalrep_fmt fmts[2] = { EVALREP_PCT, EVALREP_INT };
+    const char *labels[3] = { "0", "1", "2+" };
+    double bars[3] = { 5, 12, 3 }, x[3] = { 0.1, 0.5, 0.9 };
+    double y[3] = { 0.12, 0.47, NAN };
+    double row[2] = { 0.82, 1234 };
+    struct evalrep_table *t;
+
+    evalrep_note(r, "a note with <angle> brackets");
+    evalrep_section(r, "delivery", "Delivery");
+    evalrep_num(r, "hit_rate", "matched users active on D+1", 0.8125,
+                EVALREP_PCT, 1);
+    evalrep_num(r, "auc", "AUC", NAN, EVALREP_REAL, 0);
+    t = evalrep_table(r, "policies", "Policies", "policy", 2, cols, fmts);
+    evalrep_row(t, "full", row);
+    row[0] = 0.49;
+    evalrep_row(t, "no UAC", row);
+    evalrep_bars(r, "items_per_user", "Items per user", 3, labels, bars,
+                 "items", "users");
+    evalrep_xy(r, "calibration", "Calibration", 3, x, y, "predicted",
+               "realised", EVALREP_XY_DIAGONAL);
+    return r;
+}
+
+START_TEST(test_evalrep_html_is_well_formed_and_offline)
+{
+    const char *dir = test_tmpdir();
+    char path[4200];
+    struct diag d = DIAG_INIT;
+    struct evalrep *r = sample_report();
+    char *html;
+    size_t len;
+
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    ck_assert_int_eq(evalrep_write_html(r, path, &d), 0);
+    ck_assert_int_eq(file_read_all(path, &html, &len, &d), 0);
+    ck_assert_int_eq(xml_well_formed(html), 0);
+    ck_assert_ptr_nonnull(strstr(html, "<svg"));
+    ck_assert_ptr_nonnull(strstr(html, "81.2%"));
+    ck_assert_ptr_nonnull(strstr(html, "replay &lt;D&gt; &amp;"));
+    /* nothing fetched from elsewhere */
+    ck_assert_ptr_null(strstr(html, "src="));
+    ck_assert_ptr_null(strstr(html, "href="));
+    ck_assert_ptr_null(strstr(html, "<script"));
+    ck_assert_ptr_null(strstr(html, "@import"));
+    free(html);
+    evalrep_free(r);
+    test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_evalrep_json_has_every_number)
+{
+    const char *dir = test_tmpdir();
+    char path[4200];
+    struct diag d = DIAG_INIT;
+    struct evalrep *r = sample_report();
+    char *js;
+    size_t len;
+
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    ck_assert_int_eq(evalrep_write_json(r, path, &d), 0);
+    ck_assert_int_eq(file_read_all(path, &js, &len, &d), 0);
+    ck_assert_ptr_nonnull(strstr(js, "\"hit_rate\": 0.8125"));
+    ck_assert_ptr_nonnull(strstr(js, "\"auc\": null"));
+    ck_assert_ptr_nonnull(strstr(js, "\"policy\": \"no UAC\", "
+                                     "\"hit rate\": 0.48999999999999999, "
+                                     "\"items\": 1234"));
+    ck_assert_ptr_nonnull(strstr(js, "\"values\": [5, 12, 3]"));
+    ck_assert_ptr_nonnull(strstr(js, "\"y\": [0.12, 0.46999999999999997, "
+                                     "null]"));
+    ck_assert_ptr_nonnull(strstr(js, "\"title\": \"replay <D> & "
+                                     "\\\"more\\\"\""));
+    free(js);
+    evalrep_free(r);
+    test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_evalrep_manifest_helpers)
+{
+    const char *js = "{\"params\": {\"L\": \"200\", \"method\": "
+                     "\"auction\"},\n \"stats\": {\"targets\": \"17\"}}";
+    char buf[64];
+
+    ck_assert_int_eq(evalrep_manifest_get(js, "params", "L", buf, sizeof buf),
+                     0);
+    ck_assert_str_eq(buf, "200");
+    ck_assert_int_eq(evalrep_manifest_get(js, "stats", "targets", buf,
+                                         sizeof buf), 0);
+    ck_assert_str_eq(buf, "17");
+    /* a key of another section is not found */
+    ck_assert_int_eq(evalrep_manifest_get(js, "params", "targets", buf,
+                                         sizeof buf), -1);
+    ck_assert_int_eq(evalrep_manifest_get(js, "inputs", "L", buf, sizeof buf),
+                     -1);
+    evalrep_manifest_section(js, "params", buf, sizeof buf);
+    ck_assert_str_eq(buf, "L=200, method=auction");
+    evalrep_manifest_section(js, "nothing", buf, sizeof buf);
+    ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+Suite *
+eval_suite(void)
+{
+    Suite *s = suite_create("eval");
+    TCase *tm = tcase_create("metrics");
+    TCase *tr = tcase_create("report");
+
+    tcase_add_test(tm, test_evalrep_auc_matches_pairwise_definition);
+    tcase_add_test(tm, test_evalrep_auc_extremes);
+    tcase_add_test(tm, test_evalrep_gini_matches_definition);
+    tcase_add_test(tm, test_evalrep_calibration_bins);
+    tcase_add_test(tr, test_evalrep_verify_good_missing_corrupt_truncated);
+    tcase_add_test(tr, test_evalrep_xml_checker_rejects_bad_documents);
+    tcase_add_test(tr, test_evalrep_html_is_well_formed_and_offline);
+    tcase_add_test(tr, test_evalrep_json_has_every_number);
+    tcase_add_test(tr, test_evalrep_manifest_helpers);
+    suite_add_tcase(s, tm);
+    suite_add_tcase(s, tr);
+    return s;
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# dualrec-train-rank on the committed sample world: trains, writes the same
+# model bytes with 1 and 2 threads, evaluates on the next day (tables on
+# stdout, baseline included), and refuses a missing test day clearly.
+. "$(dirname "$0")/lib.sh"
+X=$BIN/dualrec-train-rank
+S=$TMP/seg
+for d in 2026-01-05 2026-01-06 2026-01-07 2026-01-08 2026-01-09; do
+    "$BIN/dualrec-ingest" -q --segments "$S" --date $d \
+        --logs "$SAMPLES/world/logs/dt=$d" || die "ingest $d"
+done
+ARGS="--segments $S --date 2026-01-08 --days 4 --epochs 1 --hash-bits 14 \
+    --max-per-day 2000"
+
+expect_exit 0 env OMP_NUM_THREADS=1 "$X" $ARGS --out "$TMP/m1"
+expect_stderr_has "dualrec-train-rank: trained on "
+[ -s "$OUT_FILE" ] && die "stdout not empty without --eval"
+expect_exit 0 env OMP_NUM_THREADS=2 "$X" -q $ARGS --out "$TMP/m2"
+[ -s "$ERR_FILE" ] && die "-q printed something"
+cmp -s "$TMP/m1" "$TMP/m2" || die "1 and 2 threads wrote different models"
+
+expect_exit 0 "$X" -q $ARGS --out "$TMP/m3" --eval --xgb-rounds 3 \
+    --theta-report 50,100
+grep -q '^| ranker | like |' "$OUT_FILE" || die "no ranker row"
+grep -q '^| xgboost | like |' "$OUT_FILE" || die "no baseline row"
+grep -q '^| with theta_u, 1.00 |' "$OUT_FILE" || die "no theta table"
+cmp -s "$TMP/m1" "$TMP/m3" || die "--eval changed the model"
+
+# the day after 2026-01-09 was not ingested
+expect_exit 66 "$X" -q --segments "$S" --date 2026-01-09 --days 4 \
+    --epochs 1 --hash-bits 14 --out "$TMP/m4" --eval --xgb-rounds 0
+expect_stderr_has "dualrec-train-rank: "
+expect_stderr_has "dt=2026-01-10/segment.bin"
