@@ -503,6 +503,31 @@ put_json_num(FILE *fp, double v)
         fprintf(fp, "%.17g", v);
 }
 
+/* A JSON array of n numbers / n strings. */
+static void
+put_json_nums(FILE *fp, const double *v, size_t n)
+{
+    fputc('[', fp);
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            fputs(", ", fp);
+        put_json_num(fp, v[k]);
+    }
+    fputc(']', fp);
+}
+
+static void
+put_json_strs(FILE *fp, const char *const *v, size_t n)
+{
+    fputc('[', fp);
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            fputs(", ", fp);
+        put_json_str(fp, v[k]);
+    }
+    fputc(']', fp);
+}
+
 /* ---- JSON -------------------------------------------------------------------- */
 
 static void
@@ -539,36 +564,20 @@ json_item(FILE *fp, const struct item *it)
     case IT_BARS:
         fputs("{\"title\": ", fp);
         put_json_str(fp, it->title);
-        fputs(", \"labels\": [", fp);
-        for (size_t k = 0; k < it->n; k++) {
-            if (k)
-                fputs(", ", fp);
-            put_json_str(fp, it->labels[k]);
-        }
-        fputs("], \"values\": [", fp);
-        for (size_t k = 0; k < it->n; k++) {
-            if (k)
-                fputs(", ", fp);
-            put_json_num(fp, it->y[k]);
-        }
-        fputs("]}", fp);
+        fputs(", \"labels\": ", fp);
+        put_json_strs(fp, (const char *const *)it->labels, it->n);
+        fputs(", \"values\": ", fp);
+        put_json_nums(fp, it->y, it->n);
+        fputc('}', fp);
         break;
     case IT_XY:
         fputs("{\"title\": ", fp);
         put_json_str(fp, it->title);
-        fputs(", \"x\": [", fp);
-        for (size_t k = 0; k < it->n; k++) {
-            if (k)
-                fputs(", ", fp);
-            put_json_num(fp, it->x[k]);
-        }
-        fputs("], \"y\": [", fp);
-        for (size_t k = 0; k < it->n; k++) {
-            if (k)
-                fputs(", ", fp);
-            put_json_num(fp, it->y[k]);
-        }
-        fputs("]}", fp);
+        fputs(", \"x\": ", fp);
+        put_json_nums(fp, it->x, it->n);
+        fputs(", \"y\": ", fp);
+        put_json_nums(fp, it->y, it->n);
+        fputc('}', fp);
         break;
     default:
         break;
