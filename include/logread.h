@@ -71,16 +71,13 @@ struct logread_opts {
      * value_event_fb == 0 disables the rule */
     uint32_t value_event_fb;
     double value_event_min;
-    /* Called for every good row while its block is parsed, in parallel
-     * with other rows of the block (so it must only read shared state);
-     * it may fill row->ix.  Lets ingest look ids up in its dictionaries
-     * on every core while no thread adds to them.  NULL: not called. */
+    /* Called with each chunk's good rows (file order) once the chunk is
+     * parsed, on the parsing thread, in parallel with other chunks (so it
+     * must only read shared state); it may fill row->ix.  Lets ingest look
+     * ids up in its dictionaries on every core while no thread adds to
+     * them.  NULL: not called. */
     void (*prepare)(void *ctx, enum logread_table table,
-                    struct logread_row *row);
-    /* Called a few rows ahead of prepare with the row it will get, so
-     * that prepare's memory can be prefetched (may be NULL). */
-    void (*prefetch)(void *ctx, enum logread_table table,
-                     const struct logread_row *row);
+                    struct logread_row *const *rows, size_t n);
     /* Called by logread_next a few rows before it returns row (good rows
      * only, on logread_next's thread, after prepare), so that what the
      * caller does with the row can be prefetched (may be NULL). */

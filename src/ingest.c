@@ -18,6 +18,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,35 +334,52 @@ add_tags(struct run *r, struct item_row *ir, struct logread_str s)
 }
 
 /*
- * logread's prepare hook: look the row's ids up while its block is parsed
- * on every core.  Only iddict_find (the dictionaries are not being added
- * to while a block is parsed); ids not yet known are added in file order
- * by take_row, so indices do not depend on the thread count.
+ * logread's prepare hook, called for each chunk of a block on the core
+ * parsing it: look the chunk's ids up, all users at once, then all items,
+ * then all creators (iddict_find_many visits them in table order).  Only
+ * finds (nobody adds to the dictionaries while a block is parsed); ids not
+ * yet known are added in file order by take_row, so indices do not depend
+ * on the thread count.
  */
 static void
-prepare_row(void *ctx, enum logread_table t, struct logread_row *row)
+lookup_ids(struct iddict *dict, struct iddict_query *q,
+           struct logread_row *const *rows, size_t n, int which)
 {
-    struct run *r = ctx;
+    size_t i;
 
-    if (t != LOGREAD_ITEMS)
-        row->ix[0] = iddict_find(r->dict[D_USERS], row->user.p, row->user.n);
-    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
-        || t == LOGREAD_ITEMS)
-        row->ix[1] = iddict_find(r->dict[D_ITEMS], row->item.p, row->item.n);
-    if ((t == LOGREAD_FOLLOWS || t == LOGREAD_ITEMS) && row->creator.n > 0)
-        row->ix[2] = iddict_find(r->dict[D_CREATORS], row->creator.p,
-                                 row->creator.n);
+    for (i = 0; i < n; i++) {
+        const struct logread_str *s = which == 0 ? &rows[i]->user
+                                    : which == 1 ? &rows[i]->item
+                                    : &rows[i]->creator;
+
+        q[i].s = s->p;
+        q[i].n = s->n;
+    }
+    iddict_find_many(dict, q, n);
+    for (i = 0; i < n; i++)
+        rows[i]->ix[which] = q[i].idx;
 }
 
 static void
-prefetch_row(void *ctx, enum logread_table t, const struct logread_row *row)
+prepare_rows(void *ctx, enum logread_table t, struct logread_row *const *rows,
+             size_t n)
 {
     struct run *r = ctx;
+    struct iddict_query *q = xmalloc((n + 1) * sizeof *q);
+    size_t i;
 
     if (t != LOGREAD_ITEMS)
-        iddict_prefetch(r->dict[D_USERS], row->user.p, row->user.n);
-    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS)
-        iddict_prefetch(r->dict[D_ITEMS], row->item.p, row->item.n);
+        lookup_ids(r->dict[D_USERS], q, rows, n, 0);
+    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
+        || t == LOGREAD_ITEMS)
+        lookup_ids(r->dict[D_ITEMS], q, rows, n, 1);
+    if (t == LOGREAD_FOLLOWS || t == LOGREAD_ITEMS) {
+        lookup_ids(r->dict[D_CREATORS], q, rows, n, 2);
+        for (i = 0; i < n; i++)     /* an empty creator is "none" */
+            if (rows[i]->creator.n == 0)
+                rows[i]->ix[2] = IDDICT_NONE;
+    }
+    free(q);
 }
 
 /*
@@ -502,8 +520,7 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
     int got;
 
     lo = r->o->lr;
-    lo.prepare = prepare_row;
-    lo.prefetch = prefetch_row;
+    lo.prepare = prepare_rows;
     lo.ahead = ahead_row;
     lo.prepare_ctx = r;
     if (logread_open(path, t, &lo, &lr, d) < 0)
@@ -559,46 +576,132 @@ cmp_exp_in_user(const void *pa, const void *pb)
     return 0;
 }
 
+/* Sort one user's rows by cmp_exp_in_user: insertion sort for the usual
+ * handful, qsort for the few heavy users. */
+#define SORT_INSERTION_MAX 24
+
+static void
+sort_user_rows(struct seg_exposure *a, size_t n)
+{
+    size_t i, j;
+
+    if (n > SORT_INSERTION_MAX) {
+        qsort(a, n, sizeof *a, cmp_exp_in_user);
+        return;
+    }
+    for (i = 1; i < n; i++) {
+        struct seg_exposure x = a[i];
+
+        for (j = i; j > 0 && cmp_exp_in_user(&a[j - 1], &x) > 0; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
+/* Drop exact duplicates from one user's sorted rows; the count kept. */
+static size_t
+dedup_user_rows(struct seg_exposure *a, size_t n)
+{
+    size_t i, o;
+
+    for (i = o = 1; i < n; i++)
+        if (cmp_exp_in_user(&a[o - 1], &a[i]) != 0)
+            a[o++] = a[i];
+    return n < o ? n : o;
+}
+
 /*
  * The sort of ingest_sort_exposures over rows stored in blocks of
  * 2^shift rows (row k is blk[k >> shift][k & mask]); returns a new array
  * in *out and the count after dedup.  The blocks are not freed.
+ *
+ * A stable counting sort by user: the rows are cut into one part per
+ * thread; each part counts its users, the counts give every (part, user)
+ * its place, and each part scatters its rows there.  Rows of a user keep
+ * their part order and, within a part, their row order, so the result is
+ * the same for any number of parts.  Then each user's rows are sorted and
+ * deduplicated on their own, in parallel.
  */
+#define SORT_PART_MIN 16384     /* rows: fewer are counted in one part */
+
 static size_t
 sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
                 uint32_t n_users, struct seg_exposure **out)
 {
     size_t mask = shift >= 63 ? SIZE_MAX : ((size_t)1 << shift) - 1;
-    size_t *off = xcalloc((size_t)n_users + 2, sizeof *off);
+    int nparts = omp_get_max_threads();
+    size_t **pos, *start, *kept, dups = 0;
     struct seg_exposure *dst;
-    size_t i, o;
     long u;
+    int k;
 
-#define ROW(k) (blk[shift >= 63 ? 0 : (k) >> shift][(k) & mask])
-    for (i = 0; i < n; i++) {
-        assert(ROW(i).user < n_users);
-        off[ROW(i).user + 2]++;
-    }
-    for (u = 0; u < (long)n_users; u++)
-        off[u + 2] += off[u + 1];
-    /* off[u + 1] is now where user u's rows go; the scatter advances it
-     * to the end of u's range, i.e. off[u + 1] becomes the start of u+1 */
+#define ROW(i) (blk[shift >= 63 ? 0 : (i) >> shift][(i) & mask])
+    if (nparts < 1 || n < SORT_PART_MIN)
+        nparts = 1;
+    pos = xmalloc((size_t)nparts * sizeof *pos);
+    for (k = 0; k < nparts; k++)
+        pos[k] = xcalloc((size_t)n_users + 1, sizeof **pos);
+    start = xmalloc(((size_t)n_users + 1) * sizeof *start);
     dst = big_alloc((n + 1) * sizeof *dst);
-    for (i = 0; i < n; i++)
-        dst[off[ROW(i).user + 1]++] = ROW(i);
+#pragma omp parallel for schedule(static, 1) num_threads(nparts)
+    for (k = 0; k < nparts; k++) {
+        size_t lo = n / (size_t)nparts * (size_t)k;
+        size_t hi = k == nparts - 1 ? n : n / (size_t)nparts * (size_t)(k + 1);
+
+        for (size_t i = lo; i < hi; i++) {
+            assert(ROW(i).user < n_users);
+            pos[k][ROW(i).user]++;
+        }
+    }
+    /* pos[k][u]: where part k's first row of user u goes */
+    {
+        size_t at = 0;
+
+        for (u = 0; u < (long)n_users; u++) {
+            start[u] = at;
+            for (k = 0; k < nparts; k++) {
+                size_t c = pos[k][u];
+
+                pos[k][u] = at;
+                at += c;
+            }
+        }
+        start[n_users] = at;
+    }
+#pragma omp parallel for schedule(static, 1) num_threads(nparts)
+    for (k = 0; k < nparts; k++) {
+        size_t lo = n / (size_t)nparts * (size_t)k;
+        size_t hi = k == nparts - 1 ? n : n / (size_t)nparts * (size_t)(k + 1);
+        size_t *p = pos[k];
+
+        for (size_t i = lo; i < hi; i++)
+            dst[p[ROW(i).user]++] = ROW(i);
+    }
 #undef ROW
-#pragma omp parallel for schedule(dynamic, 1024)
-    for (u = 0; u < (long)n_users; u++)
-        if (off[u + 1] - off[u] > 1)
-            qsort(dst + off[u], off[u + 1] - off[u], sizeof *dst,
-                  cmp_exp_in_user);
-    free(off);
-    for (i = o = 0; i < n; i++)
-        if (o == 0 || dst[o - 1].user != dst[i].user
-            || cmp_exp_in_user(&dst[o - 1], &dst[i]) != 0)
-            dst[o++] = dst[i];
+    for (k = 0; k < nparts; k++)
+        free(pos[k]);
+    free(pos);
+    kept = xmalloc(((size_t)n_users + 1) * sizeof *kept);
+#pragma omp parallel for schedule(dynamic, 4096) reduction(+ : dups)
+    for (u = 0; u < (long)n_users; u++) {
+        size_t m = start[u + 1] - start[u];
+
+        sort_user_rows(dst + start[u], m);
+        kept[u] = dedup_user_rows(dst + start[u], m);
+        dups += m - kept[u];
+    }
+    if (dups > 0) {
+        size_t o = 0;
+
+        for (u = 0; u < (long)n_users; u++) {
+            memmove(dst + o, dst + start[u], kept[u] * sizeof *dst);
+            o += kept[u];
+        }
+    }
+    free(kept);
+    free(start);
     *out = dst;
-    return o;
+    return n - dups;
 }
 
 size_t
