@@ -133,6 +133,13 @@ int logread_open(const char *path, enum logread_table table,
 int logread_next(struct logread *r, struct logread_row *row,
                  struct diag *d);
 
+/*
+ * logread_next without the copy: *row points into the reader (the caller
+ * may change it) and is valid until the next call.
+ */
+int logread_next_ref(struct logread *r, struct logread_row **row,
+                     struct diag *d);
+
 /* Bytes read from the file so far (compressed bytes for zstd), and
  * uncompressed bytes parsed so far. */
 uint64_t logread_bytes_in(const struct logread *r);

@@ -69,13 +69,23 @@ struct item_row {
 /*
  * Exposures accumulate in fixed blocks of EXP_BLOCK rows rather than one
  * growing array: growing hundreds of MB by realloc copies them again and
- * again; the sort reads the blocks and writes one array.
+ * again; the sort reads the blocks and writes one array.  A row is kept in
+ * 20 bytes rather than a struct seg_exposure's 32 (fresh memory is costly:
+ * the kernel clears every page): every stored row falls in the day, so its
+ * time is an offset below 2^17 seconds, sharing a word with its feedback.
  */
 #define EXP_BLOCK_LOG2 20
 #define EXP_BLOCK ((size_t)1 << EXP_BLOCK_LOG2)
+#define EXP_T_BITS 17
+
+struct exp_row {
+    uint32_t user, item;
+    uint32_t t_fb;              /* t - day start | fb << EXP_T_BITS */
+    uint32_t play_ms, dur_ms;
+};
 
 struct acc {
-    struct seg_exposure **eblk;
+    struct exp_row **eblk;
     size_t n_eblk, cap_eblk;
     size_t n_exp;
     struct seg_inter *inter;
@@ -422,7 +432,7 @@ take_row(struct run *r, enum logread_table t, const char *path,
 
     switch (t) {
     case LOGREAD_EXPOSURES: {
-        struct seg_exposure *e;
+        struct exp_row *e;
 
         if (!in_day(r, t, path, row))
             return;
@@ -433,13 +443,11 @@ take_row(struct run *r, enum logread_table t, const char *path,
         }
         e = &a->eblk[a->n_exp >> EXP_BLOCK_LOG2][a->n_exp & (EXP_BLOCK - 1)];
         a->n_exp++;
-        memset(e, 0, sizeof *e);
-        e->t = row->t;
         e->user = id_ix(r, D_USERS, row->ix[0], row->user);
         e->item = id_ix(r, D_ITEMS, row->ix[1], row->item);
+        e->t_fb = (uint32_t)(row->t - r->day_lo) | row->fb << EXP_T_BITS;
         e->play_ms = row->play_ms;
         e->dur_ms = row->dur_ms;
-        e->fb = row->fb;
         break;
     }
     case LOGREAD_INTERACTIONS: {
@@ -513,7 +521,7 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
     const char *path = r->o->paths[t];
     struct ingest_stats *st = r->st;
     struct logread *lr = NULL;
-    struct logread_row row;
+    struct logread_row *row;
     struct logread_opts lo;
     uint64_t base_in = st->bytes_in, base_parsed = st->bytes_parsed;
     uint64_t next_report = PROGRESS_BYTES;
@@ -525,7 +533,7 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
     lo.prepare_ctx = r;
     if (logread_open(path, t, &lo, &lr, d) < 0)
         return -1;
-    while ((got = logread_next(lr, &row, d)) != LOGREAD_EOF) {
+    while ((got = logread_next_ref(lr, &row, d)) != LOGREAD_EOF) {
         if (got == LOGREAD_FAIL) {
             logread_close(lr);
             return -1;
@@ -535,11 +543,11 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
             st->rejected[t]++;
             if (r->o->on_reject != NULL)
                 r->o->on_reject(r->o->ctx, d->msg);
-            write_reject(r, path, &row, d->msg);
+            write_reject(r, path, row, d->msg);
             diag_clear(d);
             continue;
         }
-        take_row(r, t, path, &row);
+        take_row(r, t, path, row);
         if (r->o->on_progress != NULL
             && logread_bytes_parsed(lr) >= next_report) {
             update_bytes(r, lr, base_in, base_parsed);
@@ -624,18 +632,61 @@ dedup_user_rows(struct seg_exposure *a, size_t n)
  */
 #define SORT_PART_MIN 16384     /* rows: fewer are counted in one part */
 
-static size_t
-sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
-                uint32_t n_users, struct seg_exposure **out)
+/* The rows to sort: ingest's compact blocks, or a plain array. */
+struct exp_src {
+    struct exp_row *const *blk;     /* row i: blk[i >> EXP_BLOCK_LOG2]... */
+    int64_t day_lo;                 /* ... whose times count from here */
+    const struct seg_exposure *arr; /* or row i: arr[i] */
+};
+
+static inline uint32_t
+src_user(const struct exp_src *s, size_t i)
 {
-    size_t mask = shift >= 63 ? SIZE_MAX : ((size_t)1 << shift) - 1;
+    if (s->arr != NULL)
+        return s->arr[i].user;
+    return s->blk[i >> EXP_BLOCK_LOG2][i & (EXP_BLOCK - 1)].user;
+}
+
+static inline void
+src_row(const struct exp_src *s, size_t i, struct seg_exposure *e)
+{
+    const struct exp_row *c;
+
+    if (s->arr != NULL) {
+        *e = s->arr[i];
+        return;
+    }
+    c = &s->blk[i >> EXP_BLOCK_LOG2][i & (EXP_BLOCK - 1)];
+    memset(e, 0, sizeof *e);
+    e->t = s->day_lo + (int64_t)(c->t_fb & (((uint32_t)1 << EXP_T_BITS) - 1));
+    e->user = c->user;
+    e->item = c->item;
+    e->play_ms = c->play_ms;
+    e->dur_ms = c->dur_ms;
+    e->fb = c->t_fb >> EXP_T_BITS;
+}
+
+/*
+ * The sort of ingest_sort_exposures over the n rows of src; returns a new
+ * array in *out and the count after dedup.
+ *
+ * A stable counting sort by user: the rows are cut into one part per
+ * thread; each part counts its users, the counts give every (part, user)
+ * its place, and each part scatters its rows there.  Rows of a user keep
+ * their part order and, within a part, their row order, so the result is
+ * the same for any number of parts.  Then each user's rows are sorted and
+ * deduplicated on their own, in parallel.
+ */
+static size_t
+sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
+               struct seg_exposure **out)
+{
     int nparts = omp_get_max_threads();
     size_t **pos, *start, *kept, dups = 0;
     struct seg_exposure *dst;
     long u;
     int k;
 
-#define ROW(i) (blk[shift >= 63 ? 0 : (i) >> shift][(i) & mask])
     if (nparts < 1 || n < SORT_PART_MIN)
         nparts = 1;
     pos = xmalloc((size_t)nparts * sizeof *pos);
@@ -649,8 +700,8 @@ sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
         size_t hi = k == nparts - 1 ? n : n / (size_t)nparts * (size_t)(k + 1);
 
         for (size_t i = lo; i < hi; i++) {
-            assert(ROW(i).user < n_users);
-            pos[k][ROW(i).user]++;
+            assert(src_user(src, i) < n_users);
+            pos[k][src_user(src, i)]++;
         }
     }
     /* pos[k][u]: where part k's first row of user u goes */
@@ -675,9 +726,8 @@ sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
         size_t *p = pos[k];
 
         for (size_t i = lo; i < hi; i++)
-            dst[p[ROW(i).user]++] = ROW(i);
+            src_row(src, i, &dst[p[src_user(src, i)]++]);
     }
-#undef ROW
     for (k = 0; k < nparts; k++)
         free(pos[k]);
     free(pos);
@@ -707,8 +757,9 @@ sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
 size_t
 ingest_sort_exposures(struct seg_exposure **exp, size_t n, uint32_t n_users)
 {
+    struct exp_src src = { NULL, 0, *exp };
     struct seg_exposure *sorted;
-    size_t m = sort_exp_blocks(exp, 63, n, n_users, &sorted);
+    size_t m = sort_exposures(&src, n, n_users, &sorted);
 
     free(*exp);
     *exp = sorted;
@@ -726,6 +777,7 @@ build_segment(struct run *r, struct segment *seg)
     struct acc *a = &r->a;
     struct ingest_stats *st = r->st;
     struct segment_sort_stats ss;
+    struct exp_src src = { NULL, 0, NULL };
     size_t i, n;
 
     seg->items = xmalloc((a->n_items + 1) * sizeof *seg->items);
@@ -740,8 +792,10 @@ build_segment(struct run *r, struct segment *seg)
      * ingest_sort_exposures, same order as segment_sort, tested against
      * it) and let segment_sort do the other arrays.
      */
-    n = sort_exp_blocks(a->eblk, EXP_BLOCK_LOG2, a->n_exp,
-                        iddict_count(r->dict[D_USERS]), &seg->exp);
+    src.blk = a->eblk;
+    src.day_lo = r->day_lo;
+    n = sort_exposures(&src, a->n_exp, iddict_count(r->dict[D_USERS]),
+                       &seg->exp);
     st->duplicates[LOGREAD_EXPOSURES] = a->n_exp - n;
     for (i = 0; i < a->n_eblk; i++)
         free(a->eblk[i]);

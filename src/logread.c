@@ -212,6 +212,7 @@ struct logread {
     uint64_t long_line;
     char *long_raw;
     size_t long_raw_n;
+    struct logread_row long_row;    /* its reject, for logread_next_ref */
 };
 
 /* ---- small helpers ---- */
@@ -1112,15 +1113,16 @@ format_reject(const struct logread *r, const struct prow *pr,
 }
 
 int
-logread_next(struct logread *r, struct logread_row *row, struct diag *d)
+logread_next_ref(struct logread *r, struct logread_row **row, struct diag *d)
 {
     for (;;) {
         if (r->long_pending) {
             r->long_pending = 0;
-            memset(row, 0, sizeof *row);
-            row->line = r->long_line;
-            row->raw.p = r->long_raw;
-            row->raw.n = r->long_raw_n;
+            memset(&r->long_row, 0, sizeof r->long_row);
+            r->long_row.line = r->long_line;
+            r->long_row.raw.p = r->long_raw;
+            r->long_row.raw.n = r->long_raw_n;
+            *row = &r->long_row;
             diag_set(d, RC_DATA, "%s:%llu: record longer than %zu bytes%s",
                      r->path, (unsigned long long)r->long_line, r->cap,
                      r->long_quote ? " (unclosed quote?)" : "");
@@ -1130,18 +1132,17 @@ logread_next(struct logread *r, struct logread_row *row, struct diag *d)
             struct chunk *c = &r->ch[r->cur_chunk];
 
             if (r->cur_row < c->n_rows) {
-                const struct prow *pr = &c->rows[r->cur_row++];
-                uint64_t line = r->ch_line[r->cur_chunk] + pr->row.line;
+                struct prow *pr = &c->rows[r->cur_row++];
 
                 if (r->ahead != NULL && r->cur_row + LR_AHEAD <= c->n_rows
                     && pr[LR_AHEAD].reason == R_NONE)
                     r->ahead(r->prepare_ctx, r->table, &pr[LR_AHEAD].row);
-
-                *row = pr->row;
-                row->line = line;
+                /* chunk-relative line to file line, once */
+                pr->row.line += r->ch_line[r->cur_chunk];
+                *row = &pr->row;
                 if (pr->reason == R_NONE)
                     return LOGREAD_ROW;
-                format_reject(r, pr, line, d);
+                format_reject(r, pr, pr->row.line, d);
                 return LOGREAD_REJECT;
             }
             r->cur_chunk++;
@@ -1156,6 +1157,17 @@ logread_next(struct logread *r, struct logread_row *row, struct diag *d)
             break;
         }
     }
+}
+
+int
+logread_next(struct logread *r, struct logread_row *row, struct diag *d)
+{
+    struct logread_row *ref;
+    int got = logread_next_ref(r, &ref, d);
+
+    if (got == LOGREAD_ROW || got == LOGREAD_REJECT)
+        *row = *ref;
+    return got;
 }
 
 /* ---- open: header and binding ---- */
