@@ -190,6 +190,8 @@ struct logread {
     char **head;                /* header names as in the file */
     int bind[LR_MAX_CANON];     /* canonical -> header column, -1 none,
                                    -2 constant */
+    signed char *hcanon;        /* header column -> canonical, -1 none;
+                                   NULL: a column feeds two canonicals */
     struct field cval[LR_MAX_CANON];    /* constants */
     char *cname[LR_MAX_CANON];  /* "--const name" for messages */
 
@@ -672,6 +674,22 @@ split_record(struct chunk *c, const char *p, size_t n, int quoted)
     return 0;
 }
 
+/* An empty row: every column zero or empty, ids not looked up.  Field
+ * by field: a memset of the whole struct compiles to a string store whose
+ * start-up cost is paid on every record. */
+static void
+clear_row(struct logread_row *row)
+{
+    static const struct logread_str none = { NULL, 0 };
+
+    row->line = 0;
+    row->t = 0;
+    row->user = row->item = row->creator = row->tags = row->raw = none;
+    row->fb = row->play_ms = row->dur_ms = 0;
+    row->value = 0;
+    row->ix[0] = row->ix[1] = row->ix[2] = UINT32_MAX;
+}
+
 static struct prow *
 new_prow(struct chunk *c)
 {
@@ -681,9 +699,41 @@ new_prow(struct chunk *c)
         c->rows = xgrow(c->rows, &c->cap_rows, c->n_rows + 1,
                         sizeof *c->rows);
     pr = &c->rows[c->n_rows++];
-    memset(pr, 0, sizeof *pr);
+    clear_row(&pr->row);
+    pr->reason = R_NONE;
     pr->col = -1;
+    pr->aux = 0;
+    pr->val.p = NULL;
+    pr->val.n = 0;
     return pr;
+}
+
+/*
+ * The usual case in one pass: every field in header order, converted
+ * straight into its canonical column (r->hcanon), no field too long.
+ * Returns 0 when anything is wrong, leaving the row to the full path,
+ * which finds the reason to report in its own (canonical) order.
+ */
+static int
+convert_fast(const struct logread *r, const struct chunk *c,
+             struct logread_row *row)
+{
+    size_t j;
+    int k;
+
+    if (c->nf != (size_t)r->n_head)
+        return 0;
+    for (j = 0; j < c->nf; j++) {
+        k = r->hcanon[j];
+        if (c->f[j].n > r->max_field
+            || (k >= 0 && convert(r, &r->cols[k], c->f[j], row) != R_NONE))
+            return 0;
+    }
+    for (k = 0; k < r->n_cols; k++)
+        if (r->bind[k] == -2
+            && convert(r, &r->cols[k], r->cval[k], row) != R_NONE)
+            return 0;
+    return 1;
 }
 
 static int
@@ -708,6 +758,14 @@ parse_record(const struct logread *r, struct chunk *c, const char *p,
         pr->val.n = n;
         return pr->reason;
     }
+    if (r->table == LOGREAD_ITEMS)
+        row->t = INT64_MIN;
+    if (r->hcanon != NULL && convert_fast(r, c, row))
+        goto good;
+    clear_row(row);
+    row->line = line;
+    row->raw.p = p;
+    row->raw.n = n;
     if (c->nf != (size_t)r->n_head) {
         pr->reason = R_NCOLS;
         pr->aux = c->nf;
@@ -736,10 +794,10 @@ parse_record(const struct logread *r, struct chunk *c, const char *p,
             return pr->reason;
         }
     }
+good:
     if (r->value_event_fb != 0 && r->table == LOGREAD_INTERACTIONS
         && row->value >= r->value_event_min)
         row->fb = r->value_event_fb;
-    row->ix[0] = row->ix[1] = row->ix[2] = UINT32_MAX;
     return R_NONE;
 }
 
@@ -1272,6 +1330,21 @@ bind_columns(struct logread *r, const struct logread_opts *o,
         }
     }
     r->n_cols = k;
+    /* the one-pass conversion needs each header column read by at most
+     * one canonical column */
+    r->hcanon = xmalloc((size_t)r->n_head * sizeof *r->hcanon);
+    for (i = 0; i < r->n_head; i++)
+        r->hcanon[i] = -1;
+    for (k = 0; k < r->n_cols; k++) {
+        if (r->bind[k] < 0)
+            continue;
+        if (r->hcanon[r->bind[k]] >= 0) {
+            free(r->hcanon);
+            r->hcanon = NULL;
+            break;
+        }
+        r->hcanon[r->bind[k]] = (signed char)k;
+    }
     return 0;
 }
 
@@ -1436,6 +1509,7 @@ logread_close(struct logread *r)
     for (k = 0; k < LR_MAX_CANON; k++)
         free(r->cname[k]);
     free(r->head);
+    free(r->hcanon);
     free(r->buf);
     free(r->long_raw);
     free(r->path);
