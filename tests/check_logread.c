@@ -567,6 +567,7 @@ END_TEST
 START_TEST(test_logread_map_option)
 {
     static const char *const map[] = { "user=uid", "item=thing" };
+    static const char *const twice[] = { "user=uid", "item=uid" };
     static const char *const bad_map[] = { "user=nope" };
     static const char *const bad_col[] = { "usr=uid" };
     const char *dir = test_tmpdir();
@@ -580,6 +581,11 @@ START_TEST(test_logread_map_option)
     lo.n_map = 2;
     ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, &lo, &o), 0);
     ck_assert_str_eq(o.text, "2|7|a|b|||0|0|0|0\n");
+    dump_free(&o);
+    /* one header column read as two canonical columns */
+    lo.map = twice;
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, &lo, &o), 0);
+    ck_assert_str_eq(o.text, "2|7|a|a|||0|0|0|0\n");
     dump_free(&o);
     lo.map = bad_map;
     lo.n_map = 1;
