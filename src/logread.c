@@ -27,6 +27,8 @@
  */
 #include <csv.h>
 #include <math.h>
+#include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,7 @@
 #define LR_SHOW     64              /* bytes of a value shown in messages */
 #define LR_RAW_LONG 4096            /* bytes kept of an over-long record */
 #define LR_PAD      8               /* readable bytes after the buffer */
+#define LR_MAX_PARSERS 64           /* background parser threads */
 
 enum coltype {
     CT_TIME,        /* required time */
@@ -171,6 +174,19 @@ struct chunk {
     int csv_records;
 };
 
+/* A block of complete records cut into chunks, parsed in parallel. */
+struct block {
+    char *buf;                  /* the records, [0, end) */
+    size_t end;
+    int quotes;                 /* whether the block holds a '"' */
+    struct chunk ch[LR_NCHUNK];
+    uint64_t ch_line[LR_NCHUNK];    /* file line of each chunk's start */
+    int n_chunks;
+    uint64_t line0;             /* file line of buf[0] */
+    int claim, done;            /* chunks claimed / parsed (under mu) */
+    int staged;                 /* cut and published, not yet finished */
+};
+
 struct logread {
     enum logread_table table;
     const struct canon *cols;
@@ -195,18 +211,30 @@ struct logread {
     struct field cval[LR_MAX_CANON];    /* constants */
     char *cname[LR_MAX_CANON];  /* "--const name" for messages */
 
+    /* the staging buffer: bytes read, not yet cut into a block */
     char *buf;
     size_t len, cap;
-    size_t blk_end;             /* bytes of the current block */
+    size_t blk_end;             /* bytes to drop from its front (header,
+                                   an over-long record's first line) */
     int eof;
-    uint64_t line0;             /* line of the block's first byte */
-    uint64_t next_line0;
-    uint64_t parsed;
+    uint64_t line0;             /* line of its first byte */
+    uint64_t next_line0;        /* ... once blk_end bytes are dropped */
+    uint64_t parsed;            /* bytes handed out */
 
-    struct chunk ch[LR_NCHUNK];
-    uint64_t ch_line[LR_NCHUNK];
-    int n_chunks, cur_chunk;
+    struct block blk[2];
+    struct block *cur;          /* the block being handed out */
+    struct block *ahead_blk;    /* the next one, parsed in the background */
+    int cur_chunk;
     size_t cur_row;
+    int fail_pending;           /* a read error met while staging ahead */
+    struct diag fail;
+
+    /* parser threads */
+    pthread_t parser[LR_MAX_PARSERS];
+    int n_parsers, threads_started, stop;
+    struct block *pending;      /* published, chunks left to claim */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
 
     /* an over-long record being skipped */
     int skipping;
@@ -912,8 +940,6 @@ parse_chunk(const struct logread *r, struct chunk *c, int quotes)
         q = next;
     }
     c->nl = line;
-    if (r->prepare != NULL)
-        prepare_chunk(r, c);
 }
 
 /* ---- blocks ---- */
@@ -933,7 +959,8 @@ fill(struct logread *r, struct diag *d)
     return 0;
 }
 
-/* Drop the handed-out block from the buffer front. */
+/* Drop blk_end bytes (a header, an over-long record's first line) from
+ * the staging buffer's front. */
 static void
 consume(struct logread *r)
 {
@@ -944,8 +971,6 @@ consume(struct logread *r)
         r->blk_end = 0;
     }
     r->line0 = r->next_line0;
-    r->n_chunks = r->cur_chunk = 0;
-    r->cur_row = 0;
 }
 
 /*
@@ -1038,63 +1063,231 @@ skip_long(struct logread *r, struct diag *d)
     }
 }
 
-/* Parse the next block; 1 when rows may be ready, 0 at EOF, -1 on error */
+/*
+ * Background parsing.  A block, once cut, is published to the parser
+ * threads, which claim its chunks one at a time; the thread that needs
+ * the block claims the rest itself and waits for the others.
+ */
+static void
+parse_claimed(struct logread *r, struct block *b)
+{
+    pthread_mutex_lock(&r->mu);
+    while (b->claim < b->n_chunks) {
+        int k = b->claim++;
+
+        pthread_mutex_unlock(&r->mu);
+        parse_chunk(r, &b->ch[k], b->quotes);
+        pthread_mutex_lock(&r->mu);
+        if (++b->done == b->n_chunks)
+            pthread_cond_broadcast(&r->cv_done);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void *
+parser_thread(void *arg)
+{
+    struct logread *r = arg;
+
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        struct block *b = r->pending;
+
+        if (r->stop)
+            break;
+        if (b == NULL || b->claim == b->n_chunks) {
+            pthread_cond_wait(&r->cv_work, &r->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&r->mu);
+        parse_claimed(r, b);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Start the parser threads: one per OpenMP thread beyond this one. */
+static void
+start_parsers(struct logread *r)
+{
+    int want = omp_get_max_threads() - 1, i;
+
+    r->threads_started = 1;
+    if (want > LR_MAX_PARSERS)
+        want = LR_MAX_PARSERS;
+    for (i = 0; i < want; i++)
+        if (pthread_create(&r->parser[r->n_parsers], NULL, parser_thread, r)
+            == 0)
+            r->n_parsers++;
+}
+
+static void
+stop_parsers(struct logread *r)
+{
+    int i;
+
+    if (!r->threads_started)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cv_work);
+    pthread_mutex_unlock(&r->mu);
+    for (i = 0; i < r->n_parsers; i++)
+        pthread_join(r->parser[i], NULL);
+    r->n_parsers = 0;
+}
+
+/*
+ * Cut the complete records at the front of the staging buffer into block
+ * b, which takes the buffer (the rows will point into it); the bytes after
+ * them move to b's old buffer, which becomes the staging buffer.  The
+ * block is published for background parsing.  Returns 1 when a block was
+ * cut, 0 when the staging buffer holds no complete record (the end of the
+ * input, or a record longer than the buffer), -1 on a read error.
+ */
 static int
-next_block(struct logread *r, struct diag *d)
+stage_block(struct logread *r, struct block *b, struct diag *d)
 {
     size_t cuts[LR_NCHUNK + 1], e;
-    int n_cuts, quotes, k;
+    char *full;
+    int k;
 
     consume(r);
-    if (r->skipping) {
-        if (skip_long(r, d) < 0)
-            return -1;
-        consume(r);
-    }
+    if (r->skipping)
+        return 0;
     if (fill(r, d) < 0)
         return -1;
     if (r->len == 0)
         return 0;
-    e = cut_block(r, cuts, &n_cuts, &quotes);
-    if (e == 0) {
-        /*
-         * The buffer is full and holds no record end: a line longer than
-         * the buffer, or a quoted field that does not close.  Reject the
-         * first line and go on after it (or after the next newline).
-         */
-        const char *nl = memchr(r->buf, '\n', r->len);
+    e = cut_block(r, cuts, &b->n_chunks, &b->quotes);
+    if (e == 0)
+        return 0;
+    full = r->buf;
+    r->buf = b->buf;
+    b->buf = full;
+    memcpy(r->buf, full + e, r->len - e);
+    r->len -= e;
+    b->end = e;
+    b->line0 = r->line0;
+    for (k = 0; k < b->n_chunks; k++) {
+        b->ch[k].p = b->buf + cuts[k];
+        b->ch[k].n = cuts[k + 1] - cuts[k];
+    }
+    if (!r->threads_started)
+        start_parsers(r);
+    pthread_mutex_lock(&r->mu);
+    b->claim = b->done = 0;
+    b->staged = 1;
+    r->pending = b;
+    pthread_cond_broadcast(&r->cv_work);
+    pthread_mutex_unlock(&r->mu);
+    return 1;
+}
 
-        r->long_pending = 1;
-        r->long_line = r->line0;
-        r->long_raw_n = r->len < LR_RAW_LONG ? r->len : LR_RAW_LONG;
-        free(r->long_raw);
-        r->long_raw = xmalloc(r->long_raw_n);
-        memcpy(r->long_raw, r->buf, r->long_raw_n);
-        r->long_quote = nl != NULL;
-        if (nl != NULL) {
-            r->blk_end = (size_t)(nl - r->buf) + 1;
-            r->next_line0 = r->line0 + 1;
-        } else {
-            r->parsed += r->len;
-            r->len = 0;
-            r->next_line0 = r->line0;
-            r->skipping = 1;
+/*
+ * Wait until block b is parsed (parsing what nobody has claimed yet), give
+ * its chunks their file lines, and run the prepare hook over its chunks on
+ * every core.  Only then may the caller add to whatever prepare reads.
+ */
+static void
+finish_block(struct logread *r, struct block *b)
+{
+    int k;
+
+    parse_claimed(r, b);
+    pthread_mutex_lock(&r->mu);
+    while (b->done < b->n_chunks)
+        pthread_cond_wait(&r->cv_done, &r->mu);
+    if (r->pending == b)
+        r->pending = NULL;
+    b->staged = 0;
+    pthread_mutex_unlock(&r->mu);
+    b->ch_line[0] = b->line0;
+    for (k = 1; k < b->n_chunks; k++)
+        b->ch_line[k] = b->ch_line[k - 1] + b->ch[k - 1].nl;
+    r->line0 = r->next_line0 = b->ch_line[b->n_chunks - 1]
+                             + b->ch[b->n_chunks - 1].nl;
+    if (r->prepare != NULL) {
+#pragma omp parallel for schedule(dynamic, 1) if (b->n_chunks > 1)
+        for (k = 0; k < b->n_chunks; k++)
+            prepare_chunk(r, &b->ch[k]);
+    }
+}
+
+/*
+ * The staging buffer is full and holds no record end: a line longer than
+ * the buffer, or a quoted field that does not close.  Reject its first
+ * line and go on after it (or after the next newline).
+ */
+static void
+reject_long(struct logread *r)
+{
+    const char *nl = memchr(r->buf, '\n', r->len);
+
+    r->long_pending = 1;
+    r->long_line = r->line0;
+    r->long_raw_n = r->len < LR_RAW_LONG ? r->len : LR_RAW_LONG;
+    free(r->long_raw);
+    r->long_raw = xmalloc(r->long_raw_n);
+    memcpy(r->long_raw, r->buf, r->long_raw_n);
+    r->long_quote = nl != NULL;
+    if (nl != NULL) {
+        r->blk_end = (size_t)(nl - r->buf) + 1;
+        r->next_line0 = r->line0 + 1;
+    } else {
+        r->parsed += r->len;
+        r->len = 0;
+        r->next_line0 = r->line0;
+        r->skipping = 1;
+    }
+}
+
+/*
+ * Hand out the next block; 1 when rows (or an over-long record's reject)
+ * may be ready, 0 at EOF, -1 on error.  Blocks are parsed one ahead: while
+ * the caller takes the rows of block k, the parser threads parse block
+ * k + 1, which was cut when block k was handed out.
+ */
+static int
+next_block(struct logread *r, struct diag *d)
+{
+    struct block *b = r->ahead_blk;
+    int got;
+
+    r->cur->n_chunks = 0;
+    r->cur_chunk = 0;
+    r->cur_row = 0;
+    if (r->fail_pending) {
+        r->fail_pending = 0;
+        if (d != NULL)
+            *d = r->fail;
+        return -1;
+    }
+    if (!b->staged) {
+        if (r->skipping) {
+            consume(r);
+            if (skip_long(r, d) < 0)
+                return -1;
         }
-        return 1;
+        got = stage_block(r, b, d);
+        if (got < 0)
+            return -1;
+        if (got == 0) {
+            consume(r);
+            if (r->len == 0)
+                return 0;
+            reject_long(r);
+            return 1;
+        }
     }
-    for (k = 0; k < n_cuts; k++) {
-        r->ch[k].p = r->buf + cuts[k];
-        r->ch[k].n = cuts[k + 1] - cuts[k];
-    }
-#pragma omp parallel for schedule(dynamic, 1) if (n_cuts > 1)
-    for (k = 0; k < n_cuts; k++)
-        parse_chunk(r, &r->ch[k], quotes);
-    r->ch_line[0] = r->line0;
-    for (k = 1; k < n_cuts; k++)
-        r->ch_line[k] = r->ch_line[k - 1] + r->ch[k - 1].nl;
-    r->next_line0 = r->ch_line[n_cuts - 1] + r->ch[n_cuts - 1].nl;
-    r->n_chunks = n_cuts;
-    r->blk_end = e;
+    finish_block(r, b);
+    r->ahead_blk = r->cur;
+    r->cur = b;
+    r->parsed += b->end;
+    /* a read error here belongs after this block's rows */
+    if (stage_block(r, r->ahead_blk, &r->fail) < 0)
+        r->fail_pending = 1;
     return 1;
 }
 
@@ -1186,8 +1379,8 @@ logread_next_ref(struct logread *r, struct logread_row **row, struct diag *d)
                      r->long_quote ? " (unclosed quote?)" : "");
             return LOGREAD_REJECT;
         }
-        while (r->cur_chunk < r->n_chunks) {
-            struct chunk *c = &r->ch[r->cur_chunk];
+        while (r->cur_chunk < r->cur->n_chunks) {
+            struct chunk *c = &r->cur->ch[r->cur_chunk];
 
             if (r->cur_row < c->n_rows) {
                 struct prow *pr = &c->rows[r->cur_row++];
@@ -1196,7 +1389,7 @@ logread_next_ref(struct logread *r, struct logread_row **row, struct diag *d)
                     && pr[LR_AHEAD].reason == R_NONE)
                     r->ahead(r->prepare_ctx, r->table, &pr[LR_AHEAD].row);
                 /* chunk-relative line to file line, once */
-                pr->row.line += r->ch_line[r->cur_chunk];
+                pr->row.line += r->cur->ch_line[r->cur_chunk];
                 *row = &pr->row;
                 if (pr->reason == R_NONE)
                     return LOGREAD_ROW;
@@ -1365,7 +1558,7 @@ static int
 read_header(struct logread *r, const struct logread_opts *o,
             struct diag *d)
 {
-    struct chunk *c = &r->ch[0];
+    struct chunk *c = &r->cur->ch[0];
     size_t pos = 0, i, n, k;
     uint64_t line = 1;
     int quoted = 0;
@@ -1455,6 +1648,13 @@ logread_open(const char *path, enum logread_table table,
                                                 : (1u << 20);
     r->cap = LR_BLOCK > 2 * r->rec_cap ? LR_BLOCK : 2 * r->rec_cap;
     r->buf = xmalloc(r->cap + LR_PAD);
+    r->blk[0].buf = xmalloc(r->cap + LR_PAD);
+    r->blk[1].buf = xmalloc(r->cap + LR_PAD);
+    r->cur = &r->blk[0];
+    r->ahead_blk = &r->blk[1];
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv_work, NULL);
+    pthread_cond_init(&r->cv_done, NULL);
     r->value_event_fb = o->value_event_fb;
     r->value_event_min = o->value_event_min;
     r->prepare = o->prepare;
@@ -1493,9 +1693,13 @@ logread_close(struct logread *r)
 
     if (r == NULL)
         return;
+    stop_parsers(r);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv_work);
+    pthread_cond_destroy(&r->cv_done);
     zin_close(r->z);
-    for (k = 0; k < LR_NCHUNK; k++) {
-        struct chunk *c = &r->ch[k];
+    for (k = 0; k < 2 * LR_NCHUNK; k++) {
+        struct chunk *c = &r->blk[k / LR_NCHUNK].ch[k % LR_NCHUNK];
 
         free(c->rows);
         free(c->good);
@@ -1504,6 +1708,8 @@ logread_close(struct logread *r)
         if (c->csv_ready)
             csv_free(&c->csv);
     }
+    free(r->blk[0].buf);
+    free(r->blk[1].buf);
     for (k = 0; k < r->n_head; k++)
         free(r->head[k]);
     for (k = 0; k < LR_MAX_CANON; k++)
