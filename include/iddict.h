@@ -46,7 +46,8 @@ struct iddict_query {
  * iddict_find for each of q[0..n), faster than one by one for many ids: a
  * dictionary of millions of ids is tens of MB touched at random, so the
  * queries are visited in the order of their slots (one pass through the
- * table instead of a cache and TLB miss each), on every core (OpenMP).
+ * table instead of a cache and TLB miss each).  One thread; callers run
+ * several batches at once for more (it only reads the dictionary).
  */
 void iddict_find_many(const struct iddict *dict, struct iddict_query *q,
                       size_t n);

@@ -300,7 +300,6 @@ iddict_find_many(const struct iddict *dict, struct iddict_query *q, size_t n)
         shift++;
     p = xmalloc(n * sizeof *p);
     start = xcalloc(nbuckets + 1, sizeof *start);
-#pragma omp parallel for schedule(static)
     for (k = 0; k < (long)n; k++) {
         p[k].h = hash_bytes(q[k].s, q[k].n);
         p[k].word = first_word(q[k].s, q[k].n);
@@ -319,7 +318,6 @@ iddict_find_many(const struct iddict *dict, struct iddict_query *q, size_t n)
         free(p);
         p = sorted;
     }
-#pragma omp parallel for schedule(static)
     for (k = 0; k < (long)n; k++) {
         const struct pending *e = &p[k];
 

@@ -174,6 +174,8 @@ struct chunk {
     int csv_records;
 };
 
+enum { PHASE_PARSE, PHASE_PREPARE };
+
 /* A block of complete records cut into chunks, parsed in parallel. */
 struct block {
     char *buf;                  /* the records, [0, end) */
@@ -183,7 +185,8 @@ struct block {
     uint64_t ch_line[LR_NCHUNK];    /* file line of each chunk's start */
     int n_chunks;
     uint64_t line0;             /* file line of buf[0] */
-    int claim, done;            /* chunks claimed / parsed (under mu) */
+    int phase;                  /* PHASE_PARSE or PHASE_PREPARE */
+    int claim, done;            /* chunks claimed / done (under mu) */
     int staged;                 /* cut and published, not yet finished */
 };
 
@@ -1064,23 +1067,54 @@ skip_long(struct logread *r, struct diag *d)
 }
 
 /*
- * Background parsing.  A block, once cut, is published to the parser
- * threads, which claim its chunks one at a time; the thread that needs
- * the block claims the rest itself and waits for the others.
+ * Background work.  A block, once cut, is published to the parser threads,
+ * which claim its chunks one at a time and parse them; the thread that
+ * needs the block claims the rest itself and waits for the others.  Then
+ * the same again for the prepare hook (looking the ids up), which may run
+ * only while nobody adds to what it reads, i.e. once the caller is done
+ * with the previous block.
  */
 static void
-parse_claimed(struct logread *r, struct block *b)
+run_claimed(struct logread *r, struct block *b)
 {
     pthread_mutex_lock(&r->mu);
     while (b->claim < b->n_chunks) {
-        int k = b->claim++;
+        int k = b->claim++, phase = b->phase;
 
         pthread_mutex_unlock(&r->mu);
-        parse_chunk(r, &b->ch[k], b->quotes);
+        if (phase == PHASE_PARSE)
+            parse_chunk(r, &b->ch[k], b->quotes);
+        else
+            prepare_chunk(r, &b->ch[k]);
         pthread_mutex_lock(&r->mu);
         if (++b->done == b->n_chunks)
             pthread_cond_broadcast(&r->cv_done);
     }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Publish block b's chunks for a phase of work. */
+static void
+publish(struct logread *r, struct block *b, int phase)
+{
+    pthread_mutex_lock(&r->mu);
+    b->phase = phase;
+    b->claim = b->done = 0;
+    r->pending = b;
+    pthread_cond_broadcast(&r->cv_work);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Do what is left of b's current phase and wait for the rest. */
+static void
+complete(struct logread *r, struct block *b)
+{
+    run_claimed(r, b);
+    pthread_mutex_lock(&r->mu);
+    while (b->done < b->n_chunks)
+        pthread_cond_wait(&r->cv_done, &r->mu);
+    if (r->pending == b)
+        r->pending = NULL;
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -1100,7 +1134,7 @@ parser_thread(void *arg)
             continue;
         }
         pthread_mutex_unlock(&r->mu);
-        parse_claimed(r, b);
+        run_claimed(r, b);
         pthread_mutex_lock(&r->mu);
     }
     pthread_mutex_unlock(&r->mu);
@@ -1176,42 +1210,32 @@ stage_block(struct logread *r, struct block *b, struct diag *d)
     }
     if (!r->threads_started)
         start_parsers(r);
-    pthread_mutex_lock(&r->mu);
-    b->claim = b->done = 0;
     b->staged = 1;
-    r->pending = b;
-    pthread_cond_broadcast(&r->cv_work);
-    pthread_mutex_unlock(&r->mu);
+    publish(r, b, PHASE_PARSE);
     return 1;
 }
 
 /*
  * Wait until block b is parsed (parsing what nobody has claimed yet), give
  * its chunks their file lines, and run the prepare hook over its chunks on
- * every core.  Only then may the caller add to whatever prepare reads.
+ * the parser threads and this one.  Only then may the caller add to
+ * whatever prepare reads.
  */
 static void
 finish_block(struct logread *r, struct block *b)
 {
     int k;
 
-    parse_claimed(r, b);
-    pthread_mutex_lock(&r->mu);
-    while (b->done < b->n_chunks)
-        pthread_cond_wait(&r->cv_done, &r->mu);
-    if (r->pending == b)
-        r->pending = NULL;
+    complete(r, b);
     b->staged = 0;
-    pthread_mutex_unlock(&r->mu);
     b->ch_line[0] = b->line0;
     for (k = 1; k < b->n_chunks; k++)
         b->ch_line[k] = b->ch_line[k - 1] + b->ch[k - 1].nl;
     r->line0 = r->next_line0 = b->ch_line[b->n_chunks - 1]
                              + b->ch[b->n_chunks - 1].nl;
     if (r->prepare != NULL) {
-#pragma omp parallel for schedule(dynamic, 1) if (b->n_chunks > 1)
-        for (k = 0; k < b->n_chunks; k++)
-            prepare_chunk(r, &b->ch[k]);
+        publish(r, b, PHASE_PREPARE);
+        complete(r, b);
     }
 }
 

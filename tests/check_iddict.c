@@ -7,8 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <omp.h>
-
 #include "binfile.h"
 #include "byteio.h"
 #include "check_common.h"
@@ -167,8 +165,8 @@ END_TEST
 /*
  * iddict_find_many against iddict_find one by one: a table big enough to
  * be visited in slot order, ids of 1..20 bytes (the word-only and the
- * arena comparisons), present and absent ones, repeats, with 1 and 2
- * threads; and a small batch (looked up in order).
+ * arena comparisons), present and absent ones, repeats; and a small
+ * batch (looked up in order).
  */
 START_TEST(test_iddict_find_many_matches_find)
 {
@@ -177,7 +175,7 @@ START_TEST(test_iddict_find_many_matches_find)
     struct iddict_query *q = xcalloc(nq, sizeof *q);
     char (*ids)[32] = xcalloc(nq, sizeof *ids);
     uint64_t x = 7;
-    int threads;
+    size_t found = 0;
 
     for (i = 0; i < 60000; i++) {
         char b[32];
@@ -195,23 +193,18 @@ START_TEST(test_iddict_find_many_matches_find)
                                   v % 3 ? "%zu" : "user-%zu-long-id", v * 13);
         q[i].s = ids[i];
     }
-    for (threads = 1; threads <= 2; threads++) {
-        size_t found = 0;
-
-        omp_set_num_threads(threads);
-        for (i = 0; i < nq; i++)
-            q[i].idx = 12345;
-        iddict_find_many(dict, q, nq);
-        for (i = 0; i < nq; i++) {
-            ck_assert_uint_eq(q[i].idx, iddict_find(dict, q[i].s, q[i].n));
-            found += q[i].idx != IDDICT_NONE;
-        }
-        ck_assert_uint_gt(found, nq / 2);
-        ck_assert_uint_lt(found, nq);
-        iddict_find_many(dict, q + 5, 10);
-        for (i = 5; i < 15; i++)
-            ck_assert_uint_eq(q[i].idx, iddict_find(dict, q[i].s, q[i].n));
+    for (i = 0; i < nq; i++)
+        q[i].idx = 12345;
+    iddict_find_many(dict, q, nq);
+    for (i = 0; i < nq; i++) {
+        ck_assert_uint_eq(q[i].idx, iddict_find(dict, q[i].s, q[i].n));
+        found += q[i].idx != IDDICT_NONE;
     }
+    ck_assert_uint_gt(found, nq / 2);
+    ck_assert_uint_lt(found, nq);
+    iddict_find_many(dict, q + 5, 10);
+    for (i = 5; i < 15; i++)
+        ck_assert_uint_eq(q[i].idx, iddict_find(dict, q[i].s, q[i].n));
     iddict_find_many(dict, q, 0);
     free(ids);
     free(q);
