@@ -2,6 +2,7 @@
  * binfile.c -- header + zstd container for every binary file (binfile.h).
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -194,6 +195,7 @@ binfile_load(const char *path, const char magic[BINFILE_MAGIC_SIZE],
     uint64_t raw, sum, clen;
     unsigned char *cbuf = NULL, *pbuf = NULL;
     FILE *fp;
+    struct stat sb;
     size_t got;
 
     *out = NULL;
@@ -227,6 +229,18 @@ binfile_load(const char *path, const char magic[BINFILE_MAGIC_SIZE],
         diag_set(d, RC_DATA, "%s: offset 24: implausible payload size", path);
         goto fail;
     }
+    /* sizes from a damaged header must not decide what is allocated:
+     * the compressed bytes are the rest of the file, and the frame states
+     * the payload length too */
+    if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode)
+        && (uint64_t)sb.st_size - BINFILE_HEADER_SIZE < clen) {
+        got = (size_t)((uint64_t)sb.st_size - BINFILE_HEADER_SIZE);
+        diag_set(d, RC_DATA, "%s: offset %zu: truncated payload "
+                 "(%zu of %llu bytes)", path,
+                 (size_t)BINFILE_HEADER_SIZE + got, got,
+                 (unsigned long long)clen);
+        goto fail;
+    }
     cbuf = xmalloc((size_t)clen);
     got = fread(cbuf, 1, (size_t)clen, fp);
     if (got != clen) {
@@ -238,6 +252,22 @@ binfile_load(const char *path, const char magic[BINFILE_MAGIC_SIZE],
                      (size_t)BINFILE_HEADER_SIZE + got, got,
                      (unsigned long long)clen);
         goto fail;
+    }
+    if (fgetc(fp) != EOF) {
+        diag_set(d, RC_DATA, "%s: offset %llu: bytes after the payload",
+                 path, (unsigned long long)(BINFILE_HEADER_SIZE + clen));
+        goto fail;
+    }
+    {
+        unsigned long long fsz = ZSTD_getFrameContentSize(cbuf,
+                                                           (size_t)clen);
+
+        if (fsz != ZSTD_CONTENTSIZE_UNKNOWN && fsz != raw) {
+            diag_set(d, RC_DATA, "%s: offset 24: payload length %llu, but "
+                     "the zstd frame holds %llu bytes", path,
+                     (unsigned long long)raw, fsz);
+            goto fail;
+        }
     }
     pbuf = xmalloc((size_t)raw + 1);
     got = ZSTD_decompress(pbuf, (size_t)raw + 1, cbuf, (size_t)clen);

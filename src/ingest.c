@@ -104,6 +104,8 @@ struct run {
     const struct ingest_opts *o;
     struct ingest_stats *st;
     struct iddict *dict[D_N];
+    int loaded[D_N];                /* read from disk, with n_loaded ids */
+    uint32_t n_loaded[D_N];
     struct acc a;
     struct atomicfile rej;
     int rej_open;
@@ -194,20 +196,30 @@ load_dicts(struct run *r, struct diag *d)
                 return -1;
             }
             r->dict[k] = iddict_new();
+        } else {
+            r->loaded[k] = 1;
+            r->n_loaded[k] = iddict_count(r->dict[k]);
         }
         free(p);
     }
     return 0;
 }
 
+/* Save the dictionaries that grew (or were not on disk): one that only
+ * grows and has as many ids as it was loaded with is unchanged. */
 static int
 save_dicts(struct run *r, struct diag *d)
 {
     int k;
 
     for (k = 0; k < D_N; k++) {
-        char *p = segment_dict_path(r->o->segroot, dict_kind[k]);
-        int rc = iddict_save(r->dict[k], p, d);
+        char *p;
+        int rc;
+
+        if (r->loaded[k] && iddict_count(r->dict[k]) == r->n_loaded[k])
+            continue;
+        p = segment_dict_path(r->o->segroot, dict_kind[k]);
+        rc = iddict_save(r->dict[k], p, d);
 
         free(p);
         if (rc < 0)

@@ -161,6 +161,23 @@ START_TEST(test_binfile_large_round_trip_and_corruption)
     file[32] ^= 1;
     write_file(bad, file, len);
     expect_corrupt(bad, "payload checksum mismatch");
+    file[32] ^= 1;
+
+    /* Damaged sizes are errors, never huge allocations: a payload length
+     * the frame does not hold, a compressed length past the file's end,
+     * bytes after the frame. */
+    put_le64(file + 24, get_le64(file + 24) + ((uint64_t)1 << 36));
+    write_file(bad, file, len);
+    expect_corrupt(bad, "but the zstd frame holds");
+    put_le64(file + 24, get_le64(file + 24) - ((uint64_t)1 << 36));
+    put_le64(file + 40, get_le64(file + 40) + ((uint64_t)1 << 36));
+    write_file(bad, file, len);
+    expect_corrupt(bad, "truncated payload");
+    put_le64(file + 40, get_le64(file + 40) - ((uint64_t)1 << 36));
+    file = xrealloc(file, len + 1);
+    file[len] = 0;
+    write_file(bad, file, len + 1);
+    expect_corrupt(bad, "bytes after the payload");
     free(file);
     free(payload);
     test_rmtree(dir);

@@ -529,11 +529,26 @@ START_TEST(test_segment_corrupt_files)
             expect_data_error(path, NULL);
         }
     }
-    /* A flipped byte anywhere after the magic and version. */
-    for (size_t off = 12; off < n; off += (n - 12) / 17 + 1) {
+    /*
+     * A flipped bit anywhere after the magic and version is an error, or
+     * (a bit zstd ignores, such as the frame header's unused bit) loads
+     * the very same segment: never different data.
+     */
+    for (size_t off = 12; off < n; off++) {
+        struct segment *back = NULL;
+
         p[off] ^= 0x10;
         write_all(path, p, n);
-        expect_data_error(path, NULL);
+        if (segment_load(path, &back, &d) == 0) {
+            ck_assert_uint_ge(off, BINFILE_HEADER_SIZE);
+            assert_segments_equal(s, back);
+            segment_free(back);
+        } else {
+            ck_assert_int_eq(d.rc, RC_DATA);
+            ck_assert_msg(strstr(d.msg, path) == d.msg, "message '%s'",
+                          d.msg);
+        }
+        diag_clear(&d);
         p[off] ^= 0x10;
     }
     write_all(path, p, n);
