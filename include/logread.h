@@ -97,18 +97,21 @@ struct logread_str {
  * zero / empty.
  */
 struct logread_row {
-    uint64_t line;              /* physical line where the record starts */
+    /* what ingest reads of every row first, in one cache line */
+    struct logread_str user, item;
     int64_t t;                  /* time; items: upload time, INT64_MIN
                                    when empty */
-    struct logread_str user, item, creator;
-    struct logread_str tags;    /* items: the raw tag list ("a|b", "a,b") */
     uint32_t fb;                /* exposures: flag bits; interactions: the
                                    event's bit, 0 for another event name */
     uint32_t play_ms, dur_ms;   /* 0 when empty */
-    float value;                /* interactions: value column, 0 if empty */
+    uint32_t ix[3];             /* for opts.prepare; UINT32_MAX before */
+    /* the rest */
+    uint64_t line;              /* physical line where the record starts */
+    struct logread_str creator;
+    struct logread_str tags;    /* items: the raw tag list ("a|b", "a,b") */
     struct logread_str raw;     /* the record as it appears in the file,
                                    without its line end */
-    uint32_t ix[3];             /* for opts.prepare; UINT32_MAX before */
+    float value;                /* interactions: value column, 0 if empty */
 };
 
 struct logread;

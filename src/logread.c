@@ -169,6 +169,8 @@ struct chunk {
     struct arena arena;
     struct logread_row **good;  /* the good rows, for prepare */
     size_t cap_good;
+    uint32_t *good_ix;          /* rows[] index of each good row */
+    size_t n_good, cap_good_ix;
     struct csv_parser csv;
     int csv_ready;
     int csv_records;
@@ -228,7 +230,7 @@ struct logread {
     struct block *cur;          /* the block being handed out */
     struct block *ahead_blk;    /* the next one, parsed in the background */
     int cur_chunk;
-    size_t cur_row;
+    size_t cur_row, cur_good;   /* in the current chunk */
     int fail_pending;           /* a read error met while staging ahead */
     struct diag fail;
 
@@ -885,14 +887,13 @@ record_end(const char *p, const char *end, uint64_t *lines)
 static void
 prepare_chunk(const struct logread *r, struct chunk *c)
 {
-    size_t n = 0, i;
+    size_t i;
 
-    if (c->n_rows > c->cap_good)
-        c->good = xgrow(c->good, &c->cap_good, c->n_rows, sizeof *c->good);
-    for (i = 0; i < c->n_rows; i++)
-        if (c->rows[i].reason == R_NONE)
-            c->good[n++] = &c->rows[i].row;
-    r->prepare(r->prepare_ctx, r->table, c->good, n);
+    if (c->n_good > c->cap_good)
+        c->good = xgrow(c->good, &c->cap_good, c->n_good, sizeof *c->good);
+    for (i = 0; i < c->n_good; i++)
+        c->good[i] = &c->rows[c->good_ix[i]].row;
+    r->prepare(r->prepare_ctx, r->table, c->good, c->n_good);
 }
 
 /*
@@ -905,14 +906,14 @@ parse_chunk(const struct logread *r, struct chunk *c, int quotes)
     const char *q = c->p, *end = c->p + c->n;
     uint64_t line = 0;
 
-    c->n_rows = 0;
+    c->n_rows = c->n_good = 0;
     arena_reset(&c->arena);
     while (q < end) {
         const char *nl = memchr(q, '\n', (size_t)(end - q));
         const char *le = nl != NULL ? nl : end;
         const char *next = nl != NULL ? nl + 1 : end;
         uint64_t lines = 1;
-        int quoted = 0;
+        int quoted = 0, why;
         size_t n;
 
         if (quotes && memchr(q, '"', (size_t)(le - q)) != NULL) {
@@ -926,8 +927,13 @@ parse_chunk(const struct logread *r, struct chunk *c, int quotes)
         n = (size_t)(le - q);
         if (n > 0 && q[n - 1] == '\r')
             n--;
-        if (n > 0 && parse_record(r, c, q, n, quoted, line) == R_QUOTE
-            && lines > 1) {
+        why = n > 0 ? parse_record(r, c, q, n, quoted, line) : -1;
+        if (why == R_NONE) {
+            if (c->n_good == c->cap_good_ix)
+                c->good_ix = xgrow(c->good_ix, &c->cap_good_ix,
+                                   c->n_good + 1, sizeof *c->good_ix);
+            c->good_ix[c->n_good++] = (uint32_t)(c->n_rows - 1);
+        } else if (why == R_QUOTE && lines > 1) {
             /* a malformed record spanning lines: reject its first line
              * only and go on with the next one */
             struct prow *pr = &c->rows[c->n_rows - 1];
@@ -1281,7 +1287,7 @@ next_block(struct logread *r, struct diag *d)
 
     r->cur->n_chunks = 0;
     r->cur_chunk = 0;
-    r->cur_row = 0;
+    r->cur_row = r->cur_good = 0;
     if (r->fail_pending) {
         r->fail_pending = 0;
         if (d != NULL)
@@ -1407,21 +1413,30 @@ logread_next_ref(struct logread *r, struct logread_row **row, struct diag *d)
             struct chunk *c = &r->cur->ch[r->cur_chunk];
 
             if (r->cur_row < c->n_rows) {
-                struct prow *pr = &c->rows[r->cur_row++];
+                struct prow *pr = &c->rows[r->cur_row];
+                /* good rows are listed: no need to read pr->reason */
+                int good = r->cur_good < c->n_good
+                        && c->good_ix[r->cur_good] == r->cur_row;
 
-                if (r->ahead != NULL && r->cur_row + LR_AHEAD <= c->n_rows
-                    && pr[LR_AHEAD].reason == R_NONE)
-                    r->ahead(r->prepare_ctx, r->table, &pr[LR_AHEAD].row);
+                r->cur_row++;
+                if (good) {
+                    r->cur_good++;
+                    if (r->ahead != NULL && r->cur_good + LR_AHEAD
+                                            <= c->n_good)
+                        r->ahead(r->prepare_ctx, r->table,
+                                 &c->rows[c->good_ix[r->cur_good
+                                                     + LR_AHEAD - 1]].row);
+                }
                 /* chunk-relative line to file line, once */
                 pr->row.line += r->cur->ch_line[r->cur_chunk];
                 *row = &pr->row;
-                if (pr->reason == R_NONE)
+                if (good)
                     return LOGREAD_ROW;
                 format_reject(r, pr, pr->row.line, d);
                 return LOGREAD_REJECT;
             }
             r->cur_chunk++;
-            r->cur_row = 0;
+            r->cur_row = r->cur_good = 0;
         }
         switch (next_block(r, d)) {
         case -1:
@@ -1727,6 +1742,7 @@ logread_close(struct logread *r)
 
         free(c->rows);
         free(c->good);
+        free(c->good_ix);
         free(c->f);
         arena_free(&c->arena);
         if (c->csv_ready)
