@@ -682,28 +682,40 @@ src_row(const struct exp_src *s, size_t i, struct seg_exposure *e)
  * The sort of ingest_sort_exposures over the n rows of src; returns a new
  * array in *out and the count after dedup.
  *
- * A stable counting sort by user: the rows are cut into one part per
- * thread; each part counts its users, the counts give every (part, user)
- * its place, and each part scatters its rows there.  Rows of a user keep
- * their part order and, within a part, their row order, so the result is
- * the same for any number of parts.  Then each user's rows are sorted and
- * deduplicated on their own, in parallel.
+ * A stable counting sort by user, in two passes so that writes stay
+ * local (one pass straight to each row's place writes all over hundreds
+ * of MB, a cache miss per row):
+ *  1. the rows are cut into one part per thread; each part counts its
+ *     users; then each part moves its rows into their bucket (a range of
+ *     SORT_BUCKET_USERS users), whose place in the output the counts give:
+ *     a thousand or so write streams, each advancing in order;
+ *  2. each bucket, a few hundred KB, is counting-sorted by user within its
+ *     range, and each user's rows sorted and deduplicated, in cache.
+ * Rows of a user keep their part order and, within a part, their row
+ * order, so the result is the same for any number of parts.
  */
+#define SORT_BUCKET_LOG2 10     /* users per bucket: 1024 */
+
 static size_t
 sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
                struct seg_exposure **out)
 {
+    const unsigned shift = SORT_BUCKET_LOG2;
+    size_t n_buckets = ((size_t)n_users >> shift) + 1;
     int nparts = omp_get_max_threads();
-    size_t **pos, *start, *kept, dups = 0;
+    size_t **cnt, **bpos, *start, *kept, dups = 0;
     struct seg_exposure *dst;
-    long u;
+    long b;
     int k;
 
     if (nparts < 1 || n < SORT_PART_MIN)
         nparts = 1;
-    pos = xmalloc((size_t)nparts * sizeof *pos);
-    for (k = 0; k < nparts; k++)
-        pos[k] = xcalloc((size_t)n_users + 1, sizeof **pos);
+    cnt = xmalloc((size_t)nparts * sizeof *cnt);
+    bpos = xmalloc((size_t)nparts * sizeof *bpos);
+    for (k = 0; k < nparts; k++) {
+        cnt[k] = xcalloc((size_t)n_users + 1, sizeof **cnt);
+        bpos[k] = xcalloc(n_buckets + 1, sizeof **bpos);
+    }
     start = xmalloc(((size_t)n_users + 1) * sizeof *start);
     dst = big_alloc((n + 1) * sizeof *dst);
 #pragma omp parallel for schedule(static, 1) num_threads(nparts)
@@ -713,49 +725,86 @@ sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
 
         for (size_t i = lo; i < hi; i++) {
             assert(src_user(src, i) < n_users);
-            pos[k][src_user(src, i)]++;
+            cnt[k][src_user(src, i)]++;
         }
     }
-    /* pos[k][u]: where part k's first row of user u goes */
+    /* start[u]: where user u's rows begin; bpos[k][b]: where part k's
+     * first row of bucket b goes (parts in order within a bucket) */
     {
         size_t at = 0;
 
-        for (u = 0; u < (long)n_users; u++) {
+        for (size_t u = 0; u < n_users; u++) {
             start[u] = at;
-            for (k = 0; k < nparts; k++) {
-                size_t c = pos[k][u];
-
-                pos[k][u] = at;
-                at += c;
-            }
+            for (k = 0; k < nparts; k++)
+                at += cnt[k][u];
         }
         start[n_users] = at;
+        at = 0;
+        for (size_t bb = 0; bb < n_buckets; bb++) {
+            size_t u0 = bb << shift, u1 = (bb + 1) << shift;
+
+            if (u1 > n_users)
+                u1 = n_users;
+            for (k = 0; k < nparts; k++) {
+                bpos[k][bb] = at;
+                for (size_t u = u0; u < u1; u++)
+                    at += cnt[k][u];
+            }
+        }
     }
+    for (k = 0; k < nparts; k++)
+        free(cnt[k]);
+    free(cnt);
 #pragma omp parallel for schedule(static, 1) num_threads(nparts)
     for (k = 0; k < nparts; k++) {
         size_t lo = n / (size_t)nparts * (size_t)k;
         size_t hi = k == nparts - 1 ? n : n / (size_t)nparts * (size_t)(k + 1);
-        size_t *p = pos[k];
+        size_t *p = bpos[k];
 
         for (size_t i = lo; i < hi; i++)
-            src_row(src, i, &dst[p[src_user(src, i)]++]);
+            src_row(src, i, &dst[p[src_user(src, i) >> shift]++]);
     }
     for (k = 0; k < nparts; k++)
-        free(pos[k]);
-    free(pos);
+        free(bpos[k]);
+    free(bpos);
     kept = xmalloc(((size_t)n_users + 1) * sizeof *kept);
-#pragma omp parallel for schedule(dynamic, 4096) reduction(+ : dups)
-    for (u = 0; u < (long)n_users; u++) {
-        size_t m = start[u + 1] - start[u];
+#pragma omp parallel reduction(+ : dups)
+    {
+        struct seg_exposure *tmp = NULL;
+        size_t cap_tmp = 0, off[(size_t)1 << SORT_BUCKET_LOG2];
 
-        sort_user_rows(dst + start[u], m);
-        kept[u] = dedup_user_rows(dst + start[u], m);
-        dups += m - kept[u];
+#pragma omp for schedule(dynamic, 1)
+        for (b = 0; b < (long)n_buckets; b++) {
+            size_t u0 = (size_t)b << shift, u1 = u0 + ((size_t)1 << shift);
+            size_t lo, hi, i, u;
+
+            if (u1 > n_users)
+                u1 = n_users;
+            if (u0 >= u1)
+                continue;
+            lo = start[u0];
+            hi = start[u1];
+            if (hi - lo > cap_tmp)
+                tmp = xgrow(tmp, &cap_tmp, hi - lo, sizeof *tmp);
+            memcpy(tmp, dst + lo, (hi - lo) * sizeof *tmp);
+            for (u = u0; u < u1; u++)
+                off[u - u0] = start[u];
+            for (i = 0; i < hi - lo; i++)
+                dst[off[tmp[i].user - u0]++] = tmp[i];
+            for (u = u0; u < u1; u++) {
+                size_t m = start[u + 1] - start[u];
+
+                sort_user_rows(dst + start[u], m);
+                kept[u] = dedup_user_rows(dst + start[u], m);
+                dups += m - kept[u];
+            }
+        }
+        free(tmp);
     }
     if (dups > 0) {
         size_t o = 0;
 
-        for (u = 0; u < (long)n_users; u++) {
+        for (size_t u = 0; u < n_users; u++) {
             memmove(dst + o, dst + start[u], kept[u] * sizeof *dst);
             o += kept[u];
         }
