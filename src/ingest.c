@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,23 @@ save_dicts(struct run *r, struct diag *d)
             return -1;
     }
     return 0;
+}
+
+/* save_dicts on a thread of its own. */
+struct dict_saver {
+    struct run *r;
+    pthread_t thread;
+    int started, rc;
+    struct diag d;
+};
+
+static void *
+save_dicts_thread(void *arg)
+{
+    struct dict_saver *ds = arg;
+
+    ds->rc = save_dicts(ds->r, &ds->d);
+    return NULL;
 }
 
 /* ---- the reject file ---- */
@@ -946,6 +964,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
            struct diag *d)
 {
     struct run r;
+    struct dict_saver dict_saver = { 0 };
     struct segment *seg = NULL;
     double ratio = o->max_reject_ratio < 0 ? INGEST_MAX_REJECT_RATIO
                                            : o->max_reject_ratio;
@@ -999,6 +1018,11 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     }
 
     st->read_s = now() - r.t0;
+    /* the dictionaries are final: save them while the segment is built
+     * (they must be on disk before the segment, which is saved last) */
+    dict_saver.r = &r;
+    dict_saver.started = pthread_create(&dict_saver.thread, NULL,
+                                        save_dicts_thread, &dict_saver) == 0;
     seg = xcalloc(1, sizeof *seg);
     seg->day = o->day;
     seg->zone_offset = o->lr.zone_offset;
@@ -1014,6 +1038,17 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     st->dict_creators = iddict_count(r.dict[D_CREATORS]);
     st->dict_tags = iddict_count(r.dict[D_TAGS]);
 
+    if (dict_saver.started) {
+        pthread_join(dict_saver.thread, NULL);
+        dict_saver.started = 0;
+    } else {
+        dict_saver.rc = save_dicts(&r, &dict_saver.d);
+    }
+    if (dict_saver.rc < 0) {
+        if (d != NULL)
+            *d = dict_saver.d;
+        goto out;
+    }
     seg_path = segment_path(o->segroot, o->day);
     {
         char *slash = strrchr(seg_path, '/');
@@ -1024,11 +1059,13 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
         if (t < 0)
             goto out;
     }
-    if (save_dicts(&r, d) < 0 || segment_save(seg, seg_path, d) < 0)
+    if (segment_save(seg, seg_path, d) < 0)
         goto out;
     st->save_s = now() - r.t0 - st->read_s - st->sort_s;
     rc = 0;
 out:
+    if (dict_saver.started)
+        pthread_join(dict_saver.thread, NULL);
     st->seconds = now() - r.t0;
     segment_free(seg);
     free(seg_path);
