@@ -804,7 +804,8 @@ sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
             hi = start[u1];
             if (hi - lo > cap_tmp)
                 tmp = xgrow(tmp, &cap_tmp, hi - lo, sizeof *tmp);
-            memcpy(tmp, dst + lo, (hi - lo) * sizeof *tmp);
+            if (hi > lo)
+                memcpy(tmp, dst + lo, (hi - lo) * sizeof *tmp);
             for (u = u0; u < u1; u++)
                 off[u - u0] = start[u];
             for (i = 0; i < hi - lo; i++)
