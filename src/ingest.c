@@ -85,6 +85,100 @@ struct exp_row {
     uint32_t play_ms, dur_ms;
 };
 
+/*
+ * The exposure blocks are fresh memory, and the kernel clears each page on
+ * first touch, on the thread that touches it: the thread taking the rows,
+ * which paces the whole read.  So a helper thread allocates and touches
+ * the next block while the current one fills.
+ */
+struct block_maker {
+    pthread_t thread;
+    int started, stop;
+    int wanted;                 /* a block is asked for */
+    void *ready;                /* made, not yet taken */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+#define EXP_BLOCK_BYTES (EXP_BLOCK * sizeof(struct exp_row))
+
+static void *
+make_block(void)
+{
+    char *p = big_alloc(EXP_BLOCK_BYTES);
+    volatile char *touch = p;
+    size_t off;
+
+    for (off = 0; off < EXP_BLOCK_BYTES; off += 4096)
+        touch[off] = 0;
+    return p;
+}
+
+static void *
+block_maker_main(void *arg)
+{
+    struct block_maker *m = arg;
+
+    pthread_mutex_lock(&m->mu);
+    for (;;) {
+        void *p;
+
+        while (!m->stop && !(m->wanted && m->ready == NULL))
+            pthread_cond_wait(&m->cv, &m->mu);
+        if (m->stop)
+            break;
+        pthread_mutex_unlock(&m->mu);
+        p = make_block();
+        pthread_mutex_lock(&m->mu);
+        m->ready = p;
+        m->wanted = 0;
+        pthread_cond_broadcast(&m->cv);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* A new exposure block: the one made ahead if any; then ask for the next. */
+static void *
+take_block(struct block_maker *m)
+{
+    void *p = NULL;
+
+    if (!m->started) {
+        pthread_mutex_init(&m->mu, NULL);
+        pthread_cond_init(&m->cv, NULL);
+        m->started = pthread_create(&m->thread, NULL, block_maker_main, m)
+                     == 0 ? 1 : -1;
+    }
+    if (m->started < 0)
+        return big_alloc(EXP_BLOCK_BYTES);
+    pthread_mutex_lock(&m->mu);
+    while (m->wanted && m->ready == NULL)
+        pthread_cond_wait(&m->cv, &m->mu);
+    p = m->ready;
+    m->ready = NULL;
+    m->wanted = 1;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    return p != NULL ? p : big_alloc(EXP_BLOCK_BYTES);
+}
+
+static void
+stop_block_maker(struct block_maker *m)
+{
+    if (m->started <= 0)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->stop = 1;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    pthread_join(m->thread, NULL);
+    free(m->ready);
+    pthread_mutex_destroy(&m->mu);
+    pthread_cond_destroy(&m->cv);
+    m->started = 0;
+}
+
 struct acc {
     struct exp_row **eblk;
     size_t n_eblk, cap_eblk;
@@ -105,6 +199,7 @@ struct run {
     const struct ingest_opts *o;
     struct ingest_stats *st;
     struct iddict *dict[D_N];
+    struct block_maker maker;       /* exposure blocks made ahead */
     int loaded[D_N];                /* read from disk, with n_loaded ids */
     uint32_t n_loaded[D_N];
     struct acc a;
@@ -469,7 +564,7 @@ take_row(struct run *r, enum logread_table t, const char *path,
         if (a->n_exp == a->n_eblk * EXP_BLOCK) {
             a->eblk = xgrow(a->eblk, &a->cap_eblk, a->n_eblk + 1,
                             sizeof *a->eblk);
-            a->eblk[a->n_eblk++] = big_alloc(EXP_BLOCK * sizeof **a->eblk);
+            a->eblk[a->n_eblk++] = take_block(&r->maker);
         }
         e = &a->eblk[a->n_exp >> EXP_BLOCK_LOG2][a->n_exp & (EXP_BLOCK - 1)];
         a->n_exp++;
@@ -942,6 +1037,7 @@ release_run(struct run *r)
 {
     int k;
 
+    stop_block_maker(&r->maker);
     for (k = 0; k < D_N; k++) {
         iddict_free(r->dict[k]);
     }
@@ -1018,6 +1114,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
         goto out;
     }
 
+    stop_block_maker(&r.maker);
     st->read_s = now() - r.t0;
     /* the dictionaries are final: save them while the segment is built
      * (they must be on disk before the segment, which is saved last) */
