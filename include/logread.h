@@ -15,8 +15,9 @@
  * quote character are split by a fast scanner; records with one go
  * through libcsv (this is the only file of dualrec that uses libcsv).
  * Large blocks of records are split at record boundaries into a fixed
- * number of chunks parsed in parallel (OpenMP) and handed out in file
- * order, so results do not depend on the thread count.
+ * number of chunks, parsed by background threads (one per OpenMP thread
+ * beyond the caller's) one block ahead of the rows being handed out, and
+ * handed out in file order, so results do not depend on the thread count.
  *
  * A malformed record is a reject, not a failure: logread_next returns
  * LOGREAD_REJECT with "<path>:<line>: <reason>" in d (line = the physical

@@ -2,28 +2,34 @@
  * logread.c -- the input log CSV reader (logread.h): header binding, record
  * splitting, typed conversion, reject reasons.
  *
- * Data flow.  zin hands out decompressed bytes; the reader keeps one
- * buffer of up to `cap` bytes.  A *block* is the longest prefix of the
- * buffer that ends on a record boundary (at the end of the stream, all of
- * it).  A block is cut at record boundaries into up to LR_NCHUNK chunks
- * which are parsed independently (OpenMP, one chunk per iteration) into
- * arrays of parsed rows; logread_next then hands the rows out chunk by
- * chunk, so the order is the file order whatever the thread count.
- * Messages carry absolute line numbers, known only once every chunk has
- * counted its lines, so a reject stores its reason and is formatted when
- * handed out.
+ * Data flow.  zin hands out decompressed bytes into a staging buffer.  A
+ * *block* is the longest prefix of it that ends on a record boundary (at
+ * the end of the stream, all of it); the block takes the buffer and the
+ * rest moves to the front of a free one, which becomes the staging buffer
+ * (three buffers rotate: the block handed out, the block parsed ahead, the
+ * staging one).  A block is cut at record boundaries into up to LR_NCHUNK
+ * chunks, parsed independently into arrays of rows by the parser threads
+ * (one per core beyond the caller's) while the caller takes the rows of
+ * the previous block; whoever reaches a block first takes its unclaimed
+ * chunks.  Then the prepare hook runs over the block's chunks the same
+ * way (ingest looks its ids up there: only then, since the caller adds
+ * ids while taking rows).  logread_next hands the rows out chunk by chunk,
+ * so the order is the file order whatever the thread count.  Messages
+ * carry absolute line numbers, known only once every chunk has counted its
+ * lines, so a reject stores its reason and is formatted when handed out.
  *
  * Record boundaries: a newline ends a record unless it is inside quotes.
  * When a block holds no '"' at all (the common case for large logs) a
- * record is simply a line; otherwise boundaries come from a scan that
- * toggles on every quote (an escaped "" toggles twice).  Records without
- * quotes are split on ',' directly; records with quotes are parsed by
- * libcsv in strict mode, so both paths yield the same fields.
+ * record is simply a line, and one pass a word at a time finds both its
+ * end and its commas; otherwise boundaries come from a scan that toggles
+ * on every quote (an escaped "" toggles twice).  Records without quotes
+ * are split on ',' directly; records with quotes are parsed by libcsv in
+ * strict mode, so both paths yield the same fields.
  *
  * Invariants: every record starts at the first byte of a chunk or right
- * after a record end; the buffer is only moved (memmove of the unparsed
- * tail) when every row of the previous block has been handed out, which
- * is why row strings are valid until the next logread_next call.
+ * after a record end; a block's buffer is reused only once every row of
+ * it has been handed out, which is why row strings are valid until the
+ * next logread_next call.
  */
 #include <csv.h>
 #include <math.h>
