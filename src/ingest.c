@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,25 +41,6 @@ enum { D_USERS, D_ITEMS, D_CREATORS, D_TAGS, D_N };
 static const char *const dict_kind[D_N] = {
     "users", "items", "creators", "tags"
 };
-
-/*
- * Large allocations (the day's exposure blocks, the sorted copy) are
- * written once front to back; transparent huge pages halve the cost of
- * faulting them in (a hint; without them it only costs speed).
- */
-static void *
-big_alloc(size_t bytes)
-{
-    const size_t huge = 2u << 20;
-    void *p = NULL;
-
-    if (bytes < huge || posix_memalign(&p, huge, bytes) != 0)
-        return xmalloc(bytes);
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-}
 
 /* An item row as read (file order; segment_sort keeps the last). */
 struct item_row {
@@ -105,7 +85,7 @@ struct block_maker {
 static void *
 make_block(void)
 {
-    char *p = big_alloc(EXP_BLOCK_BYTES);
+    char *p = xmalloc_big(EXP_BLOCK_BYTES);
     volatile char *touch = p;
     size_t off;
 
@@ -151,7 +131,7 @@ take_block(struct block_maker *m)
                      == 0 ? 1 : -1;
     }
     if (m->started < 0)
-        return big_alloc(EXP_BLOCK_BYTES);
+        return xmalloc_big(EXP_BLOCK_BYTES);
     pthread_mutex_lock(&m->mu);
     while (m->wanted && m->ready == NULL)
         pthread_cond_wait(&m->cv, &m->mu);
@@ -160,7 +140,7 @@ take_block(struct block_maker *m)
     m->wanted = 1;
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
-    return p != NULL ? p : big_alloc(EXP_BLOCK_BYTES);
+    return p != NULL ? p : xmalloc_big(EXP_BLOCK_BYTES);
 }
 
 static void
@@ -830,7 +810,7 @@ sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
         bpos[k] = xcalloc(n_buckets + 1, sizeof **bpos);
     }
     start = xmalloc(((size_t)n_users + 1) * sizeof *start);
-    dst = big_alloc((n + 1) * sizeof *dst);
+    dst = xmalloc_big((n + 1) * sizeof *dst);
 #pragma omp parallel for schedule(static, 1) num_threads(nparts)
     for (k = 0; k < nparts; k++) {
         size_t lo = n / (size_t)nparts * (size_t)k;
