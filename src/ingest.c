@@ -5,15 +5,17 @@
  * logread, appending compact rows and new ids (file order); check the
  * reject budget; sort every array as segment.h specifies and drop exact
  * duplicates; OR interaction feedback into exposures; save the
- * dictionaries, then the segment; unlock.
+ * dictionaries (on a thread, during the sort), then the segment; unlock.
  *
- * Speed: ids are looked up while logread parses a block on every core
- * (the prepare hook, iddict_find with iddict_prefetch a few rows ahead);
- * only ids not yet known are added afterwards, in file order.  Exposures,
- * the bulk of a day, are sorted by a counting sort on the dense user index
- * followed by independent per-user sorts (OpenMP) on a total order of all
- * fields, the same order as segment_sort, which sorts the other arrays.
- * Nothing depends on the thread count.
+ * Speed: a block's ids are looked up on every core once logread has parsed
+ * it (the prepare hook: iddict_find_many per chunk, in table order); only
+ * ids not yet known are added afterwards, in file order, their slots
+ * prefetched a few rows ahead.  Exposures, the bulk of a day, are kept in
+ * 20-byte rows in blocks that a helper thread makes ahead, then sorted by
+ * a two-pass counting sort on the dense user index (into buckets of users,
+ * then within each bucket in cache) followed by per-user sorts on a total
+ * order of all fields, the same order as segment_sort, which sorts the
+ * other arrays.  Nothing depends on the thread count.
  */
 #include <assert.h>
 #include <errno.h>
