@@ -33,8 +33,21 @@
 #define BINFILE_MAGIC_SIZE  8
 
 /*
+ * zstd compresses in jobs of this many payload bytes on its worker
+ * threads (binfile.c says why the size is pinned).
+ */
+#define BINFILE_ZSTD_JOB_SIZE ((size_t)8 << 20)
+
+/*
  * Write payload p[0..n) to path with the given 8-byte magic and version,
- * compressed at zstd level `level` (1..19; 0 picks 3).
+ * compressed at zstd level `level` (1..19; 0 picks 3).  The file's bytes
+ * depend only on the arguments, not on the thread count or the machine:
+ * zstd runs multithreaded (omp_get_max_threads() workers, at most 4, at
+ * least 1) with a fixed job size.  The frame is streamed to the temp file
+ * in pieces while another thread computes the checksum, so memory beyond
+ * the payload stays a few job sizes.  RC_CANTCREAT/RC_IO when writing
+ * fails (no file appears), RC_INTERNAL when zstd fails (e.g. a libzstd
+ * built without threads).
  */
 int binfile_save(const char *path, const char magic[BINFILE_MAGIC_SIZE],
                  uint32_t version, const void *p, size_t n, int level,

@@ -25,8 +25,9 @@
  *    (atomically) before the segment.
  *  - A fatal error (missing file, bad header, truncated zstd, I/O) leaves
  *    every output as it was.
- * Memory: the dictionaries plus the day's compact rows (32 bytes per
- * exposure, twice that while sorting) plus the readers' fixed buffers.
+ * Memory: the dictionaries plus the day's compact rows (20 bytes per
+ * exposure; 52 while sorting, the sorted 32-byte rows and the segment's
+ * 25-byte payload while saving) plus the readers' fixed buffers.
  */
 #ifndef DUALREC_INGEST_H
 #define DUALREC_INGEST_H

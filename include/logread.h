@@ -15,8 +15,9 @@
  * quote character are split by a fast scanner; records with one go
  * through libcsv (this is the only file of dualrec that uses libcsv).
  * Large blocks of records are split at record boundaries into a fixed
- * number of chunks parsed in parallel (OpenMP) and handed out in file
- * order, so results do not depend on the thread count.
+ * number of chunks, parsed by background threads (one per OpenMP thread
+ * beyond the caller's) one block ahead of the rows being handed out, and
+ * handed out in file order, so results do not depend on the thread count.
  *
  * A malformed record is a reject, not a failure: logread_next returns
  * LOGREAD_REJECT with "<path>:<line>: <reason>" in d (line = the physical
@@ -71,16 +72,13 @@ struct logread_opts {
      * value_event_fb == 0 disables the rule */
     uint32_t value_event_fb;
     double value_event_min;
-    /* Called for every good row while its block is parsed, in parallel
-     * with other rows of the block (so it must only read shared state);
-     * it may fill row->ix.  Lets ingest look ids up in its dictionaries
-     * on every core while no thread adds to them.  NULL: not called. */
+    /* Called with each chunk's good rows (file order) once the chunk is
+     * parsed, on the parsing thread, in parallel with other chunks (so it
+     * must only read shared state); it may fill row->ix.  Lets ingest look
+     * ids up in its dictionaries on every core while no thread adds to
+     * them.  NULL: not called. */
     void (*prepare)(void *ctx, enum logread_table table,
-                    struct logread_row *row);
-    /* Called a few rows ahead of prepare with the row it will get, so
-     * that prepare's memory can be prefetched (may be NULL). */
-    void (*prefetch)(void *ctx, enum logread_table table,
-                     const struct logread_row *row);
+                    struct logread_row *const *rows, size_t n);
     /* Called by logread_next a few rows before it returns row (good rows
      * only, on logread_next's thread, after prepare), so that what the
      * caller does with the row can be prefetched (may be NULL). */
@@ -100,18 +98,21 @@ struct logread_str {
  * zero / empty.
  */
 struct logread_row {
-    uint64_t line;              /* physical line where the record starts */
+    /* what ingest reads of every row first, in one cache line */
+    struct logread_str user, item;
     int64_t t;                  /* time; items: upload time, INT64_MIN
                                    when empty */
-    struct logread_str user, item, creator;
-    struct logread_str tags;    /* items: the raw tag list ("a|b", "a,b") */
     uint32_t fb;                /* exposures: flag bits; interactions: the
                                    event's bit, 0 for another event name */
     uint32_t play_ms, dur_ms;   /* 0 when empty */
-    float value;                /* interactions: value column, 0 if empty */
+    uint32_t ix[3];             /* for opts.prepare; UINT32_MAX before */
+    /* the rest */
+    uint64_t line;              /* physical line where the record starts */
+    struct logread_str creator;
+    struct logread_str tags;    /* items: the raw tag list ("a|b", "a,b") */
     struct logread_str raw;     /* the record as it appears in the file,
                                    without its line end */
-    uint32_t ix[3];             /* for opts.prepare; UINT32_MAX before */
+    float value;                /* interactions: value column, 0 if empty */
 };
 
 struct logread;
@@ -135,6 +136,13 @@ int logread_open(const char *path, enum logread_table table,
  */
 int logread_next(struct logread *r, struct logread_row *row,
                  struct diag *d);
+
+/*
+ * logread_next without the copy: *row points into the reader (the caller
+ * may change it) and is valid until the next call.
+ */
+int logread_next_ref(struct logread *r, struct logread_row **row,
+                     struct diag *d);
 
 /* Bytes read from the file so far (compressed bytes for zstd), and
  * uncompressed bytes parsed so far. */

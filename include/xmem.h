@@ -25,4 +25,12 @@ char *xstrndup(const char *s, size_t n);
  */
 void *xgrow(void *p, size_t *cap, size_t need, size_t size);
 
+/*
+ * xmalloc for a large buffer that is written once front to back: from
+ * 2 MiB up it is 2 MiB-aligned and marked for transparent huge pages
+ * (madvise MADV_HUGEPAGE, a hint), which makes faulting it in much
+ * cheaper.  Release it with free().
+ */
+void *xmalloc_big(size_t n);
+
 #endif

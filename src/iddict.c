@@ -168,13 +168,14 @@ iddict_count(const struct iddict *dict)
     return dict->n;
 }
 
-/* The slot holding s (its index), or the empty slot where it would go. */
+/* The slot holding s (its index), or the empty slot where it would go;
+ * h is its hash, word its first_word. */
 static size_t
-probe(const struct iddict *dict, const char *s, size_t n, uint64_t h)
+probe_word(const struct iddict *dict, const char *s, size_t n, uint64_t h,
+           uint64_t word)
 {
     size_t i = (size_t)h & dict->mask;
     uint32_t tag = make_tag(h, n);
-    uint64_t word = first_word(s, n);
 
     for (;;) {
         const struct slot *sl = &dict->slots[i];
@@ -193,6 +194,12 @@ probe(const struct iddict *dict, const char *s, size_t n, uint64_t h)
         }
         i = (i + 1) & dict->mask;
     }
+}
+
+static size_t
+probe(const struct iddict *dict, const char *s, size_t n, uint64_t h)
+{
+    return probe_word(dict, s, n, h, first_word(s, n));
 }
 
 /*
@@ -251,6 +258,78 @@ uint32_t
 iddict_find(const struct iddict *dict, const char *s, size_t n)
 {
     return dict->slots[probe(dict, s, n, hash_bytes(s, n))].idx;
+}
+
+/*
+ * The queries are put in slot order by one counting-sort pass on the top
+ * bits of their slot (a bucket spans a few cache lines), so the probes
+ * sweep the table from front to back.  Below QUERY_SORT_MIN queries, or
+ * for a table that fits the caches, the order is left as it is.
+ */
+#define QUERY_SORT_MIN 4096
+#define QUERY_SORT_TABLE (1u << 20)     /* bytes of slots */
+#define QUERY_AHEAD 16                  /* probes prefetched ahead */
+
+/* A query taken out of its place: its hash and first word are read from
+ * the id once, in query order, so the probes in slot order touch only the
+ * table (and the id again only when it is longer than 8 bytes). */
+struct pending {
+    uint64_t h, word;
+    uint32_t q, n;              /* the query's position, the id's length */
+};
+
+void
+iddict_find_many(const struct iddict *dict, struct iddict_query *q, size_t n)
+{
+    size_t nslots = dict->mask + 1, nbuckets = 1, i;
+    unsigned shift = 0;
+    struct pending *p;
+    size_t *start;
+    long k;
+
+    if (n < QUERY_SORT_MIN || n > UINT32_MAX
+        || nslots * sizeof *dict->slots < QUERY_SORT_TABLE) {
+        for (i = 0; i < n; i++)
+            q[i].idx = iddict_find(dict, q[i].s, q[i].n);
+        return;
+    }
+    /* about 4 queries a bucket, and never fewer than 4 slots a bucket */
+    while (nbuckets * 4 < n && nbuckets * 4 < nslots)
+        nbuckets *= 2;
+    while ((nslots >> shift) > nbuckets)
+        shift++;
+    p = xmalloc(n * sizeof *p);
+    start = xcalloc(nbuckets + 1, sizeof *start);
+    for (k = 0; k < (long)n; k++) {
+        p[k].h = hash_bytes(q[k].s, q[k].n);
+        p[k].word = first_word(q[k].s, q[k].n);
+        p[k].q = (uint32_t)k;
+        p[k].n = (uint32_t)q[k].n;
+    }
+    {
+        struct pending *sorted = xmalloc(n * sizeof *sorted);
+
+        for (i = 0; i < n; i++)
+            start[((p[i].h & dict->mask) >> shift) + 1]++;
+        for (i = 0; i < nbuckets; i++)
+            start[i + 1] += start[i];
+        for (i = 0; i < n; i++)
+            sorted[start[(p[i].h & dict->mask) >> shift]++] = p[i];
+        free(p);
+        p = sorted;
+    }
+    for (k = 0; k < (long)n; k++) {
+        const struct pending *e = &p[k];
+
+        if (k + QUERY_AHEAD < (long)n)
+            __builtin_prefetch(&dict->slots[p[k + QUERY_AHEAD].h
+                                            & dict->mask]);
+        /* q[e->q].s is read only for ids longer than 8 bytes */
+        q[e->q].idx = dict->slots[probe_word(dict, q[e->q].s, e->n, e->h,
+                                             e->word)].idx;
+    }
+    free(start);
+    free(p);
 }
 
 void

@@ -5,24 +5,27 @@
  * logread, appending compact rows and new ids (file order); check the
  * reject budget; sort every array as segment.h specifies and drop exact
  * duplicates; OR interaction feedback into exposures; save the
- * dictionaries, then the segment; unlock.
+ * dictionaries (on a thread, during the sort), then the segment; unlock.
  *
- * Speed: ids are looked up while logread parses a block on every core
- * (the prepare hook, iddict_find with iddict_prefetch a few rows ahead);
- * only ids not yet known are added afterwards, in file order.  Exposures,
- * the bulk of a day, are sorted by a counting sort on the dense user index
- * followed by independent per-user sorts (OpenMP) on a total order of all
- * fields, the same order as segment_sort, which sorts the other arrays.
- * Nothing depends on the thread count.
+ * Speed: a block's ids are looked up on every core once logread has parsed
+ * it (the prepare hook: iddict_find_many per chunk, in table order); only
+ * ids not yet known are added afterwards, in file order, their slots
+ * prefetched a few rows ahead.  Exposures, the bulk of a day, are kept in
+ * 20-byte rows in blocks that a helper thread makes ahead, then sorted by
+ * a two-pass counting sort on the dense user index (into buckets of users,
+ * then within each bucket in cache) followed by per-user sorts on a total
+ * order of all fields, the same order as segment_sort, which sorts the
+ * other arrays.  Nothing depends on the thread count.
  */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,25 +44,6 @@ static const char *const dict_kind[D_N] = {
     "users", "items", "creators", "tags"
 };
 
-/*
- * Large allocations (the day's exposure blocks, the sorted copy) are
- * written once front to back; transparent huge pages halve the cost of
- * faulting them in (a hint; without them it only costs speed).
- */
-static void *
-big_alloc(size_t bytes)
-{
-    const size_t huge = 2u << 20;
-    void *p = NULL;
-
-    if (bytes < huge || posix_memalign(&p, huge, bytes) != 0)
-        return xmalloc(bytes);
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-}
-
 /* An item row as read (file order; segment_sort keeps the last). */
 struct item_row {
     struct seg_item it;
@@ -68,13 +52,117 @@ struct item_row {
 /*
  * Exposures accumulate in fixed blocks of EXP_BLOCK rows rather than one
  * growing array: growing hundreds of MB by realloc copies them again and
- * again; the sort reads the blocks and writes one array.
+ * again; the sort reads the blocks and writes one array.  A row is kept in
+ * 20 bytes rather than a struct seg_exposure's 32 (fresh memory is costly:
+ * the kernel clears every page): every stored row falls in the day, so its
+ * time is an offset below 2^17 seconds, sharing a word with its feedback.
  */
 #define EXP_BLOCK_LOG2 20
 #define EXP_BLOCK ((size_t)1 << EXP_BLOCK_LOG2)
+#define EXP_T_BITS 17
+
+struct exp_row {
+    uint32_t user, item;
+    uint32_t t_fb;              /* t - day start | fb << EXP_T_BITS */
+    uint32_t play_ms, dur_ms;
+};
+
+/*
+ * The exposure blocks are fresh memory, and the kernel clears each page on
+ * first touch, on the thread that touches it: the thread taking the rows,
+ * which paces the whole read.  So a helper thread allocates and touches
+ * the next block while the current one fills.
+ */
+struct block_maker {
+    pthread_t thread;
+    int started, stop;
+    int wanted;                 /* a block is asked for */
+    void *ready;                /* made, not yet taken */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+#define EXP_BLOCK_BYTES (EXP_BLOCK * sizeof(struct exp_row))
+
+static void *
+make_block(void)
+{
+    char *p = xmalloc_big(EXP_BLOCK_BYTES);
+    volatile char *touch = p;
+    size_t off;
+
+    for (off = 0; off < EXP_BLOCK_BYTES; off += 4096)
+        touch[off] = 0;
+    return p;
+}
+
+static void *
+block_maker_main(void *arg)
+{
+    struct block_maker *m = arg;
+
+    pthread_mutex_lock(&m->mu);
+    for (;;) {
+        void *p;
+
+        while (!m->stop && !(m->wanted && m->ready == NULL))
+            pthread_cond_wait(&m->cv, &m->mu);
+        if (m->stop)
+            break;
+        pthread_mutex_unlock(&m->mu);
+        p = make_block();
+        pthread_mutex_lock(&m->mu);
+        m->ready = p;
+        m->wanted = 0;
+        pthread_cond_broadcast(&m->cv);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* A new exposure block: the one made ahead if any; then ask for the next. */
+static void *
+take_block(struct block_maker *m)
+{
+    void *p = NULL;
+
+    if (!m->started) {
+        pthread_mutex_init(&m->mu, NULL);
+        pthread_cond_init(&m->cv, NULL);
+        m->started = pthread_create(&m->thread, NULL, block_maker_main, m)
+                     == 0 ? 1 : -1;
+    }
+    if (m->started < 0)
+        return xmalloc_big(EXP_BLOCK_BYTES);
+    pthread_mutex_lock(&m->mu);
+    while (m->wanted && m->ready == NULL)
+        pthread_cond_wait(&m->cv, &m->mu);
+    p = m->ready;
+    m->ready = NULL;
+    m->wanted = 1;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    return p != NULL ? p : xmalloc_big(EXP_BLOCK_BYTES);
+}
+
+static void
+stop_block_maker(struct block_maker *m)
+{
+    if (m->started <= 0)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->stop = 1;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    pthread_join(m->thread, NULL);
+    free(m->ready);
+    pthread_mutex_destroy(&m->mu);
+    pthread_cond_destroy(&m->cv);
+    m->started = 0;
+}
 
 struct acc {
-    struct seg_exposure **eblk;
+    struct exp_row **eblk;
     size_t n_eblk, cap_eblk;
     size_t n_exp;
     struct seg_inter *inter;
@@ -93,6 +181,9 @@ struct run {
     const struct ingest_opts *o;
     struct ingest_stats *st;
     struct iddict *dict[D_N];
+    struct block_maker maker;       /* exposure blocks made ahead */
+    int loaded[D_N];                /* read from disk, with n_loaded ids */
+    uint32_t n_loaded[D_N];
     struct acc a;
     struct atomicfile rej;
     int rej_open;
@@ -183,26 +274,53 @@ load_dicts(struct run *r, struct diag *d)
                 return -1;
             }
             r->dict[k] = iddict_new();
+        } else {
+            r->loaded[k] = 1;
+            r->n_loaded[k] = iddict_count(r->dict[k]);
         }
         free(p);
     }
     return 0;
 }
 
+/* Save the dictionaries that grew (or were not on disk): one that only
+ * grows and has as many ids as it was loaded with is unchanged. */
 static int
 save_dicts(struct run *r, struct diag *d)
 {
     int k;
 
     for (k = 0; k < D_N; k++) {
-        char *p = segment_dict_path(r->o->segroot, dict_kind[k]);
-        int rc = iddict_save(r->dict[k], p, d);
+        char *p;
+        int rc;
+
+        if (r->loaded[k] && iddict_count(r->dict[k]) == r->n_loaded[k])
+            continue;
+        p = segment_dict_path(r->o->segroot, dict_kind[k]);
+        rc = iddict_save(r->dict[k], p, d);
 
         free(p);
         if (rc < 0)
             return -1;
     }
     return 0;
+}
+
+/* save_dicts on a thread of its own. */
+struct dict_saver {
+    struct run *r;
+    pthread_t thread;
+    int started, rc;
+    struct diag d;
+};
+
+static void *
+save_dicts_thread(void *arg)
+{
+    struct dict_saver *ds = arg;
+
+    ds->rc = save_dicts(ds->r, &ds->d);
+    return NULL;
 }
 
 /* ---- the reject file ---- */
@@ -333,35 +451,52 @@ add_tags(struct run *r, struct item_row *ir, struct logread_str s)
 }
 
 /*
- * logread's prepare hook: look the row's ids up while its block is parsed
- * on every core.  Only iddict_find (the dictionaries are not being added
- * to while a block is parsed); ids not yet known are added in file order
- * by take_row, so indices do not depend on the thread count.
+ * logread's prepare hook, called for each chunk of a block on the core
+ * parsing it: look the chunk's ids up, all users at once, then all items,
+ * then all creators (iddict_find_many visits them in table order).  Only
+ * finds (nobody adds to the dictionaries while a block is parsed); ids not
+ * yet known are added in file order by take_row, so indices do not depend
+ * on the thread count.
  */
 static void
-prepare_row(void *ctx, enum logread_table t, struct logread_row *row)
+lookup_ids(struct iddict *dict, struct iddict_query *q,
+           struct logread_row *const *rows, size_t n, int which)
 {
-    struct run *r = ctx;
+    size_t i;
 
-    if (t != LOGREAD_ITEMS)
-        row->ix[0] = iddict_find(r->dict[D_USERS], row->user.p, row->user.n);
-    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
-        || t == LOGREAD_ITEMS)
-        row->ix[1] = iddict_find(r->dict[D_ITEMS], row->item.p, row->item.n);
-    if ((t == LOGREAD_FOLLOWS || t == LOGREAD_ITEMS) && row->creator.n > 0)
-        row->ix[2] = iddict_find(r->dict[D_CREATORS], row->creator.p,
-                                 row->creator.n);
+    for (i = 0; i < n; i++) {
+        const struct logread_str *s = which == 0 ? &rows[i]->user
+                                    : which == 1 ? &rows[i]->item
+                                    : &rows[i]->creator;
+
+        q[i].s = s->p;
+        q[i].n = s->n;
+    }
+    iddict_find_many(dict, q, n);
+    for (i = 0; i < n; i++)
+        rows[i]->ix[which] = q[i].idx;
 }
 
 static void
-prefetch_row(void *ctx, enum logread_table t, const struct logread_row *row)
+prepare_rows(void *ctx, enum logread_table t, struct logread_row *const *rows,
+             size_t n)
 {
     struct run *r = ctx;
+    struct iddict_query *q = xmalloc((n + 1) * sizeof *q);
+    size_t i;
 
     if (t != LOGREAD_ITEMS)
-        iddict_prefetch(r->dict[D_USERS], row->user.p, row->user.n);
-    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS)
-        iddict_prefetch(r->dict[D_ITEMS], row->item.p, row->item.n);
+        lookup_ids(r->dict[D_USERS], q, rows, n, 0);
+    if (t == LOGREAD_EXPOSURES || t == LOGREAD_INTERACTIONS
+        || t == LOGREAD_ITEMS)
+        lookup_ids(r->dict[D_ITEMS], q, rows, n, 1);
+    if (t == LOGREAD_FOLLOWS || t == LOGREAD_ITEMS) {
+        lookup_ids(r->dict[D_CREATORS], q, rows, n, 2);
+        for (i = 0; i < n; i++)     /* an empty creator is "none" */
+            if (rows[i]->creator.n == 0)
+                rows[i]->ix[2] = IDDICT_NONE;
+    }
+    free(q);
 }
 
 /*
@@ -404,24 +539,22 @@ take_row(struct run *r, enum logread_table t, const char *path,
 
     switch (t) {
     case LOGREAD_EXPOSURES: {
-        struct seg_exposure *e;
+        struct exp_row *e;
 
         if (!in_day(r, t, path, row))
             return;
         if (a->n_exp == a->n_eblk * EXP_BLOCK) {
             a->eblk = xgrow(a->eblk, &a->cap_eblk, a->n_eblk + 1,
                             sizeof *a->eblk);
-            a->eblk[a->n_eblk++] = big_alloc(EXP_BLOCK * sizeof **a->eblk);
+            a->eblk[a->n_eblk++] = take_block(&r->maker);
         }
         e = &a->eblk[a->n_exp >> EXP_BLOCK_LOG2][a->n_exp & (EXP_BLOCK - 1)];
         a->n_exp++;
-        memset(e, 0, sizeof *e);
-        e->t = row->t;
         e->user = id_ix(r, D_USERS, row->ix[0], row->user);
         e->item = id_ix(r, D_ITEMS, row->ix[1], row->item);
+        e->t_fb = (uint32_t)(row->t - r->day_lo) | row->fb << EXP_T_BITS;
         e->play_ms = row->play_ms;
         e->dur_ms = row->dur_ms;
-        e->fb = row->fb;
         break;
     }
     case LOGREAD_INTERACTIONS: {
@@ -495,20 +628,19 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
     const char *path = r->o->paths[t];
     struct ingest_stats *st = r->st;
     struct logread *lr = NULL;
-    struct logread_row row;
+    struct logread_row *row;
     struct logread_opts lo;
     uint64_t base_in = st->bytes_in, base_parsed = st->bytes_parsed;
     uint64_t next_report = PROGRESS_BYTES;
     int got;
 
     lo = r->o->lr;
-    lo.prepare = prepare_row;
-    lo.prefetch = prefetch_row;
+    lo.prepare = prepare_rows;
     lo.ahead = ahead_row;
     lo.prepare_ctx = r;
     if (logread_open(path, t, &lo, &lr, d) < 0)
         return -1;
-    while ((got = logread_next(lr, &row, d)) != LOGREAD_EOF) {
+    while ((got = logread_next_ref(lr, &row, d)) != LOGREAD_EOF) {
         if (got == LOGREAD_FAIL) {
             logread_close(lr);
             return -1;
@@ -518,11 +650,11 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
             st->rejected[t]++;
             if (r->o->on_reject != NULL)
                 r->o->on_reject(r->o->ctx, d->msg);
-            write_reject(r, path, &row, d->msg);
+            write_reject(r, path, row, d->msg);
             diag_clear(d);
             continue;
         }
-        take_row(r, t, path, &row);
+        take_row(r, t, path, row);
         if (r->o->on_progress != NULL
             && logread_bytes_parsed(lr) >= next_report) {
             update_bytes(r, lr, base_in, base_parsed);
@@ -559,53 +691,232 @@ cmp_exp_in_user(const void *pa, const void *pb)
     return 0;
 }
 
+/* Sort one user's rows by cmp_exp_in_user: insertion sort for the usual
+ * handful, qsort for the few heavy users. */
+#define SORT_INSERTION_MAX 24
+
+static void
+sort_user_rows(struct seg_exposure *a, size_t n)
+{
+    size_t i, j;
+
+    if (n > SORT_INSERTION_MAX) {
+        qsort(a, n, sizeof *a, cmp_exp_in_user);
+        return;
+    }
+    for (i = 1; i < n; i++) {
+        struct seg_exposure x = a[i];
+
+        for (j = i; j > 0 && cmp_exp_in_user(&a[j - 1], &x) > 0; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
+/* Drop exact duplicates from one user's sorted rows; the count kept. */
+static size_t
+dedup_user_rows(struct seg_exposure *a, size_t n)
+{
+    size_t i, o;
+
+    for (i = o = 1; i < n; i++)
+        if (cmp_exp_in_user(&a[o - 1], &a[i]) != 0)
+            a[o++] = a[i];
+    return n < o ? n : o;
+}
+
 /*
  * The sort of ingest_sort_exposures over rows stored in blocks of
  * 2^shift rows (row k is blk[k >> shift][k & mask]); returns a new array
  * in *out and the count after dedup.  The blocks are not freed.
+ *
+ * A stable counting sort by user: the rows are cut into one part per
+ * thread; each part counts its users, the counts give every (part, user)
+ * its place, and each part scatters its rows there.  Rows of a user keep
+ * their part order and, within a part, their row order, so the result is
+ * the same for any number of parts.  Then each user's rows are sorted and
+ * deduplicated on their own, in parallel.
  */
-static size_t
-sort_exp_blocks(struct seg_exposure *const *blk, unsigned shift, size_t n,
-                uint32_t n_users, struct seg_exposure **out)
-{
-    size_t mask = shift >= 63 ? SIZE_MAX : ((size_t)1 << shift) - 1;
-    size_t *off = xcalloc((size_t)n_users + 2, sizeof *off);
-    struct seg_exposure *dst;
-    size_t i, o;
-    long u;
+#define SORT_PART_MIN 16384     /* rows: fewer are counted in one part */
 
-#define ROW(k) (blk[shift >= 63 ? 0 : (k) >> shift][(k) & mask])
-    for (i = 0; i < n; i++) {
-        assert(ROW(i).user < n_users);
-        off[ROW(i).user + 2]++;
+/* The rows to sort: ingest's compact blocks, or a plain array. */
+struct exp_src {
+    struct exp_row *const *blk;     /* row i: blk[i >> EXP_BLOCK_LOG2]... */
+    int64_t day_lo;                 /* ... whose times count from here */
+    const struct seg_exposure *arr; /* or row i: arr[i] */
+};
+
+static inline uint32_t
+src_user(const struct exp_src *s, size_t i)
+{
+    if (s->arr != NULL)
+        return s->arr[i].user;
+    return s->blk[i >> EXP_BLOCK_LOG2][i & (EXP_BLOCK - 1)].user;
+}
+
+static inline void
+src_row(const struct exp_src *s, size_t i, struct seg_exposure *e)
+{
+    const struct exp_row *c;
+
+    if (s->arr != NULL) {
+        *e = s->arr[i];
+        return;
     }
-    for (u = 0; u < (long)n_users; u++)
-        off[u + 2] += off[u + 1];
-    /* off[u + 1] is now where user u's rows go; the scatter advances it
-     * to the end of u's range, i.e. off[u + 1] becomes the start of u+1 */
-    dst = big_alloc((n + 1) * sizeof *dst);
-    for (i = 0; i < n; i++)
-        dst[off[ROW(i).user + 1]++] = ROW(i);
-#undef ROW
-#pragma omp parallel for schedule(dynamic, 1024)
-    for (u = 0; u < (long)n_users; u++)
-        if (off[u + 1] - off[u] > 1)
-            qsort(dst + off[u], off[u + 1] - off[u], sizeof *dst,
-                  cmp_exp_in_user);
-    free(off);
-    for (i = o = 0; i < n; i++)
-        if (o == 0 || dst[o - 1].user != dst[i].user
-            || cmp_exp_in_user(&dst[o - 1], &dst[i]) != 0)
-            dst[o++] = dst[i];
+    c = &s->blk[i >> EXP_BLOCK_LOG2][i & (EXP_BLOCK - 1)];
+    memset(e, 0, sizeof *e);
+    e->t = s->day_lo + (int64_t)(c->t_fb & (((uint32_t)1 << EXP_T_BITS) - 1));
+    e->user = c->user;
+    e->item = c->item;
+    e->play_ms = c->play_ms;
+    e->dur_ms = c->dur_ms;
+    e->fb = c->t_fb >> EXP_T_BITS;
+}
+
+/*
+ * The sort of ingest_sort_exposures over the n rows of src; returns a new
+ * array in *out and the count after dedup.
+ *
+ * A stable counting sort by user, in two passes so that writes stay
+ * local (one pass straight to each row's place writes all over hundreds
+ * of MB, a cache miss per row):
+ *  1. the rows are cut into one part per thread; each part counts its
+ *     users; then each part moves its rows into their bucket (a range of
+ *     SORT_BUCKET_USERS users), whose place in the output the counts give:
+ *     a thousand or so write streams, each advancing in order;
+ *  2. each bucket, a few hundred KB, is counting-sorted by user within its
+ *     range, and each user's rows sorted and deduplicated, in cache.
+ * Rows of a user keep their part order and, within a part, their row
+ * order, so the result is the same for any number of parts.
+ */
+#define SORT_BUCKET_LOG2 10     /* users per bucket: 1024 */
+
+static size_t
+sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
+               struct seg_exposure **out)
+{
+    const unsigned shift = SORT_BUCKET_LOG2;
+    size_t n_buckets = ((size_t)n_users >> shift) + 1;
+    int nparts = omp_get_max_threads();
+    size_t **cnt, **bpos, *start, *kept, dups = 0;
+    struct seg_exposure *dst;
+    long b;
+    int k;
+
+    if (nparts < 1 || n < SORT_PART_MIN)
+        nparts = 1;
+    cnt = xmalloc((size_t)nparts * sizeof *cnt);
+    bpos = xmalloc((size_t)nparts * sizeof *bpos);
+    for (k = 0; k < nparts; k++) {
+        cnt[k] = xcalloc((size_t)n_users + 1, sizeof **cnt);
+        bpos[k] = xcalloc(n_buckets + 1, sizeof **bpos);
+    }
+    start = xmalloc(((size_t)n_users + 1) * sizeof *start);
+    dst = xmalloc_big((n + 1) * sizeof *dst);
+#pragma omp parallel for schedule(static, 1) num_threads(nparts)
+    for (k = 0; k < nparts; k++) {
+        size_t lo = n / (size_t)nparts * (size_t)k;
+        size_t hi = k == nparts - 1 ? n : n / (size_t)nparts * (size_t)(k + 1);
+
+        for (size_t i = lo; i < hi; i++) {
+            assert(src_user(src, i) < n_users);
+            cnt[k][src_user(src, i)]++;
+        }
+    }
+    /* start[u]: where user u's rows begin; bpos[k][b]: where part k's
+     * first row of bucket b goes (parts in order within a bucket) */
+    {
+        size_t at = 0;
+
+        for (size_t u = 0; u < n_users; u++) {
+            start[u] = at;
+            for (k = 0; k < nparts; k++)
+                at += cnt[k][u];
+        }
+        start[n_users] = at;
+        at = 0;
+        for (size_t bb = 0; bb < n_buckets; bb++) {
+            size_t u0 = bb << shift, u1 = (bb + 1) << shift;
+
+            if (u1 > n_users)
+                u1 = n_users;
+            for (k = 0; k < nparts; k++) {
+                bpos[k][bb] = at;
+                for (size_t u = u0; u < u1; u++)
+                    at += cnt[k][u];
+            }
+        }
+    }
+    for (k = 0; k < nparts; k++)
+        free(cnt[k]);
+    free(cnt);
+#pragma omp parallel for schedule(static, 1) num_threads(nparts)
+    for (k = 0; k < nparts; k++) {
+        size_t lo = n / (size_t)nparts * (size_t)k;
+        size_t hi = k == nparts - 1 ? n : n / (size_t)nparts * (size_t)(k + 1);
+        size_t *p = bpos[k];
+
+        for (size_t i = lo; i < hi; i++)
+            src_row(src, i, &dst[p[src_user(src, i) >> shift]++]);
+    }
+    for (k = 0; k < nparts; k++)
+        free(bpos[k]);
+    free(bpos);
+    kept = xmalloc(((size_t)n_users + 1) * sizeof *kept);
+#pragma omp parallel reduction(+ : dups)
+    {
+        struct seg_exposure *tmp = NULL;
+        size_t cap_tmp = 0, off[(size_t)1 << SORT_BUCKET_LOG2];
+
+#pragma omp for schedule(dynamic, 1)
+        for (b = 0; b < (long)n_buckets; b++) {
+            size_t u0 = (size_t)b << shift, u1 = u0 + ((size_t)1 << shift);
+            size_t lo, hi, i, u;
+
+            if (u1 > n_users)
+                u1 = n_users;
+            if (u0 >= u1)
+                continue;
+            lo = start[u0];
+            hi = start[u1];
+            if (hi - lo > cap_tmp)
+                tmp = xgrow(tmp, &cap_tmp, hi - lo, sizeof *tmp);
+            if (hi > lo)
+                memcpy(tmp, dst + lo, (hi - lo) * sizeof *tmp);
+            for (u = u0; u < u1; u++)
+                off[u - u0] = start[u];
+            for (i = 0; i < hi - lo; i++)
+                dst[off[tmp[i].user - u0]++] = tmp[i];
+            for (u = u0; u < u1; u++) {
+                size_t m = start[u + 1] - start[u];
+
+                sort_user_rows(dst + start[u], m);
+                kept[u] = dedup_user_rows(dst + start[u], m);
+                dups += m - kept[u];
+            }
+        }
+        free(tmp);
+    }
+    if (dups > 0) {
+        size_t o = 0;
+
+        for (size_t u = 0; u < n_users; u++) {
+            memmove(dst + o, dst + start[u], kept[u] * sizeof *dst);
+            o += kept[u];
+        }
+    }
+    free(kept);
+    free(start);
     *out = dst;
-    return o;
+    return n - dups;
 }
 
 size_t
 ingest_sort_exposures(struct seg_exposure **exp, size_t n, uint32_t n_users)
 {
+    struct exp_src src = { NULL, 0, *exp };
     struct seg_exposure *sorted;
-    size_t m = sort_exp_blocks(exp, 63, n, n_users, &sorted);
+    size_t m = sort_exposures(&src, n, n_users, &sorted);
 
     free(*exp);
     *exp = sorted;
@@ -623,6 +934,7 @@ build_segment(struct run *r, struct segment *seg)
     struct acc *a = &r->a;
     struct ingest_stats *st = r->st;
     struct segment_sort_stats ss;
+    struct exp_src src = { NULL, 0, NULL };
     size_t i, n;
 
     seg->items = xmalloc((a->n_items + 1) * sizeof *seg->items);
@@ -637,8 +949,10 @@ build_segment(struct run *r, struct segment *seg)
      * ingest_sort_exposures, same order as segment_sort, tested against
      * it) and let segment_sort do the other arrays.
      */
-    n = sort_exp_blocks(a->eblk, EXP_BLOCK_LOG2, a->n_exp,
-                        iddict_count(r->dict[D_USERS]), &seg->exp);
+    src.blk = a->eblk;
+    src.day_lo = r->day_lo;
+    n = sort_exposures(&src, a->n_exp, iddict_count(r->dict[D_USERS]),
+                       &seg->exp);
     st->duplicates[LOGREAD_EXPOSURES] = a->n_exp - n;
     for (i = 0; i < a->n_eblk; i++)
         free(a->eblk[i]);
@@ -705,6 +1019,7 @@ release_run(struct run *r)
 {
     int k;
 
+    stop_block_maker(&r->maker);
     for (k = 0; k < D_N; k++) {
         iddict_free(r->dict[k]);
     }
@@ -728,6 +1043,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
            struct diag *d)
 {
     struct run r;
+    struct dict_saver dict_saver = { 0 };
     struct segment *seg = NULL;
     double ratio = o->max_reject_ratio < 0 ? INGEST_MAX_REJECT_RATIO
                                            : o->max_reject_ratio;
@@ -780,7 +1096,13 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
         goto out;
     }
 
+    stop_block_maker(&r.maker);
     st->read_s = now() - r.t0;
+    /* the dictionaries are final: save them while the segment is built
+     * (they must be on disk before the segment, which is saved last) */
+    dict_saver.r = &r;
+    dict_saver.started = pthread_create(&dict_saver.thread, NULL,
+                                        save_dicts_thread, &dict_saver) == 0;
     seg = xcalloc(1, sizeof *seg);
     seg->day = o->day;
     seg->zone_offset = o->lr.zone_offset;
@@ -796,6 +1118,17 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     st->dict_creators = iddict_count(r.dict[D_CREATORS]);
     st->dict_tags = iddict_count(r.dict[D_TAGS]);
 
+    if (dict_saver.started) {
+        pthread_join(dict_saver.thread, NULL);
+        dict_saver.started = 0;
+    } else {
+        dict_saver.rc = save_dicts(&r, &dict_saver.d);
+    }
+    if (dict_saver.rc < 0) {
+        if (d != NULL)
+            *d = dict_saver.d;
+        goto out;
+    }
     seg_path = segment_path(o->segroot, o->day);
     {
         char *slash = strrchr(seg_path, '/');
@@ -806,11 +1139,13 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
         if (t < 0)
             goto out;
     }
-    if (save_dicts(&r, d) < 0 || segment_save(seg, seg_path, d) < 0)
+    if (segment_save(seg, seg_path, d) < 0)
         goto out;
     st->save_s = now() - r.t0 - st->read_s - st->sort_s;
     rc = 0;
 out:
+    if (dict_saver.started)
+        pthread_join(dict_saver.thread, NULL);
     st->seconds = now() - r.t0;
     segment_free(seg);
     free(seg_path);

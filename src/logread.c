@@ -2,31 +2,39 @@
  * logread.c -- the input log CSV reader (logread.h): header binding, record
  * splitting, typed conversion, reject reasons.
  *
- * Data flow.  zin hands out decompressed bytes; the reader keeps one
- * buffer of up to `cap` bytes.  A *block* is the longest prefix of the
- * buffer that ends on a record boundary (at the end of the stream, all of
- * it).  A block is cut at record boundaries into up to LR_NCHUNK chunks
- * which are parsed independently (OpenMP, one chunk per iteration) into
- * arrays of parsed rows; logread_next then hands the rows out chunk by
- * chunk, so the order is the file order whatever the thread count.
- * Messages carry absolute line numbers, known only once every chunk has
- * counted its lines, so a reject stores its reason and is formatted when
- * handed out.
+ * Data flow.  zin hands out decompressed bytes into a staging buffer.  A
+ * *block* is the longest prefix of it that ends on a record boundary (at
+ * the end of the stream, all of it); the block takes the buffer and the
+ * rest moves to the front of a free one, which becomes the staging buffer
+ * (three buffers rotate: the block handed out, the block parsed ahead, the
+ * staging one).  A block is cut at record boundaries into up to LR_NCHUNK
+ * chunks, parsed independently into arrays of rows by the parser threads
+ * (one per core beyond the caller's) while the caller takes the rows of
+ * the previous block; whoever reaches a block first takes its unclaimed
+ * chunks.  Then the prepare hook runs over the block's chunks the same
+ * way (ingest looks its ids up there: only then, since the caller adds
+ * ids while taking rows).  logread_next hands the rows out chunk by chunk,
+ * so the order is the file order whatever the thread count.  Messages
+ * carry absolute line numbers, known only once every chunk has counted its
+ * lines, so a reject stores its reason and is formatted when handed out.
  *
  * Record boundaries: a newline ends a record unless it is inside quotes.
  * When a block holds no '"' at all (the common case for large logs) a
- * record is simply a line; otherwise boundaries come from a scan that
- * toggles on every quote (an escaped "" toggles twice).  Records without
- * quotes are split on ',' directly; records with quotes are parsed by
- * libcsv in strict mode, so both paths yield the same fields.
+ * record is simply a line, and one pass a word at a time finds both its
+ * end and its commas; otherwise boundaries come from a scan that toggles
+ * on every quote (an escaped "" toggles twice).  Records without quotes
+ * are split on ',' directly; records with quotes are parsed by libcsv in
+ * strict mode, so both paths yield the same fields.
  *
  * Invariants: every record starts at the first byte of a chunk or right
- * after a record end; the buffer is only moved (memmove of the unparsed
- * tail) when every row of the previous block has been handed out, which
- * is why row strings are valid until the next logread_next call.
+ * after a record end; a block's buffer is reused only once every row of
+ * it has been handed out, which is why row strings are valid until the
+ * next logread_next call.
  */
 #include <csv.h>
 #include <math.h>
+#include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +53,8 @@
 #define LR_MAX_COLS 4096            /* header columns */
 #define LR_SHOW     64              /* bytes of a value shown in messages */
 #define LR_RAW_LONG 4096            /* bytes kept of an over-long record */
+#define LR_PAD      8               /* readable bytes after the buffer */
+#define LR_MAX_PARSERS 64           /* background parser threads */
 
 enum coltype {
     CT_TIME,        /* required time */
@@ -163,9 +173,29 @@ struct chunk {
     struct field *f;            /* fields of the record being parsed */
     size_t nf, cap_f;
     struct arena arena;
+    struct logread_row **good;  /* the good rows, for prepare */
+    size_t cap_good;
+    uint32_t *good_ix;          /* rows[] index of each good row */
+    size_t n_good, cap_good_ix;
     struct csv_parser csv;
     int csv_ready;
     int csv_records;
+};
+
+enum { PHASE_PARSE, PHASE_PREPARE };
+
+/* A block of complete records cut into chunks, parsed in parallel. */
+struct block {
+    char *buf;                  /* the records, [0, end) */
+    size_t end;
+    int quotes;                 /* whether the block holds a '"' */
+    struct chunk ch[LR_NCHUNK];
+    uint64_t ch_line[LR_NCHUNK];    /* file line of each chunk's start */
+    int n_chunks;
+    uint64_t line0;             /* file line of buf[0] */
+    int phase;                  /* PHASE_PARSE or PHASE_PREPARE */
+    int claim, done;            /* chunks claimed / done (under mu) */
+    int staged;                 /* cut and published, not yet finished */
 };
 
 struct logread {
@@ -178,8 +208,8 @@ struct logread {
     size_t max_field, rec_cap;
     uint32_t value_event_fb;
     double value_event_min;
-    void (*prepare)(void *, enum logread_table, struct logread_row *);
-    void (*prefetch)(void *, enum logread_table, const struct logread_row *);
+    void (*prepare)(void *, enum logread_table, struct logread_row *const *,
+                    size_t);
     void (*ahead)(void *, enum logread_table, const struct logread_row *);
     void *prepare_ctx;
 
@@ -187,21 +217,35 @@ struct logread {
     char **head;                /* header names as in the file */
     int bind[LR_MAX_CANON];     /* canonical -> header column, -1 none,
                                    -2 constant */
+    signed char *hcanon;        /* header column -> canonical, -1 none;
+                                   NULL: a column feeds two canonicals */
     struct field cval[LR_MAX_CANON];    /* constants */
     char *cname[LR_MAX_CANON];  /* "--const name" for messages */
 
+    /* the staging buffer: bytes read, not yet cut into a block */
     char *buf;
     size_t len, cap;
-    size_t blk_end;             /* bytes of the current block */
+    size_t blk_end;             /* bytes to drop from its front (header,
+                                   an over-long record's first line) */
     int eof;
-    uint64_t line0;             /* line of the block's first byte */
-    uint64_t next_line0;
-    uint64_t parsed;
+    uint64_t line0;             /* line of its first byte */
+    uint64_t next_line0;        /* ... once blk_end bytes are dropped */
+    uint64_t parsed;            /* bytes handed out */
 
-    struct chunk ch[LR_NCHUNK];
-    uint64_t ch_line[LR_NCHUNK];
-    int n_chunks, cur_chunk;
-    size_t cur_row;
+    struct block blk[2];
+    struct block *cur;          /* the block being handed out */
+    struct block *ahead_blk;    /* the next one, parsed in the background */
+    int cur_chunk;
+    size_t cur_row, cur_good;   /* in the current chunk */
+    int fail_pending;           /* a read error met while staging ahead */
+    struct diag fail;
+
+    /* parser threads */
+    pthread_t parser[LR_MAX_PARSERS];
+    int n_parsers, threads_started, stop;
+    struct block *pending;      /* published, chunks left to claim */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
 
     /* an over-long record being skipped */
     int skipping;
@@ -209,6 +253,7 @@ struct logread {
     uint64_t long_line;
     char *long_raw;
     size_t long_raw_n;
+    struct logread_row long_row;    /* its reject, for logread_next_ref */
 };
 
 /* ---- small helpers ---- */
@@ -594,29 +639,131 @@ chunk_csv_init(struct chunk *c)
 }
 
 /*
+ * The fields of an unquoted record p[0..n): the commas are found a word at
+ * a time (a mask of the bytes equal to ',', exact, without the borrow
+ * false positives of the shorter zero-byte test), since fields are a few
+ * bytes and a byte loop mispredicts at nearly every one.  Reads up to 7
+ * bytes past the record, which the buffer's LR_PAD bytes allow.
+ */
+static void
+split_plain(struct chunk *c, const char *p, size_t n)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+    const uint64_t commas = 0x2c2c2c2c2c2c2c2cull;
+    size_t i, start = 0;
+
+    if (c->cap_f < n + 1)
+        c->f = xgrow(c->f, &c->cap_f, n + 1, sizeof *c->f);
+    c->nf = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (i = 0; i < n; i += 8) {
+        uint64_t w, x, m;
+
+        memcpy(&w, p + i, 8);
+        x = w ^ commas;
+        m = ~(((x & lo7) + lo7) | x | lo7);     /* 0x80 where a byte was ',' */
+        if (n - i < 8)
+            m &= ((uint64_t)1 << (8 * (n - i))) - 1;
+        while (m != 0) {
+            size_t pos = i + (size_t)(__builtin_ctzll(m) >> 3);
+
+            c->f[c->nf].p = p + start;
+            c->f[c->nf].n = pos - start;
+            c->nf++;
+            start = pos + 1;
+            m &= m - 1;
+        }
+    }
+#else
+    for (i = 0; i < n; i++) {
+        if (p[i] == ',') {
+            c->f[c->nf].p = p + start;
+            c->f[c->nf].n = i - start;
+            c->nf++;
+            start = i + 1;
+        }
+    }
+#endif
+    c->f[c->nf].p = p + start;
+    c->f[c->nf].n = n - start;
+    c->nf++;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* 0x80 in each byte of w equal to the byte in `all` (all 8 copies). */
+static inline uint64_t
+byte_eq_mask(uint64_t w, uint64_t all)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t x = w ^ all;
+
+    return ~(((x & lo7) + lo7) | x | lo7);
+}
+
+/*
+ * For a chunk without quotes: find the end of the line at p (its '\n', or
+ * end) and its fields in one pass, a word at a time, instead of a memchr
+ * for the line and a second scan for the commas.  A '\r' before the '\n'
+ * is left out of the last field; *n gets the record's length without it.
+ * Reads up to 7 bytes past end, which LR_PAD allows.
+ */
+static const char *
+split_line(struct chunk *c, const char *p, const char *end, size_t *n)
+{
+    const uint64_t commas = 0x2c2c2c2c2c2c2c2cull;
+    const uint64_t newlines = 0x0a0a0a0a0a0a0a0aull;
+    size_t len = (size_t)(end - p), start = 0, i, stop = len;
+
+    c->nf = 0;
+    for (i = 0; i < len; i += 8) {
+        uint64_t w, mc, mn, m;
+
+        memcpy(&w, p + i, 8);
+        mc = byte_eq_mask(w, commas);
+        mn = byte_eq_mask(w, newlines);
+        if (len - i < 8) {
+            mc &= ((uint64_t)1 << (8 * (len - i))) - 1;
+            mn &= ((uint64_t)1 << (8 * (len - i))) - 1;
+        }
+        if (mn != 0)
+            mc &= (mn & (0 - mn)) - 1;  /* commas before the newline */
+        for (m = mc; m != 0; m &= m - 1) {
+            size_t pos = i + (size_t)(__builtin_ctzll(m) >> 3);
+
+            if (c->nf + 2 > c->cap_f)
+                c->f = xgrow(c->f, &c->cap_f, c->nf + 2, sizeof *c->f);
+            c->f[c->nf].p = p + start;
+            c->f[c->nf].n = pos - start;
+            c->nf++;
+            start = pos + 1;
+        }
+        if (mn != 0) {
+            stop = i + (size_t)(__builtin_ctzll(mn) >> 3);
+            break;
+        }
+    }
+    *n = stop > 0 && p[stop - 1] == '\r' ? stop - 1 : stop;
+    if (c->nf + 1 > c->cap_f)
+        c->f = xgrow(c->f, &c->cap_f, c->nf + 1, sizeof *c->f);
+    c->f[c->nf].p = p + start;
+    c->f[c->nf].n = start <= *n ? *n - start : 0;
+    c->nf++;
+    return p + stop;
+}
+#endif
+
+/*
  * Split record p[0..n) (no line end) into c->f.  Returns 0, or -1 for
  * malformed quoting.
  */
 static int
 split_record(struct chunk *c, const char *p, size_t n, int quoted)
 {
-    c->nf = 0;
     if (!quoted) {
-        const char *q = p, *end = p + n;
-
-        /* a plain loop: fields are a few bytes, too short for memchr's
-         * setup to pay off */
-        for (;;) {
-            const char *f = q;
-
-            while (q < end && *q != ',')
-                q++;
-            push_field(c, f, (size_t)(q - f));
-            if (q == end)
-                return 0;
-            q++;
-        }
+        split_plain(c, p, n);
+        return 0;
     }
+    c->nf = 0;
     if (!c->csv_ready)
         chunk_csv_init(c);
     c->csv_records = 0;
@@ -629,6 +776,22 @@ split_record(struct chunk *c, const char *p, size_t n, int quoted)
     return 0;
 }
 
+/* An empty row: every column zero or empty, ids not looked up.  Field
+ * by field: a memset of the whole struct compiles to a string store whose
+ * start-up cost is paid on every record. */
+static void
+clear_row(struct logread_row *row)
+{
+    static const struct logread_str none = { NULL, 0 };
+
+    row->line = 0;
+    row->t = 0;
+    row->user = row->item = row->creator = row->tags = row->raw = none;
+    row->fb = row->play_ms = row->dur_ms = 0;
+    row->value = 0;
+    row->ix[0] = row->ix[1] = row->ix[2] = UINT32_MAX;
+}
+
 static struct prow *
 new_prow(struct chunk *c)
 {
@@ -638,14 +801,46 @@ new_prow(struct chunk *c)
         c->rows = xgrow(c->rows, &c->cap_rows, c->n_rows + 1,
                         sizeof *c->rows);
     pr = &c->rows[c->n_rows++];
-    memset(pr, 0, sizeof *pr);
+    clear_row(&pr->row);
+    pr->reason = R_NONE;
     pr->col = -1;
+    pr->aux = 0;
+    pr->val.p = NULL;
+    pr->val.n = 0;
     return pr;
+}
+
+/*
+ * The usual case in one pass: every field in header order, converted
+ * straight into its canonical column (r->hcanon), no field too long.
+ * Returns 0 when anything is wrong, leaving the row to the full path,
+ * which finds the reason to report in its own (canonical) order.
+ */
+static int
+convert_fast(const struct logread *r, const struct chunk *c,
+             struct logread_row *row)
+{
+    size_t j;
+    int k;
+
+    if (c->nf != (size_t)r->n_head)
+        return 0;
+    for (j = 0; j < c->nf; j++) {
+        k = r->hcanon[j];
+        if (c->f[j].n > r->max_field
+            || (k >= 0 && convert(r, &r->cols[k], c->f[j], row) != R_NONE))
+            return 0;
+    }
+    for (k = 0; k < r->n_cols; k++)
+        if (r->bind[k] == -2
+            && convert(r, &r->cols[k], r->cval[k], row) != R_NONE)
+            return 0;
+    return 1;
 }
 
 static int
 parse_record(const struct logread *r, struct chunk *c, const char *p,
-             size_t n, int quoted, uint64_t line)
+             size_t n, int quoted, int presplit, uint64_t line)
 {
     struct prow *pr = new_prow(c);
     struct logread_row *row = &pr->row;
@@ -659,12 +854,20 @@ parse_record(const struct logread *r, struct chunk *c, const char *p,
         pr->reason = R_LONG_RECORD;
         return pr->reason;
     }
-    if (split_record(c, p, n, quoted) < 0) {
+    if (!presplit && split_record(c, p, n, quoted) < 0) {
         pr->reason = R_QUOTE;
         pr->val.p = p;
         pr->val.n = n;
         return pr->reason;
     }
+    if (r->table == LOGREAD_ITEMS)
+        row->t = INT64_MIN;
+    if (r->hcanon != NULL && convert_fast(r, c, row))
+        goto good;
+    clear_row(row);
+    row->line = line;
+    row->raw.p = p;
+    row->raw.n = n;
     if (c->nf != (size_t)r->n_head) {
         pr->reason = R_NCOLS;
         pr->aux = c->nf;
@@ -693,10 +896,10 @@ parse_record(const struct logread *r, struct chunk *c, const char *p,
             return pr->reason;
         }
     }
+good:
     if (r->value_event_fb != 0 && r->table == LOGREAD_INTERACTIONS
         && row->value >= r->value_event_min)
         row->fb = r->value_event_fb;
-    row->ix[0] = row->ix[1] = row->ix[2] = UINT32_MAX;
     return R_NONE;
 }
 
@@ -746,27 +949,30 @@ record_end(const char *p, const char *end, uint64_t *lines)
     return p;
 }
 
-/*
- * The caller's prepare hook over the chunk's good rows, prefetching
- * LR_AHEAD rows ahead: its lookups miss the cache, and issuing the next
- * rows' loads early overlaps those misses.
- */
+/* How many rows ahead logread_next calls the ahead hook. */
 #define LR_AHEAD 8
 
+/* The caller's prepare hook over the chunk's good rows, in file order. */
 static void
-prepare_rows(const struct logread *r, struct chunk *c)
+prepare_chunk(const struct logread *r, struct chunk *c)
 {
     size_t i;
 
-    for (i = 0; i < c->n_rows; i++) {
-        struct prow *ahead = i + LR_AHEAD < c->n_rows
-                           ? &c->rows[i + LR_AHEAD] : NULL;
+    if (c->n_good > c->cap_good)
+        c->good = xgrow(c->good, &c->cap_good, c->n_good, sizeof *c->good);
+    for (i = 0; i < c->n_good; i++)
+        c->good[i] = &c->rows[c->good_ix[i]].row;
+    r->prepare(r->prepare_ctx, r->table, c->good, c->n_good);
+}
 
-        if (ahead != NULL && ahead->reason == R_NONE && r->prefetch != NULL)
-            r->prefetch(r->prepare_ctx, r->table, &ahead->row);
-        if (c->rows[i].reason == R_NONE)
-            r->prepare(r->prepare_ctx, r->table, &c->rows[i].row);
-    }
+/* The row just parsed is good: list it. */
+static void
+add_good(struct chunk *c)
+{
+    if (c->n_good == c->cap_good_ix)
+        c->good_ix = xgrow(c->good_ix, &c->cap_good_ix, c->n_good + 1,
+                           sizeof *c->good_ix);
+    c->good_ix[c->n_good++] = (uint32_t)(c->n_rows - 1);
 }
 
 /*
@@ -779,16 +985,30 @@ parse_chunk(const struct logread *r, struct chunk *c, int quotes)
     const char *q = c->p, *end = c->p + c->n;
     uint64_t line = 0;
 
-    c->n_rows = 0;
+    c->n_rows = c->n_good = 0;
     arena_reset(&c->arena);
     while (q < end) {
-        const char *nl = memchr(q, '\n', (size_t)(end - q));
-        const char *le = nl != NULL ? nl : end;
-        const char *next = nl != NULL ? nl + 1 : end;
+        const char *nl, *le, *next;
         uint64_t lines = 1;
-        int quoted = 0;
+        int quoted = 0, presplit = 0, why;
         size_t n;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (!quotes) {
+            le = split_line(c, q, end, &n);
+            nl = le < end ? le : NULL;
+            next = nl != NULL ? nl + 1 : end;
+            why = n > 0 ? parse_record(r, c, q, n, 0, 1, line) : -1;
+            if (why == R_NONE)
+                add_good(c);
+            line++;
+            q = next;
+            continue;
+        }
+#endif
+        nl = memchr(q, '\n', (size_t)(end - q));
+        le = nl != NULL ? nl : end;
+        next = nl != NULL ? nl + 1 : end;
         if (quotes && memchr(q, '"', (size_t)(le - q)) != NULL) {
             uint64_t inner;
 
@@ -800,8 +1020,10 @@ parse_chunk(const struct logread *r, struct chunk *c, int quotes)
         n = (size_t)(le - q);
         if (n > 0 && q[n - 1] == '\r')
             n--;
-        if (n > 0 && parse_record(r, c, q, n, quoted, line) == R_QUOTE
-            && lines > 1) {
+        why = n > 0 ? parse_record(r, c, q, n, quoted, presplit, line) : -1;
+        if (why == R_NONE) {
+            add_good(c);
+        } else if (why == R_QUOTE && lines > 1) {
             /* a malformed record spanning lines: reject its first line
              * only and go on with the next one */
             struct prow *pr = &c->rows[c->n_rows - 1];
@@ -817,8 +1039,6 @@ parse_chunk(const struct logread *r, struct chunk *c, int quotes)
         q = next;
     }
     c->nl = line;
-    if (r->prepare != NULL)
-        prepare_rows(r, c);
 }
 
 /* ---- blocks ---- */
@@ -838,7 +1058,8 @@ fill(struct logread *r, struct diag *d)
     return 0;
 }
 
-/* Drop the handed-out block from the buffer front. */
+/* Drop blk_end bytes (a header, an over-long record's first line) from
+ * the staging buffer's front. */
 static void
 consume(struct logread *r)
 {
@@ -849,8 +1070,6 @@ consume(struct logread *r)
         r->blk_end = 0;
     }
     r->line0 = r->next_line0;
-    r->n_chunks = r->cur_chunk = 0;
-    r->cur_row = 0;
 }
 
 /*
@@ -943,63 +1162,252 @@ skip_long(struct logread *r, struct diag *d)
     }
 }
 
-/* Parse the next block; 1 when rows may be ready, 0 at EOF, -1 on error */
+/*
+ * Background work.  A block, once cut, is published to the parser threads,
+ * which claim its chunks one at a time and parse them; the thread that
+ * needs the block claims the rest itself and waits for the others.  Then
+ * the same again for the prepare hook (looking the ids up), which may run
+ * only while nobody adds to what it reads, i.e. once the caller is done
+ * with the previous block.
+ */
+static void
+run_claimed(struct logread *r, struct block *b)
+{
+    pthread_mutex_lock(&r->mu);
+    while (b->claim < b->n_chunks) {
+        int k = b->claim++, phase = b->phase;
+
+        pthread_mutex_unlock(&r->mu);
+        if (phase == PHASE_PARSE)
+            parse_chunk(r, &b->ch[k], b->quotes);
+        else
+            prepare_chunk(r, &b->ch[k]);
+        pthread_mutex_lock(&r->mu);
+        if (++b->done == b->n_chunks)
+            pthread_cond_broadcast(&r->cv_done);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Publish block b's chunks for a phase of work. */
+static void
+publish(struct logread *r, struct block *b, int phase)
+{
+    pthread_mutex_lock(&r->mu);
+    b->phase = phase;
+    b->claim = b->done = 0;
+    r->pending = b;
+    pthread_cond_broadcast(&r->cv_work);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Do what is left of b's current phase and wait for the rest. */
+static void
+complete(struct logread *r, struct block *b)
+{
+    run_claimed(r, b);
+    pthread_mutex_lock(&r->mu);
+    while (b->done < b->n_chunks)
+        pthread_cond_wait(&r->cv_done, &r->mu);
+    if (r->pending == b)
+        r->pending = NULL;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void *
+parser_thread(void *arg)
+{
+    struct logread *r = arg;
+
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        struct block *b = r->pending;
+
+        if (r->stop)
+            break;
+        if (b == NULL || b->claim == b->n_chunks) {
+            pthread_cond_wait(&r->cv_work, &r->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&r->mu);
+        run_claimed(r, b);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Start the parser threads: one per OpenMP thread beyond this one. */
+static void
+start_parsers(struct logread *r)
+{
+    int want = omp_get_max_threads() - 1, i;
+
+    r->threads_started = 1;
+    if (want > LR_MAX_PARSERS)
+        want = LR_MAX_PARSERS;
+    for (i = 0; i < want; i++)
+        if (pthread_create(&r->parser[r->n_parsers], NULL, parser_thread, r)
+            == 0)
+            r->n_parsers++;
+}
+
+static void
+stop_parsers(struct logread *r)
+{
+    int i;
+
+    if (!r->threads_started)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cv_work);
+    pthread_mutex_unlock(&r->mu);
+    for (i = 0; i < r->n_parsers; i++)
+        pthread_join(r->parser[i], NULL);
+    r->n_parsers = 0;
+}
+
+/*
+ * Cut the complete records at the front of the staging buffer into block
+ * b, which takes the buffer (the rows will point into it); the bytes after
+ * them move to b's old buffer, which becomes the staging buffer.  The
+ * block is published for background parsing.  Returns 1 when a block was
+ * cut, 0 when the staging buffer holds no complete record (the end of the
+ * input, or a record longer than the buffer), -1 on a read error.
+ */
 static int
-next_block(struct logread *r, struct diag *d)
+stage_block(struct logread *r, struct block *b, struct diag *d)
 {
     size_t cuts[LR_NCHUNK + 1], e;
-    int n_cuts, quotes, k;
+    char *full;
+    int k;
 
     consume(r);
-    if (r->skipping) {
-        if (skip_long(r, d) < 0)
-            return -1;
-        consume(r);
-    }
+    if (r->skipping)
+        return 0;
     if (fill(r, d) < 0)
         return -1;
     if (r->len == 0)
         return 0;
-    e = cut_block(r, cuts, &n_cuts, &quotes);
-    if (e == 0) {
-        /*
-         * The buffer is full and holds no record end: a line longer than
-         * the buffer, or a quoted field that does not close.  Reject the
-         * first line and go on after it (or after the next newline).
-         */
-        const char *nl = memchr(r->buf, '\n', r->len);
+    e = cut_block(r, cuts, &b->n_chunks, &b->quotes);
+    if (e == 0)
+        return 0;
+    full = r->buf;
+    r->buf = b->buf;
+    b->buf = full;
+    memcpy(r->buf, full + e, r->len - e);
+    r->len -= e;
+    b->end = e;
+    b->line0 = r->line0;
+    for (k = 0; k < b->n_chunks; k++) {
+        b->ch[k].p = b->buf + cuts[k];
+        b->ch[k].n = cuts[k + 1] - cuts[k];
+    }
+    if (!r->threads_started)
+        start_parsers(r);
+    b->staged = 1;
+    publish(r, b, PHASE_PARSE);
+    return 1;
+}
 
-        r->long_pending = 1;
-        r->long_line = r->line0;
-        r->long_raw_n = r->len < LR_RAW_LONG ? r->len : LR_RAW_LONG;
-        free(r->long_raw);
-        r->long_raw = xmalloc(r->long_raw_n);
-        memcpy(r->long_raw, r->buf, r->long_raw_n);
-        r->long_quote = nl != NULL;
-        if (nl != NULL) {
-            r->blk_end = (size_t)(nl - r->buf) + 1;
-            r->next_line0 = r->line0 + 1;
-        } else {
-            r->parsed += r->len;
-            r->len = 0;
-            r->next_line0 = r->line0;
-            r->skipping = 1;
+/*
+ * Wait until block b is parsed (parsing what nobody has claimed yet), give
+ * its chunks their file lines, and run the prepare hook over its chunks on
+ * the parser threads and this one.  Only then may the caller add to
+ * whatever prepare reads.
+ */
+static void
+finish_block(struct logread *r, struct block *b)
+{
+    int k;
+
+    complete(r, b);
+    b->staged = 0;
+    b->ch_line[0] = b->line0;
+    for (k = 1; k < b->n_chunks; k++)
+        b->ch_line[k] = b->ch_line[k - 1] + b->ch[k - 1].nl;
+    r->line0 = r->next_line0 = b->ch_line[b->n_chunks - 1]
+                             + b->ch[b->n_chunks - 1].nl;
+    if (r->prepare != NULL) {
+        publish(r, b, PHASE_PREPARE);
+        complete(r, b);
+    }
+}
+
+/*
+ * The staging buffer is full and holds no record end: a line longer than
+ * the buffer, or a quoted field that does not close.  Reject its first
+ * line and go on after it (or after the next newline).
+ */
+static void
+reject_long(struct logread *r)
+{
+    const char *nl = memchr(r->buf, '\n', r->len);
+
+    r->long_pending = 1;
+    r->long_line = r->line0;
+    r->long_raw_n = r->len < LR_RAW_LONG ? r->len : LR_RAW_LONG;
+    free(r->long_raw);
+    r->long_raw = xmalloc(r->long_raw_n);
+    memcpy(r->long_raw, r->buf, r->long_raw_n);
+    r->long_quote = nl != NULL;
+    if (nl != NULL) {
+        r->blk_end = (size_t)(nl - r->buf) + 1;
+        r->next_line0 = r->line0 + 1;
+    } else {
+        r->parsed += r->len;
+        r->len = 0;
+        r->next_line0 = r->line0;
+        r->skipping = 1;
+    }
+}
+
+/*
+ * Hand out the next block; 1 when rows (or an over-long record's reject)
+ * may be ready, 0 at EOF, -1 on error.  Blocks are parsed one ahead: while
+ * the caller takes the rows of block k, the parser threads parse block
+ * k + 1, which was cut when block k was handed out.
+ */
+static int
+next_block(struct logread *r, struct diag *d)
+{
+    struct block *b = r->ahead_blk;
+    int got;
+
+    r->cur->n_chunks = 0;
+    r->cur_chunk = 0;
+    r->cur_row = r->cur_good = 0;
+    if (r->fail_pending) {
+        r->fail_pending = 0;
+        if (d != NULL)
+            *d = r->fail;
+        return -1;
+    }
+    if (!b->staged) {
+        if (r->skipping) {
+            consume(r);
+            if (skip_long(r, d) < 0)
+                return -1;
         }
-        return 1;
+        got = stage_block(r, b, d);
+        if (got < 0)
+            return -1;
+        if (got == 0) {
+            consume(r);
+            if (r->len == 0)
+                return 0;
+            reject_long(r);
+            return 1;
+        }
     }
-    for (k = 0; k < n_cuts; k++) {
-        r->ch[k].p = r->buf + cuts[k];
-        r->ch[k].n = cuts[k + 1] - cuts[k];
-    }
-#pragma omp parallel for schedule(dynamic, 1) if (n_cuts > 1)
-    for (k = 0; k < n_cuts; k++)
-        parse_chunk(r, &r->ch[k], quotes);
-    r->ch_line[0] = r->line0;
-    for (k = 1; k < n_cuts; k++)
-        r->ch_line[k] = r->ch_line[k - 1] + r->ch[k - 1].nl;
-    r->next_line0 = r->ch_line[n_cuts - 1] + r->ch[n_cuts - 1].nl;
-    r->n_chunks = n_cuts;
-    r->blk_end = e;
+    finish_block(r, b);
+    r->ahead_blk = r->cur;
+    r->cur = b;
+    r->parsed += b->end;
+    /* a read error here belongs after this block's rows */
+    if (stage_block(r, r->ahead_blk, &r->fail) < 0)
+        r->fail_pending = 1;
     return 1;
 }
 
@@ -1076,40 +1484,49 @@ format_reject(const struct logread *r, const struct prow *pr,
 }
 
 int
-logread_next(struct logread *r, struct logread_row *row, struct diag *d)
+logread_next_ref(struct logread *r, struct logread_row **row, struct diag *d)
 {
     for (;;) {
         if (r->long_pending) {
             r->long_pending = 0;
-            memset(row, 0, sizeof *row);
-            row->line = r->long_line;
-            row->raw.p = r->long_raw;
-            row->raw.n = r->long_raw_n;
+            memset(&r->long_row, 0, sizeof r->long_row);
+            r->long_row.line = r->long_line;
+            r->long_row.raw.p = r->long_raw;
+            r->long_row.raw.n = r->long_raw_n;
+            *row = &r->long_row;
             diag_set(d, RC_DATA, "%s:%llu: record longer than %zu bytes%s",
                      r->path, (unsigned long long)r->long_line, r->cap,
                      r->long_quote ? " (unclosed quote?)" : "");
             return LOGREAD_REJECT;
         }
-        while (r->cur_chunk < r->n_chunks) {
-            struct chunk *c = &r->ch[r->cur_chunk];
+        while (r->cur_chunk < r->cur->n_chunks) {
+            struct chunk *c = &r->cur->ch[r->cur_chunk];
 
             if (r->cur_row < c->n_rows) {
-                const struct prow *pr = &c->rows[r->cur_row++];
-                uint64_t line = r->ch_line[r->cur_chunk] + pr->row.line;
+                struct prow *pr = &c->rows[r->cur_row];
+                /* good rows are listed: no need to read pr->reason */
+                int good = r->cur_good < c->n_good
+                        && c->good_ix[r->cur_good] == r->cur_row;
 
-                if (r->ahead != NULL && r->cur_row + LR_AHEAD <= c->n_rows
-                    && pr[LR_AHEAD].reason == R_NONE)
-                    r->ahead(r->prepare_ctx, r->table, &pr[LR_AHEAD].row);
-
-                *row = pr->row;
-                row->line = line;
-                if (pr->reason == R_NONE)
+                r->cur_row++;
+                if (good) {
+                    r->cur_good++;
+                    if (r->ahead != NULL && r->cur_good + LR_AHEAD
+                                            <= c->n_good)
+                        r->ahead(r->prepare_ctx, r->table,
+                                 &c->rows[c->good_ix[r->cur_good
+                                                     + LR_AHEAD - 1]].row);
+                }
+                /* chunk-relative line to file line, once */
+                pr->row.line += r->cur->ch_line[r->cur_chunk];
+                *row = &pr->row;
+                if (good)
                     return LOGREAD_ROW;
-                format_reject(r, pr, line, d);
+                format_reject(r, pr, pr->row.line, d);
                 return LOGREAD_REJECT;
             }
             r->cur_chunk++;
-            r->cur_row = 0;
+            r->cur_row = r->cur_good = 0;
         }
         switch (next_block(r, d)) {
         case -1:
@@ -1120,6 +1537,17 @@ logread_next(struct logread *r, struct logread_row *row, struct diag *d)
             break;
         }
     }
+}
+
+int
+logread_next(struct logread *r, struct logread_row *row, struct diag *d)
+{
+    struct logread_row *ref;
+    int got = logread_next_ref(r, &ref, d);
+
+    if (got == LOGREAD_ROW || got == LOGREAD_REJECT)
+        *row = *ref;
+    return got;
 }
 
 /* ---- open: header and binding ---- */
@@ -1224,6 +1652,21 @@ bind_columns(struct logread *r, const struct logread_opts *o,
         }
     }
     r->n_cols = k;
+    /* the one-pass conversion needs each header column read by at most
+     * one canonical column */
+    r->hcanon = xmalloc((size_t)r->n_head * sizeof *r->hcanon);
+    for (i = 0; i < r->n_head; i++)
+        r->hcanon[i] = -1;
+    for (k = 0; k < r->n_cols; k++) {
+        if (r->bind[k] < 0)
+            continue;
+        if (r->hcanon[r->bind[k]] >= 0) {
+            free(r->hcanon);
+            r->hcanon = NULL;
+            break;
+        }
+        r->hcanon[r->bind[k]] = (signed char)k;
+    }
     return 0;
 }
 
@@ -1244,7 +1687,7 @@ static int
 read_header(struct logread *r, const struct logread_opts *o,
             struct diag *d)
 {
-    struct chunk *c = &r->ch[0];
+    struct chunk *c = &r->cur->ch[0];
     size_t pos = 0, i, n, k;
     uint64_t line = 1;
     int quoted = 0;
@@ -1333,11 +1776,17 @@ logread_open(const char *path, enum logread_table table,
     r->rec_cap = r->max_field * 4 > (1u << 20) ? r->max_field * 4
                                                 : (1u << 20);
     r->cap = LR_BLOCK > 2 * r->rec_cap ? LR_BLOCK : 2 * r->rec_cap;
-    r->buf = xmalloc(r->cap);
+    r->buf = xmalloc(r->cap + LR_PAD);
+    r->blk[0].buf = xmalloc(r->cap + LR_PAD);
+    r->blk[1].buf = xmalloc(r->cap + LR_PAD);
+    r->cur = &r->blk[0];
+    r->ahead_blk = &r->blk[1];
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv_work, NULL);
+    pthread_cond_init(&r->cv_done, NULL);
     r->value_event_fb = o->value_event_fb;
     r->value_event_min = o->value_event_min;
     r->prepare = o->prepare;
-    r->prefetch = o->prefetch;
     r->ahead = o->ahead;
     r->prepare_ctx = o->prepare_ctx;
     if (zin_open(path, &r->z, d) < 0 || read_header(r, o, d) < 0) {
@@ -1373,21 +1822,30 @@ logread_close(struct logread *r)
 
     if (r == NULL)
         return;
+    stop_parsers(r);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv_work);
+    pthread_cond_destroy(&r->cv_done);
     zin_close(r->z);
-    for (k = 0; k < LR_NCHUNK; k++) {
-        struct chunk *c = &r->ch[k];
+    for (k = 0; k < 2 * LR_NCHUNK; k++) {
+        struct chunk *c = &r->blk[k / LR_NCHUNK].ch[k % LR_NCHUNK];
 
         free(c->rows);
+        free(c->good);
+        free(c->good_ix);
         free(c->f);
         arena_free(&c->arena);
         if (c->csv_ready)
             csv_free(&c->csv);
     }
+    free(r->blk[0].buf);
+    free(r->blk[1].buf);
     for (k = 0; k < r->n_head; k++)
         free(r->head[k]);
     for (k = 0; k < LR_MAX_CANON; k++)
         free(r->cname[k]);
     free(r->head);
+    free(r->hcanon);
     free(r->buf);
     free(r->long_raw);
     free(r->path);

@@ -69,6 +69,7 @@
  * gives the same bytes.
  */
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,7 @@ static const char SEGMENT_MAGIC[BINFILE_MAGIC_SIZE] = {
 };
 
 #define HDR_SIZE   56
+#define SEGMENT_ZSTD_LEVEL 1
 #define EXP_BYTES  25
 #define INTER_BYTES 21
 #define ITEM_BYTES 28
@@ -246,134 +248,216 @@ sorted_ok(const struct segment *seg)
     return 1;
 }
 
+/*
+ * The encoder is table-driven: each record kind is a list of columns, and
+ * each column names the record field it comes from, its width on disk and
+ * its transform.  The payload of a kind is encoded in blocks of
+ * ENC_BLOCK rows, all columns of a block together, so the record array is
+ * read from memory once (a block's records stay in cache while its
+ * columns are written) rather than once per byte plane.  A block writes
+ * only its own rows' bytes of every plane and takes a delta column's
+ * previous value from the row before it, so blocks are independent and
+ * run in parallel; every byte has one fixed position, so the output does
+ * not depend on the thread count.
+ */
+#define ENC_BLOCK 8192
+
+enum col_code {
+    COL_PLAIN,          /* the field's low `width` bytes */
+    COL_DELTA,          /* field - previous row's field (first row: - 0) */
+    COL_ZIGZAG          /* zigzag(field - previous row's field) */
+};
+
+struct col_spec {
+    size_t off;                 /* of the field in the record */
+    unsigned char src_size;     /* 4 (u32, f32 bits) or 8 (i64) */
+    unsigned char width;        /* bytes per value on disk: 1, 4 or 8 */
+    unsigned char code;         /* enum col_code */
+};
+
+/* One record kind: rows of `stride` bytes, encoded into out[] (which
+ * holds the kind's columns, in order, each width * n bytes). */
+struct rec_spec {
+    const void *rows;
+    size_t n, stride;
+    const struct col_spec *cols;
+    int n_cols;
+    unsigned char *out;
+};
+
+#define COL(type, field, size, width, code) \
+    { offsetof(struct type, field), size, width, code }
+
+static const struct col_spec exp_cols[] = {
+    COL(seg_exposure, user,    4, 4, COL_DELTA),
+    COL(seg_exposure, t,       8, 8, COL_ZIGZAG),
+    COL(seg_exposure, item,    4, 4, COL_PLAIN),
+    COL(seg_exposure, play_ms, 4, 4, COL_PLAIN),
+    COL(seg_exposure, dur_ms,  4, 4, COL_PLAIN),
+    COL(seg_exposure, fb,      4, 1, COL_PLAIN),
+};
+static const struct col_spec inter_cols[] = {
+    COL(seg_inter, user,  4, 4, COL_DELTA),
+    COL(seg_inter, t,     8, 8, COL_ZIGZAG),
+    COL(seg_inter, item,  4, 4, COL_PLAIN),
+    COL(seg_inter, fb,    4, 1, COL_PLAIN),
+    COL(seg_inter, value, 4, 4, COL_PLAIN),     /* f32 bit pattern */
+};
+static const struct col_spec item_cols[] = {
+    COL(seg_item, item,     4, 4, COL_DELTA),
+    COL(seg_item, creator,  4, 4, COL_PLAIN),
+    COL(seg_item, upload_t, 8, 8, COL_PLAIN),
+    COL(seg_item, dur_ms,   4, 4, COL_PLAIN),
+    COL(seg_item, tag_off,  4, 4, COL_PLAIN),
+    COL(seg_item, n_tags,   4, 4, COL_PLAIN),
+};
+static const struct col_spec follow_cols[] = {
+    COL(seg_follow, user,    4, 4, COL_DELTA),
+    COL(seg_follow, creator, 4, 4, COL_PLAIN),
+    COL(seg_follow, t,       8, 8, COL_ZIGZAG),
+};
+static const struct col_spec tag_cols[] = { { 0, 4, 4, COL_PLAIN } };
+static const struct col_spec user_cols[] = { { 0, 4, 4, COL_DELTA } };
+
+#define N_COLS(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+static inline uint64_t
+field_at(const unsigned char *p, unsigned src_size)
+{
+    uint32_t v32;
+    uint64_t v64;
+
+    if (src_size == 8) {
+        memcpy(&v64, p, 8);
+        return v64;
+    }
+    memcpy(&v32, p, 4);
+    return v32;
+}
+
+/*
+ * Write the values of rows [i0, i1) of one column: v is stored as
+ * col[b * n + i] = byte b of v, for b < width.
+ */
+static void
+encode_column(const struct col_spec *c, const unsigned char *rows,
+              size_t stride, size_t n, size_t i0, size_t i1,
+              unsigned char *col)
+{
+    const unsigned char *p = rows + i0 * stride + c->off;
+    uint64_t prev = 0;
+
+    if (c->code != COL_PLAIN && i0 > 0)
+        prev = field_at(p - stride, c->src_size);
+    for (size_t i = i0; i < i1; i++, p += stride) {
+        uint64_t v = field_at(p, c->src_size), x = v;
+
+        if (c->code != COL_PLAIN) {
+            x = v - prev;
+            prev = v;
+            if (c->code == COL_ZIGZAG)
+                x = zigzag(x);
+        }
+        switch (c->width) {
+        case 8:
+            put_pl64(col, n, i, x);
+            break;
+        case 4:
+            put_pl32(col, n, i, (uint32_t)x);
+            break;
+        default:
+            col[i] = (unsigned char)x;
+            break;
+        }
+    }
+}
+
+static void
+encode_block(const struct rec_spec *r, size_t i0, size_t i1)
+{
+    unsigned char *col = r->out;
+
+    for (int k = 0; k < r->n_cols; k++) {
+        encode_column(&r->cols[k], r->rows, r->stride, r->n, i0, i1, col);
+        col += (size_t)r->cols[k].width * r->n;
+    }
+}
+
+static size_t
+rec_bytes(const struct rec_spec *r)
+{
+    size_t w = 0;
+
+    for (int k = 0; k < r->n_cols; k++)
+        w += r->cols[k].width;
+    return w * r->n;
+}
+
 int
 segment_save(const struct segment *seg, const char *path, struct diag *d)
 {
+    struct rec_spec rec[] = {
+        { seg->exp, seg->n_exp, sizeof *seg->exp, exp_cols,
+          N_COLS(exp_cols), NULL },
+        { seg->inter, seg->n_inter, sizeof *seg->inter, inter_cols,
+          N_COLS(inter_cols), NULL },
+        { seg->items, seg->n_items, sizeof *seg->items, item_cols,
+          N_COLS(item_cols), NULL },
+        { seg->tags, seg->n_tags, sizeof *seg->tags, tag_cols,
+          N_COLS(tag_cols), NULL },
+        { seg->follows, seg->n_follows, sizeof *seg->follows, follow_cols,
+          N_COLS(follow_cols), NULL },
+        { seg->users, seg->n_users, sizeof *seg->users, user_cols,
+          N_COLS(user_cols), NULL },
+    };
+    enum { N_KINDS = sizeof rec / sizeof rec[0] };
+    size_t first_block[N_KINDS + 1];
     size_t n = HDR_SIZE + EXP_BYTES * seg->n_exp
              + INTER_BYTES * seg->n_inter + ITEM_BYTES * seg->n_items
              + 4 * seg->n_tags + FOLLOW_BYTES * seg->n_follows
              + 4 * seg->n_users;
     unsigned char *buf, *p;
-    size_t n_rows;
-    uint32_t prev;
-    uint64_t prevt;
+    long b;
     int rc;
 
     assert(sorted_ok(seg));
-    buf = xmalloc(n);
-    p = buf;
-    put_le32(p, (uint32_t)seg->day);
-    put_le32(p + 4, (uint32_t)seg->zone_offset);
-    put_le64(p + 8, seg->n_exp);
-    put_le64(p + 16, seg->n_inter);
-    put_le64(p + 24, seg->n_items);
-    put_le64(p + 32, seg->n_tags);
-    put_le64(p + 40, seg->n_follows);
-    put_le64(p + 48, seg->n_users);
-    p += HDR_SIZE;
-
-    /* Each column is written whole, then p moves past it. */
-    n_rows = seg->n_exp;
-    prev = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        put_pl32(p, n_rows, i, seg->exp[i].user - prev);
-        prev = seg->exp[i].user;
+    buf = xmalloc_big(n);
+    put_le32(buf, (uint32_t)seg->day);
+    put_le32(buf + 4, (uint32_t)seg->zone_offset);
+    put_le64(buf + 8, seg->n_exp);
+    put_le64(buf + 16, seg->n_inter);
+    put_le64(buf + 24, seg->n_items);
+    put_le64(buf + 32, seg->n_tags);
+    put_le64(buf + 40, seg->n_follows);
+    put_le64(buf + 48, seg->n_users);
+    p = buf + HDR_SIZE;
+    first_block[0] = 0;
+    for (int k = 0; k < N_KINDS; k++) {
+        rec[k].out = p;
+        p += rec_bytes(&rec[k]);
+        first_block[k + 1] = first_block[k]
+                           + (rec[k].n + ENC_BLOCK - 1) / ENC_BLOCK;
     }
-    p += 4 * n_rows;
-    prevt = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        put_pl64(p, n_rows, i, zigzag((uint64_t)seg->exp[i].t - prevt));
-        prevt = (uint64_t)seg->exp[i].t;
-    }
-    p += 8 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->exp[i].item);
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->exp[i].play_ms);
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->exp[i].dur_ms);
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        p[i] = (unsigned char)seg->exp[i].fb;
-    p += n_rows;
-
-    n_rows = seg->n_inter;
-    prev = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        put_pl32(p, n_rows, i, seg->inter[i].user - prev);
-        prev = seg->inter[i].user;
-    }
-    p += 4 * n_rows;
-    prevt = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        put_pl64(p, n_rows, i, zigzag((uint64_t)seg->inter[i].t - prevt));
-        prevt = (uint64_t)seg->inter[i].t;
-    }
-    p += 8 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->inter[i].item);
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        p[i] = (unsigned char)seg->inter[i].fb;
-    p += n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, float_bits(seg->inter[i].value));
-    p += 4 * n_rows;
-
-    n_rows = seg->n_items;
-    prev = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        put_pl32(p, n_rows, i, seg->items[i].item - prev);
-        prev = seg->items[i].item;
-    }
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->items[i].creator);
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl64(p, n_rows, i, (uint64_t)seg->items[i].upload_t);
-    p += 8 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->items[i].dur_ms);
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->items[i].tag_off);
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->items[i].n_tags);
-    p += 4 * n_rows;
-    for (size_t i = 0; i < seg->n_tags; i++)
-        put_pl32(p, seg->n_tags, i, seg->tags[i]);
-    p += 4 * seg->n_tags;
-
-    n_rows = seg->n_follows;
-    prev = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        put_pl32(p, n_rows, i, seg->follows[i].user - prev);
-        prev = seg->follows[i].user;
-    }
-    p += 4 * n_rows;
-    for (size_t i = 0; i < n_rows; i++)
-        put_pl32(p, n_rows, i, seg->follows[i].creator);
-    p += 4 * n_rows;
-    prevt = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        put_pl64(p, n_rows, i, zigzag((uint64_t)seg->follows[i].t - prevt));
-        prevt = (uint64_t)seg->follows[i].t;
-    }
-    p += 8 * n_rows;
-
-    n_rows = seg->n_users;
-    prev = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        put_pl32(p, n_rows, i, seg->users[i] - prev);
-        prev = seg->users[i];
-    }
-    p += 4 * n_rows;
     assert((size_t)(p - buf) == n);
-    rc = binfile_save(path, SEGMENT_MAGIC, SEGMENT_VERSION, buf, n, 3, d);
+
+    /* One loop over the blocks of all kinds; block b belongs to the kind k
+     * with first_block[k] <= b < first_block[k + 1]. */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (b = 0; b < (long)first_block[N_KINDS]; b++) {
+        int k = 0;
+        size_t i0, i1;
+
+        while ((size_t)b >= first_block[k + 1])
+            k++;
+        i0 = ((size_t)b - first_block[k]) * ENC_BLOCK;
+        i1 = i0 + ENC_BLOCK < rec[k].n ? i0 + ENC_BLOCK : rec[k].n;
+        encode_block(&rec[k], i0, i1);
+    }
+    /* level 1: the byte planes are mostly runs, which level 3 packs no
+     * smaller (on a generated day 0.1% larger at level 1) at 1.5x the CPU;
+     * reading is as fast either way */
+    rc = binfile_save(path, SEGMENT_MAGIC, SEGMENT_VERSION, buf, n,
+                      SEGMENT_ZSTD_LEVEL, d);
     free(buf);
     return rc;
 }

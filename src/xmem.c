@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rc.h"
 #include "xmem.h"
@@ -91,4 +92,18 @@ xgrow(void *p, size_t *cap, size_t need, size_t size)
         c += c / 2;
     *cap = c;
     return xreallocarray(p, c, size);
+}
+
+void *
+xmalloc_big(size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+
+    if (n < huge || posix_memalign(&p, huge, n) != 0)
+        return xmalloc(n);
+#ifdef MADV_HUGEPAGE
+    madvise(p, n, MADV_HUGEPAGE);
+#endif
+    return p;
 }

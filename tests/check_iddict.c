@@ -162,6 +162,56 @@ START_TEST(test_iddict_matches_linear_reference)
 }
 END_TEST
 
+/*
+ * iddict_find_many against iddict_find one by one: a table big enough to
+ * be visited in slot order, ids of 1..20 bytes (the word-only and the
+ * arena comparisons), present and absent ones, repeats; and a small
+ * batch (looked up in order).
+ */
+START_TEST(test_iddict_find_many_matches_find)
+{
+    struct iddict *dict = iddict_new();
+    size_t nq = 30000, i;
+    struct iddict_query *q = xcalloc(nq, sizeof *q);
+    char (*ids)[32] = xcalloc(nq, sizeof *ids);
+    uint64_t x = 7;
+    size_t found = 0;
+
+    for (i = 0; i < 60000; i++) {
+        char b[32];
+        int n = snprintf(b, sizeof b, i % 3 ? "%zu" : "user-%zu-long-id",
+                         i * 13);
+
+        iddict_add(dict, b, (size_t)n);
+    }
+    for (i = 0; i < nq; i++) {
+        size_t v;
+
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        v = (size_t)(x >> 33) % 90000;      /* a third are absent */
+        q[i].n = (size_t)snprintf(ids[i], sizeof ids[i],
+                                  v % 3 ? "%zu" : "user-%zu-long-id", v * 13);
+        q[i].s = ids[i];
+    }
+    for (i = 0; i < nq; i++)
+        q[i].idx = 12345;
+    iddict_find_many(dict, q, nq);
+    for (i = 0; i < nq; i++) {
+        ck_assert_uint_eq(q[i].idx, iddict_find(dict, q[i].s, q[i].n));
+        found += q[i].idx != IDDICT_NONE;
+    }
+    ck_assert_uint_gt(found, nq / 2);
+    ck_assert_uint_lt(found, nq);
+    iddict_find_many(dict, q + 5, 10);
+    for (i = 5; i < 15; i++)
+        ck_assert_uint_eq(q[i].idx, iddict_find(dict, q[i].s, q[i].n));
+    iddict_find_many(dict, q, 0);
+    free(ids);
+    free(q);
+    iddict_free(dict);
+}
+END_TEST
+
 START_TEST(test_iddict_save_load_round_trip)
 {
     const char *dir = test_tmpdir();
@@ -349,6 +399,7 @@ iddict_suite(void)
     tcase_add_test(tc, test_iddict_add_find_name);
     tcase_add_test(tc, test_iddict_growth_keeps_indices);
     tcase_add_test(tc, test_iddict_matches_linear_reference);
+    tcase_add_test(tc, test_iddict_find_many_matches_find);
     tcase_add_test(tf, test_iddict_save_load_round_trip);
     tcase_add_test(tf, test_iddict_load_missing);
     tcase_add_test(tf, test_iddict_bad_magic_version_truncation);

@@ -525,7 +525,8 @@ START_TEST(test_ingest_find_logs)
 }
 END_TEST
 
-/* The parallel exposure sort against segment_sort (the reference). */
+/* The parallel exposure sort against segment_sort (the reference), with
+ * 1, 2 and 3 parts; heavy users (qsort) and light ones (insertion sort). */
 START_TEST(test_ingest_sort_exposures_matches_segment_sort)
 {
     size_t n = 50000, i, m;
@@ -542,7 +543,8 @@ START_TEST(test_ingest_sort_exposures_matches_segment_sort)
             *e = orig[(x >> 20) % i];
             continue;
         }
-        e->user = (uint32_t)(x >> 33) % 700;
+        e->user = i % 2 ? (uint32_t)(x >> 33) % 700
+                        : 700 + (uint32_t)(x >> 33) % 9000;
         e->t = 1649548800 + (int64_t)((x >> 20) % 50);
         e->item = (uint32_t)(x >> 45) % 30;
         e->play_ms = (uint32_t)(x >> 58) % 3;
@@ -556,11 +558,11 @@ START_TEST(test_ingest_sort_exposures_matches_segment_sort)
     ref->tags = xmalloc(sizeof *ref->tags);
     segment_sort(ref, NULL);
     ck_assert_uint_lt(ref->n_exp, n);
-    for (threads = 1; threads <= 2; threads++) {
+    for (threads = 1; threads <= 3; threads++) {
         fast = xmalloc(n * sizeof *fast);
         memcpy(fast, orig, n * sizeof *orig);
         omp_set_num_threads(threads);
-        m = ingest_sort_exposures(&fast, n, 700);
+        m = ingest_sort_exposures(&fast, n, 9700);
         ck_assert_uint_eq(m, ref->n_exp);
         for (i = 0; i < m; i++) {
             ck_assert_uint_eq(fast[i].user, ref->exp[i].user);

@@ -462,6 +462,79 @@ START_TEST(test_logread_fast_path_matches_libcsv_and_threads)
 }
 END_TEST
 
+/*
+ * Several blocks (the reader cuts 8 MiB blocks and parses the next one
+ * while the current one is handed out): every row and reject in file
+ * order with its line, with 1 and 2 threads, plain and zstd; a zstd
+ * stream cut short hands out rows from before the cut, in order, then
+ * fails.
+ */
+START_TEST(test_logread_many_blocks_in_order)
+{
+    const char *dir = test_tmpdir();
+    char *pp = tmp_path(dir, "big.csv"), *pz = tmp_path(dir, "big.csv.zst");
+    size_t cap = 40u << 20, n = 0, nt = 0, nrows = 700000, i, zn;
+    char *csv = xmalloc(cap), *truth = xmalloc(cap), *z;
+    uint64_t x = 99;
+    struct dump o1, o2, oz, ot;
+    int threads;
+
+    n += (size_t)sprintf(csv, "time,user,item,like\n");
+    for (i = 0; i < nrows; i++) {
+        size_t pad;
+
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        pad = (size_t)(x >> 59);            /* ids of varying length */
+        if (i % 99991 == 7) {               /* a reject now and then */
+            n += (size_t)sprintf(csv + n, "%zu,u%zu\n", i, i);
+            nt += (size_t)sprintf(truth + nt,
+                                  "%zu|REJECT|%s:%zu: expected 4 columns, "
+                                  "found 2\n", i + 2, pp, i + 2);
+            continue;
+        }
+        n += (size_t)sprintf(csv + n, "%zu,u%0*zu,v%zu,%d\n", 1000 + i,
+                             (int)pad, i, i % 77, (int)(i % 2));
+        nt += (size_t)sprintf(truth + nt, "%zu|%zu|u%0*zu|v%zu|||%d|0|0|0\n",
+                              i + 2, 1000 + i, (int)pad, i, i % 77,
+                              (int)(i % 2) * FB_LIKE);
+    }
+    ck_assert_uint_lt(n, cap);
+    ck_assert_uint_gt(n, 2 * (8u << 20));
+    write_bytes(pp, csv, n);
+    write_zstd(pz, csv, n);
+    for (threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        ck_assert_int_eq(dump_file(pp, LOGREAD_EXPOSURES, NULL,
+                                   threads == 1 ? &o1 : &o2), 0);
+    }
+    ck_assert_int_eq(o1.result, LOGREAD_EOF);
+    ck_assert_str_eq(o1.text, truth);
+    ck_assert_str_eq(o2.text, truth);
+    ck_assert_int_eq(dump_file(pz, LOGREAD_EXPOSURES, NULL, &oz), 0);
+    ck_assert_int_eq(oz.result, LOGREAD_EOF);
+    ck_assert_int_eq(oz.rows, o1.rows);
+
+    z = read_bytes(pz, &zn);
+    write_bytes(pz, z, zn * 2 / 3);     /* same name: same messages */
+    ck_assert_int_eq(dump_file(pz, LOGREAD_EXPOSURES, NULL, &ot), 0);
+    ck_assert_int_eq(ot.result, LOGREAD_FAIL);
+    ck_assert_ptr_nonnull(strstr(ot.d.msg, "truncated zstd frame"));
+    ck_assert_int_gt(ot.rows, 0);
+    ck_assert_int_lt(ot.rows, o1.rows);
+    ck_assert_int_eq(strncmp(ot.text, oz.text, ot.len), 0);
+    dump_free(&o1);
+    dump_free(&o2);
+    dump_free(&oz);
+    dump_free(&ot);
+    free(z);
+    free(csv);
+    free(truth);
+    free(pp);
+    free(pz);
+    test_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_logread_zstd_truncated_or_corrupt_is_an_error)
 {
     const char *dir = test_tmpdir();
@@ -567,6 +640,7 @@ END_TEST
 START_TEST(test_logread_map_option)
 {
     static const char *const map[] = { "user=uid", "item=thing" };
+    static const char *const twice[] = { "user=uid", "item=uid" };
     static const char *const bad_map[] = { "user=nope" };
     static const char *const bad_col[] = { "usr=uid" };
     const char *dir = test_tmpdir();
@@ -580,6 +654,11 @@ START_TEST(test_logread_map_option)
     lo.n_map = 2;
     ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, &lo, &o), 0);
     ck_assert_str_eq(o.text, "2|7|a|b|||0|0|0|0\n");
+    dump_free(&o);
+    /* one header column read as two canonical columns */
+    lo.map = twice;
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, &lo, &o), 0);
+    ck_assert_str_eq(o.text, "2|7|a|a|||0|0|0|0\n");
     dump_free(&o);
     lo.map = bad_map;
     lo.n_map = 1;
@@ -620,6 +699,7 @@ logread_suite(void)
     tcase_add_test(tc_bad, test_logread_header_only_and_unterminated_quote);
     tcase_add_test(tc_bad, test_logread_huge_fields);
     tcase_add_test(tc_bad, test_logread_zstd_truncated_or_corrupt_is_an_error);
+    tcase_add_test(tc_bad, test_logread_many_blocks_in_order);
     suite_add_tcase(s, tc_ok);
     suite_add_tcase(s, tc_bad);
     return s;
