@@ -347,17 +347,6 @@ utf8_check(const unsigned char *p, size_t n)
     return n;
 }
 
-static int
-all_ascii(const char *p, size_t n)
-{
-    size_t i;
-    unsigned char acc = 0;
-
-    for (i = 0; i < n; i++)
-        acc |= (unsigned char)p[i];
-    return acc < 0x80;
-}
-
 /*
  * Write a value for a message: at most LR_SHOW bytes, control bytes and
  * (in invalid UTF-8) non-ASCII bytes as escapes, "..." when cut.
@@ -505,11 +494,21 @@ logread_event_fb(const char *s, size_t n)
 static int
 check_str(const char *p, size_t n)
 {
-    if (all_ascii(p, n))
-        return memchr(p, '\0', n) != NULL ? R_NUL : R_NONE;
+    unsigned char acc = 0, nul = 0;
+    size_t i;
+
+    /* one pass for the usual ASCII id: no UTF-8 decoding, no memchr call */
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+
+        acc |= ch;
+        nul |= ch == 0;
+    }
+    if (acc < 0x80)
+        return nul ? R_NUL : R_NONE;
     if (utf8_check((const unsigned char *)p, n) != n)
         return R_UTF8;
-    return memchr(p, '\0', n) != NULL ? R_NUL : R_NONE;
+    return nul ? R_NUL : R_NONE;
 }
 
 /* Convert field f of canonical column c into row; R_NONE or a reason. */
