@@ -4,10 +4,11 @@
  *
  * A stream is zstd when its name ends in ".zst" (then the zstd magic is
  * required) or, for any other name and for stdin, when its first bytes are
- * a zstd frame magic.  Decompression runs on a helper thread that fills a
- * small ring of large buffers while the caller parses, so decompressing
- * and parsing use two cores; the bytes handed out are the same whatever
- * the scheduling.  Memory is bounded (a few buffers of ZIN_BLOCK bytes),
+ * a zstd frame magic.  A helper thread reads (and decompresses) straight
+ * into the buffer the caller will read next, named ahead with zin_start,
+ * while the caller parses: reading, decompressing and parsing overlap, and
+ * the bytes handed out are the same whatever the scheduling.  Memory is
+ * bounded (the caller's buffers, a 1 MiB read buffer and zstd's window),
  * independent of the file length.
  *
  * A zstd stream must end on a complete frame: a truncated or corrupt frame
@@ -21,8 +22,6 @@
 
 #include "diag.h"
 
-#define ZIN_BLOCK (4u << 20)    /* decompressed bytes per ring buffer */
-
 struct zin;
 
 /*
@@ -31,6 +30,14 @@ struct zin;
  * RC_DATA when a ".zst" file does not start with a zstd frame.
  */
 int zin_open(const char *path, struct zin **out, struct diag *d);
+
+/*
+ * Start filling buf[0..cap) in the background: the next zin_read, which
+ * must be for the same buffer, then waits for the bytes instead of asking
+ * for them.  The caller leaves buf alone meanwhile.  Does nothing when a
+ * fill is already under way or the stream has ended.
+ */
+void zin_start(struct zin *z, void *buf, size_t cap);
 
 /*
  * Read up to cap bytes of (decompressed) data into buf; *got is 0 only at

@@ -1297,6 +1297,9 @@ stage_block(struct logread *r, struct block *b, struct diag *d)
     b->buf = full;
     memcpy(r->buf, full + e, r->len - e);
     r->len -= e;
+    /* the reader thread fills the rest of the staging buffer meanwhile */
+    if (!r->eof && r->len < r->cap)
+        zin_start(r->z, r->buf + r->len, r->cap - r->len);
     b->end = e;
     b->line0 = r->line0;
     for (k = 0; k < b->n_chunks; k++) {

@@ -1,14 +1,14 @@
 /*
  * zin.c -- plain / zstd / stdin byte streams for the log readers (zin.h).
  *
- * Plain input is read straight into the caller's buffer.  zstd input is
- * decompressed by one helper thread into a ring of ZIN_NSLOT buffers of
- * ZIN_BLOCK bytes: the thread fills slot i while the caller drains slot
- * i - 1, so decompression overlaps parsing.  Only the thread touches the
- * file descriptor and the zstd context after open; the caller only reads
- * published slots.  A slot carries its data and, after the data, how the
- * stream went on: more data, end of stream, or an error (whose diag the
- * caller returns once it has drained the bytes before it).
+ * One helper thread reads the file (and, for zstd, decompresses it)
+ * straight into the caller's buffer: the caller names the buffer it will
+ * read next (zin_start) and goes on with other work; zin_read waits for
+ * the bytes (or, without zin_start, asks and waits).  Only the thread
+ * touches the file descriptor and the zstd context after open.  A request
+ * ends with the buffer full, at the end of the stream, or at an error;
+ * the bytes before an error are handed out first and the error on the
+ * next call.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,41 +21,37 @@
 #include "xmem.h"
 #include "zin.h"
 
-#define ZIN_NSLOT   3
-#define ZIN_RAW     (1u << 20)      /* compressed bytes per read() */
+#define ZIN_RAW     (1u << 20)      /* file bytes per read() */
 
-enum slot_state { SLOT_MORE, SLOT_EOF, SLOT_ERR };
-
-struct slot {
-    unsigned char *buf;
-    size_t len;
-    int state;              /* enum slot_state, valid once published */
-    uint64_t raw_in;        /* file bytes consumed when it was published */
-    struct diag err;        /* when state == SLOT_ERR */
-};
+enum req_state { REQ_NONE, REQ_PENDING, REQ_DONE };
+enum stream_state { STREAM_MORE, STREAM_EOF, STREAM_ERR };
 
 struct zin {
     char *path;
     int fd;
     int zstd;
-    uint64_t bytes_in;
+    uint64_t bytes_in;      /* file bytes behind what was handed out */
 
-    /* zstd only: input buffer (owned by the thread after open) */
+    /* owned by the thread after open */
     ZSTD_DCtx *dctx;
-    unsigned char *raw;
+    unsigned char *raw;     /* file bytes read, not yet consumed */
     size_t raw_pos, raw_len;
     int raw_eof;
     size_t last_ret;        /* ZSTD_decompressStream's last hint */
     uint64_t raw_total;
 
-    /* the ring */
-    struct slot slot[ZIN_NSLOT];
-    unsigned n_full, wi, ri;
-    size_t rpos;            /* read position in slot[ri] */
-    int stop, started, done;
+    /* the request, under mu */
+    unsigned char *req_buf;
+    size_t req_cap, req_got;
+    int req;                /* enum req_state */
+    int stream;             /* enum stream_state after the request */
+    uint64_t req_raw_in;    /* file bytes consumed when it was done */
+    struct diag err;        /* when stream == STREAM_ERR */
+    int done;               /* the end or the error was handed out */
+    int stop, started;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv_data, cv_space;
+    pthread_cond_t cv;
 };
 
 static int
@@ -98,37 +94,32 @@ raw_fill(struct zin *z, size_t want, struct diag *d)
     return 0;
 }
 
-/*
- * Decompress into s until it is full or the stream ends.  Runs on the
- * helper thread.
- */
-static void
-fill_slot(struct zin *z, struct slot *s)
+/* Decompress into buf[0..cap) until it is full or the stream ends;
+ * *got bytes.  Returns the stream's state.  Runs on the helper thread. */
+static int
+fill_zstd(struct zin *z, unsigned char *buf, size_t cap, size_t *got,
+          struct diag *err)
 {
-    s->len = 0;
-    s->state = SLOT_MORE;
-    while (s->len < ZIN_BLOCK) {
+    ZSTD_outBuffer out = { buf, cap, 0 };
+
+    *got = 0;
+    while (out.pos < cap) {
         ZSTD_inBuffer in;
-        ZSTD_outBuffer out = { s->buf, ZIN_BLOCK, s->len };
         size_t ret;
 
         if (z->raw_pos == z->raw_len) {
             z->raw_pos = z->raw_len = 0;
-            if (raw_fill(z, 1, &s->err) < 0) {
-                s->state = SLOT_ERR;
-                return;
-            }
+            if (raw_fill(z, 1, err) < 0)
+                break;
             if (z->raw_len == 0) {
+                *got = out.pos;
                 if (z->last_ret != 0) {
-                    diag_set(&s->err, RC_DATA,
-                             "%s: truncated zstd frame (input ends at "
-                             "offset %llu)", z->path,
+                    diag_set(err, RC_DATA, "%s: truncated zstd frame (input "
+                             "ends at offset %llu)", z->path,
                              (unsigned long long)z->raw_total);
-                    s->state = SLOT_ERR;
-                } else {
-                    s->state = SLOT_EOF;
+                    return STREAM_ERR;
                 }
-                return;
+                return STREAM_EOF;
             }
         }
         in.src = z->raw;
@@ -136,51 +127,88 @@ fill_slot(struct zin *z, struct slot *s)
         in.pos = z->raw_pos;
         ret = ZSTD_decompressStream(z->dctx, &out, &in);
         if (ZSTD_isError(ret)) {
-            diag_set(&s->err, RC_DATA,
-                     "%s: corrupt zstd data near offset %llu: %s", z->path,
-                     (unsigned long long)(z->raw_total - z->raw_len
-                                          + in.pos),
+            *got = out.pos;
+            diag_set(err, RC_DATA, "%s: corrupt zstd data near offset %llu: %s",
+                     z->path, (unsigned long long)(z->raw_total - z->raw_len
+                                                   + in.pos),
                      ZSTD_getErrorName(ret));
-            s->state = SLOT_ERR;
-            return;
+            return STREAM_ERR;
         }
         z->raw_pos = in.pos;
         z->last_ret = ret;
-        s->len = out.pos;
     }
+    *got = out.pos;
+    return out.pos < cap ? STREAM_ERR : STREAM_MORE;
+}
+
+/* Read the file into buf[0..cap) until it is full or the file ends (the
+ * bytes peeked at open first).  Runs on the helper thread. */
+static int
+fill_plain(struct zin *z, unsigned char *buf, size_t cap, size_t *got,
+           struct diag *err)
+{
+    size_t n = 0;
+
+    if (z->raw_pos < z->raw_len) {
+        size_t k = z->raw_len - z->raw_pos;
+
+        if (k > cap)
+            k = cap;
+        memcpy(buf, z->raw + z->raw_pos, k);
+        z->raw_pos += k;
+        n += k;
+    }
+    while (n < cap && !z->raw_eof) {
+        ssize_t r = read(z->fd, buf + n, cap - n);
+
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            *got = n;
+            diag_errno(err, RC_IO, "%s: read failed", z->path);
+            return STREAM_ERR;
+        }
+        if (r == 0)
+            z->raw_eof = 1;
+        n += (size_t)r;
+        z->raw_total += (uint64_t)r;
+    }
+    *got = n;
+    return n < cap ? STREAM_EOF : STREAM_MORE;
 }
 
 static void *
 worker(void *arg)
 {
     struct zin *z = arg;
+    int stream = STREAM_MORE;
 
+    pthread_mutex_lock(&z->mu);
     for (;;) {
-        struct slot *s;
-        int state;
+        struct diag err = DIAG_INIT;
+        size_t got = 0;
 
-        pthread_mutex_lock(&z->mu);
-        while (z->n_full == ZIN_NSLOT && !z->stop)
-            pthread_cond_wait(&z->cv_space, &z->mu);
-        if (z->stop) {
-            pthread_mutex_unlock(&z->mu);
+        while (!z->stop && z->req != REQ_PENDING)
+            pthread_cond_wait(&z->cv, &z->mu);
+        if (z->stop)
             break;
-        }
-        s = &z->slot[z->wi];
         pthread_mutex_unlock(&z->mu);
-
-        fill_slot(z, s);
-        state = s->state;
-        s->raw_in = z->raw_total - (z->raw_len - z->raw_pos);
-
+        if (stream == STREAM_MORE)
+            stream = z->zstd ? fill_zstd(z, z->req_buf, z->req_cap, &got,
+                                         &err)
+                             : fill_plain(z, z->req_buf, z->req_cap, &got,
+                                          &err);
         pthread_mutex_lock(&z->mu);
-        z->n_full++;
-        z->wi = (z->wi + 1) % ZIN_NSLOT;
-        pthread_cond_signal(&z->cv_data);
-        pthread_mutex_unlock(&z->mu);
-        if (state != SLOT_MORE)
-            break;
+        if (stream == STREAM_ERR && err.rc != RC_OK)
+            z->err = err;
+        z->req_got = got;
+        z->stream = stream;
+        z->req_raw_in = z->zstd ? z->raw_total - (z->raw_len - z->raw_pos)
+                                : z->raw_total;
+        z->req = REQ_DONE;
+        pthread_cond_broadcast(&z->cv);
     }
+    pthread_mutex_unlock(&z->mu);
     return NULL;
 }
 
@@ -217,8 +245,6 @@ zin_open(const char *path, struct zin **out, struct diag *d)
         return -1;
     }
     if (z->zstd) {
-        unsigned i;
-
         z->dctx = ZSTD_createDCtx();
         if (z->dctx == NULL) {
             diag_set(d, RC_INTERNAL, "%s: cannot create zstd context",
@@ -226,107 +252,74 @@ zin_open(const char *path, struct zin **out, struct diag *d)
             zin_close(z);
             return -1;
         }
-        for (i = 0; i < ZIN_NSLOT; i++)
-            z->slot[i].buf = xmalloc(ZIN_BLOCK);
-        pthread_mutex_init(&z->mu, NULL);
-        pthread_cond_init(&z->cv_data, NULL);
-        pthread_cond_init(&z->cv_space, NULL);
-        if (pthread_create(&z->thread, NULL, worker, z) != 0) {
-            diag_set(d, RC_INTERNAL, "%s: cannot start reader thread",
-                     path);
-            pthread_mutex_destroy(&z->mu);
-            pthread_cond_destroy(&z->cv_data);
-            pthread_cond_destroy(&z->cv_space);
-            zin_close(z);
-            return -1;
-        }
-        z->started = 1;
     }
+    pthread_mutex_init(&z->mu, NULL);
+    pthread_cond_init(&z->cv, NULL);
+    if (pthread_create(&z->thread, NULL, worker, z) != 0) {
+        diag_set(d, RC_INTERNAL, "%s: cannot start reader thread", path);
+        pthread_mutex_destroy(&z->mu);
+        pthread_cond_destroy(&z->cv);
+        zin_close(z);
+        return -1;
+    }
+    z->started = 1;
     *out = z;
     return 0;
 }
 
-static int
-read_plain(struct zin *z, unsigned char *buf, size_t cap, size_t *got,
-           struct diag *d)
+void
+zin_start(struct zin *z, void *buf, size_t cap)
 {
-    size_t n = 0;
-
-    /* first hand out what the magic peek left in raw */
-    if (z->raw_pos < z->raw_len) {
-        size_t k = z->raw_len - z->raw_pos;
-
-        if (k > cap)
-            k = cap;
-        memcpy(buf, z->raw + z->raw_pos, k);
-        z->raw_pos += k;
-        n += k;
+    pthread_mutex_lock(&z->mu);
+    if (z->req == REQ_NONE && !z->done && cap > 0) {
+        z->req_buf = buf;
+        z->req_cap = cap;
+        z->req = REQ_PENDING;
+        pthread_cond_broadcast(&z->cv);
     }
-    while (n < cap && !z->raw_eof) {
-        ssize_t r = read(z->fd, buf + n, cap - n);
-
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return diag_errno(d, RC_IO, "%s: read failed", z->path);
-        }
-        if (r == 0)
-            z->raw_eof = 1;
-        n += (size_t)r;
-        z->raw_total += (uint64_t)r;
-    }
-    z->bytes_in = z->raw_total;
-    *got = n;
-    return 0;
+    pthread_mutex_unlock(&z->mu);
 }
 
 int
-zin_read(struct zin *z, void *buf, size_t cap, size_t *got,
-         struct diag *d)
+zin_read(struct zin *z, void *buf, size_t cap, size_t *got, struct diag *d)
 {
-    unsigned char *dst = buf;
-    size_t n = 0;
+    size_t n;
+    int stream;
 
     *got = 0;
-    if (!z->zstd)
-        return read_plain(z, dst, cap, got, d);
-    while (n < cap && !z->done) {
-        struct slot *s;
-
-        pthread_mutex_lock(&z->mu);
-        while (z->n_full == 0)
-            pthread_cond_wait(&z->cv_data, &z->mu);
-        pthread_mutex_unlock(&z->mu);
-        s = &z->slot[z->ri];
-        if (z->rpos < s->len) {
-            size_t k = s->len - z->rpos;
-
-            if (k > cap - n)
-                k = cap - n;
-            memcpy(dst + n, s->buf + z->rpos, k);
-            z->rpos += k;
-            n += k;
-            continue;
-        }
-        z->bytes_in = s->raw_in;
-        if (s->state == SLOT_ERR) {
-            if (d != NULL)
-                *d = s->err;
-            z->done = 1;
-            return -1;
-        }
-        if (s->state == SLOT_EOF) {
-            z->done = 1;
-            break;
-        }
-        pthread_mutex_lock(&z->mu);
-        z->n_full--;
-        z->ri = (z->ri + 1) % ZIN_NSLOT;
-        z->rpos = 0;
-        pthread_cond_signal(&z->cv_space);
-        pthread_mutex_unlock(&z->mu);
+    if (z->done || cap == 0)
+        return 0;
+    pthread_mutex_lock(&z->mu);
+    if (z->req == REQ_NONE) {
+        z->req_buf = buf;
+        z->req_cap = cap;
+        z->req = REQ_PENDING;
+        pthread_cond_broadcast(&z->cv);
     }
-    *got = n;
+    while (z->req != REQ_DONE)
+        pthread_cond_wait(&z->cv, &z->mu);
+    n = z->req_got;
+    stream = z->stream;
+    z->bytes_in = z->req_raw_in;
+    z->req = REQ_NONE;
+    pthread_mutex_unlock(&z->mu);
+    /* zin_start's buffer is the caller's next one; should the caller read
+     * elsewhere after all, the bytes move there */
+    if (z->req_buf != (unsigned char *)buf) {
+        if (n > cap)
+            n = cap;        /* not reached: callers read where they said */
+        memmove(buf, z->req_buf, n);
+    }
+    if (n > 0) {
+        *got = n;
+        return 0;           /* an error after these bytes comes next call */
+    }
+    z->done = 1;
+    if (stream == STREAM_ERR) {
+        if (d != NULL)
+            *d = z->err;
+        return -1;
+    }
     return 0;
 }
 
@@ -351,22 +344,17 @@ zin_path(const struct zin *z)
 void
 zin_close(struct zin *z)
 {
-    unsigned i;
-
     if (z == NULL)
         return;
     if (z->started) {
         pthread_mutex_lock(&z->mu);
         z->stop = 1;
-        pthread_cond_broadcast(&z->cv_space);
+        pthread_cond_broadcast(&z->cv);
         pthread_mutex_unlock(&z->mu);
         pthread_join(z->thread, NULL);
         pthread_mutex_destroy(&z->mu);
-        pthread_cond_destroy(&z->cv_data);
-        pthread_cond_destroy(&z->cv_space);
+        pthread_cond_destroy(&z->cv);
     }
-    for (i = 0; i < ZIN_NSLOT; i++)
-        free(z->slot[i].buf);
     ZSTD_freeDCtx(z->dctx);
     if (z->fd > STDIN_FILENO)
         close(z->fd);
