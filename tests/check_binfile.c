@@ -44,34 +44,6 @@ make_payload(size_t *n)
     return p;
 }
 
-static unsigned char *
-read_file(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *p;
-    long len;
-
-    ck_assert_ptr_nonnull(fp);
-    fseek(fp, 0, SEEK_END);
-    len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    p = xmalloc((size_t)len + 1);
-    ck_assert_uint_eq(fread(p, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return p;
-}
-
-static void
-write_file(const char *path, const void *p, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-
-    ck_assert_ptr_nonnull(fp);
-    ck_assert_uint_eq(fwrite(p, 1, n, fp), n);
-    fclose(fp);
-}
-
 /* Load path expecting RC_DATA with a message containing `what`. */
 static void
 expect_corrupt(const char *path, const char *what)
@@ -104,7 +76,7 @@ START_TEST(test_binfile_same_bytes_for_any_worker_count)
         omp_set_num_threads(threads[k]);
         ck_assert_int_eq(binfile_save(path, BIG_MAGIC, 1, payload, n, 3,
                                       &d), 0);
-        file[k] = read_file(path, &len[k]);
+        file[k] = test_read_file(path, &len[k]);
     }
     omp_set_num_threads(saved);
     for (int k = 1; k < 3; k++) {
@@ -144,22 +116,22 @@ START_TEST(test_binfile_large_round_trip_and_corruption)
     ck_assert(memcmp(back, payload, n) == 0);
     free(back);
 
-    file = read_file(path, &len);
-    write_file(bad, file, 30);
+    file = test_read_file(path, &len);
+    test_write_file(bad, file, 30);
     expect_corrupt(bad, "truncated header");
-    write_file(bad, file, BINFILE_HEADER_SIZE + (len - BINFILE_HEADER_SIZE)
+    test_write_file(bad, file, BINFILE_HEADER_SIZE + (len - BINFILE_HEADER_SIZE)
                / 2);
     expect_corrupt(bad, "truncated payload");
-    write_file(bad, file, len - 1);
+    test_write_file(bad, file, len - 1);
     expect_corrupt(bad, "truncated payload");
 
     /* A flipped byte in the last job's data, then a wrong checksum. */
     file[len - len / 8] ^= 0x10;
-    write_file(bad, file, len);
+    test_write_file(bad, file, len);
     expect_corrupt(bad, "corrupt payload");
     file[len - len / 8] ^= 0x10;
     file[32] ^= 1;
-    write_file(bad, file, len);
+    test_write_file(bad, file, len);
     expect_corrupt(bad, "payload checksum mismatch");
     file[32] ^= 1;
 
@@ -167,16 +139,16 @@ START_TEST(test_binfile_large_round_trip_and_corruption)
      * the frame does not hold, a compressed length past the file's end,
      * bytes after the frame. */
     put_le64(file + 24, get_le64(file + 24) + ((uint64_t)1 << 36));
-    write_file(bad, file, len);
+    test_write_file(bad, file, len);
     expect_corrupt(bad, "but the zstd frame holds");
     put_le64(file + 24, get_le64(file + 24) - ((uint64_t)1 << 36));
     put_le64(file + 40, get_le64(file + 40) + ((uint64_t)1 << 36));
-    write_file(bad, file, len);
+    test_write_file(bad, file, len);
     expect_corrupt(bad, "truncated payload");
     put_le64(file + 40, get_le64(file + 40) - ((uint64_t)1 << 36));
     file = xrealloc(file, len + 1);
     file[len] = 0;
-    write_file(bad, file, len + 1);
+    test_write_file(bad, file, len + 1);
     expect_corrupt(bad, "bytes after the payload");
     free(file);
     free(payload);

@@ -9,6 +9,7 @@
 #define DUALREC_CHECK_COMMON_H
 
 #include <check.h>
+#include <stddef.h>
 
 #define SAMPLE(name) SAMPLES_DIR "/" name
 
@@ -21,5 +22,10 @@
 const char *test_tmpdir(void);
 /* rm -rf path (only paths under the temp root are accepted). */
 void test_rmtree(const char *path);
+/* A whole file in a new xmalloc'd buffer (one spare byte after it);
+ * *n gets its length.  Fails the test when unreadable. */
+void *test_read_file(const char *path, size_t *n);
+/* Write p[0..n) to path (replacing it); fails the test on error. */
+void test_write_file(const char *path, const void *p, size_t n);
 
 #endif

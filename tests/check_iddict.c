@@ -21,34 +21,6 @@ id_of(char *buf, size_t cap, uint32_t k)
     snprintf(buf, cap, "user-%u", k * 7919u);
 }
 
-static unsigned char *
-read_all(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *p;
-    long len;
-
-    ck_assert_ptr_nonnull(fp);
-    fseek(fp, 0, SEEK_END);
-    len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    p = xmalloc((size_t)len + 1);
-    ck_assert_int_eq(fread(p, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return p;
-}
-
-static void
-write_all(const char *path, const void *p, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-
-    ck_assert_ptr_nonnull(fp);
-    ck_assert_int_eq(fwrite(p, 1, n, fp), n);
-    fclose(fp);
-}
-
 START_TEST(test_iddict_add_find_name)
 {
     struct iddict *dict = iddict_new();
@@ -240,8 +212,8 @@ START_TEST(test_iddict_save_load_round_trip)
     ck_assert_uint_eq(iddict_add(back, "new", 3), n + 1);
     /* Same dictionary, same bytes. */
     ck_assert_int_eq(iddict_save(dict, path2, &d), 0);
-    a = read_all(path, &na);
-    b = read_all(path2, &nb);
+    a = test_read_file(path, &na);
+    b = test_read_file(path2, &nb);
     ck_assert_uint_eq(na, nb);
     ck_assert(memcmp(a, b, na) == 0);
     free(a);
@@ -307,28 +279,28 @@ START_TEST(test_iddict_bad_magic_version_truncation)
 
     snprintf(path, sizeof path, "%s/x.dict", dir);
     save_small(path);
-    p = read_all(path, &n);
+    p = test_read_file(path, &n);
 
     p[3] ^= 0x20;
-    write_all(path, p, n);
+    test_write_file(path, p, n);
     snprintf(msg, sizeof msg, "%s: offset 0: bad magic (not a 'IDICT' file)",
              path);
     expect_load_fails(path, msg);
     p[3] ^= 0x20;
 
     put_le32(p + 8, 2);
-    write_all(path, p, n);
+    test_write_file(path, p, n);
     snprintf(msg, sizeof msg, "%s: offset 8: unsupported version 2 "
              "(expected 1)", path);
     expect_load_fails(path, msg);
     put_le32(p + 8, 1);
 
     for (size_t cut = 0; cut < n; cut += (cut < 60 ? 7 : 1)) {
-        write_all(path, p, cut);
+        test_write_file(path, p, cut);
         expect_load_fails(path, NULL);
     }
     p[n - 5] ^= 0x01;                  /* inside the zstd frame */
-    write_all(path, p, n);
+    test_write_file(path, p, n);
     expect_load_fails(path, NULL);
     free(p);
     test_rmtree(dir);

@@ -90,34 +90,6 @@ tmp_path(const char *dir, const char *name)
     return p;
 }
 
-static void
-write_bytes(const char *path, const void *p, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-
-    ck_assert_ptr_nonnull(fp);
-    ck_assert_uint_eq(fwrite(p, 1, n, fp), n);
-    ck_assert_int_eq(fclose(fp), 0);
-}
-
-static char *
-read_bytes(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    char *p;
-    long len;
-
-    ck_assert_ptr_nonnull(fp);
-    fseek(fp, 0, SEEK_END);
-    len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    p = xmalloc((size_t)len + 1);
-    ck_assert_uint_eq(fread(p, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return p;
-}
-
 /* zstd with a content checksum, as the zstd CLI writes it. */
 static void
 write_zstd(const char *path, const void *p, size_t n)
@@ -130,7 +102,7 @@ write_zstd(const char *path, const void *p, size_t n)
     clen = ZSTD_compress2(cc, c, bound, p, n);
     ck_assert(!ZSTD_isError(clen));
     ZSTD_freeCCtx(cc);
-    write_bytes(path, c, clen);
+    test_write_file(path, c, clen);
     free(c);
 }
 
@@ -160,7 +132,7 @@ START_TEST(test_logread_zstd_by_name_or_magic_matches_plain)
     char *zpath = tmp_path(dir, "exposures.csv.zst");
     char *npath = tmp_path(dir, "exposures_noext");
     size_t n;
-    char *csv = read_bytes(DAY1 "/exposures.csv", &n);
+    char *csv = test_read_file(DAY1 "/exposures.csv", &n);
     struct dump a, b, c;
 
     write_zstd(zpath, csv, n);
@@ -276,7 +248,7 @@ START_TEST(test_logread_csv_edge_cases)
     char *path = tmp_path(dir, "edge.csv");
     struct dump o;
 
-    write_bytes(path, csv, sizeof csv - 1);
+    test_write_file(path, csv, sizeof csv - 1);
     ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, NULL, &o), 0);
     ck_assert_int_eq(o.result, LOGREAD_EOF);
     ck_assert_int_eq(o.rows, 4);
@@ -305,13 +277,13 @@ START_TEST(test_logread_header_only_and_unterminated_quote)
     struct dump o;
     char want[1024];
 
-    write_bytes(p1, "time,user,item\n", 15);
+    test_write_file(p1, "time,user,item\n", 15);
     ck_assert_int_eq(dump_file(p1, LOGREAD_EXPOSURES, NULL, &o), 0);
     ck_assert_int_eq(o.result, LOGREAD_EOF);
     ck_assert_int_eq(o.rows + o.rejects, 0);
     dump_free(&o);
 
-    write_bytes(p2, "time,user,item\n1,u1,v1\n2,\"u2,v2\n3,u3,v3\n", 40);
+    test_write_file(p2, "time,user,item\n1,u1,v1\n2,\"u2,v2\n3,u3,v3\n", 40);
     ck_assert_int_eq(dump_file(p2, LOGREAD_EXPOSURES, NULL, &o), 0);
     ck_assert_int_eq(o.rows, 2);
     ck_assert_int_eq(o.rejects, 1);
@@ -346,7 +318,7 @@ START_TEST(test_logread_huge_fields)
     memset(csv + n, 'c', whole);
     n += whole;
     n += (size_t)sprintf(csv + n, "\",v4\n5,u5,v5\n");
-    write_bytes(path, csv, n);
+    test_write_file(path, csv, n);
     ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, NULL, &o), 0);
     ck_assert_int_eq(o.result, LOGREAD_EOF);
     ck_assert_int_eq(o.rows, 2);
@@ -431,9 +403,9 @@ START_TEST(test_logread_fast_path_matches_libcsv_and_threads)
     }
     ck_assert_uint_lt(na, cap);
     ck_assert_uint_lt(nb, cap);
-    write_bytes(pa, a, na);
-    write_bytes(pb, b, nb);
-    write_bytes(pc, c, nc);
+    test_write_file(pa, a, na);
+    test_write_file(pb, b, nb);
+    test_write_file(pc, c, nc);
 
     omp_set_num_threads(1);
     ck_assert_int_eq(dump_file(pa, LOGREAD_EXPOSURES, NULL, &da), 0);
@@ -500,7 +472,7 @@ START_TEST(test_logread_many_blocks_in_order)
     }
     ck_assert_uint_lt(n, cap);
     ck_assert_uint_gt(n, 2 * (8u << 20));
-    write_bytes(pp, csv, n);
+    test_write_file(pp, csv, n);
     write_zstd(pz, csv, n);
     for (threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
@@ -514,8 +486,8 @@ START_TEST(test_logread_many_blocks_in_order)
     ck_assert_int_eq(oz.result, LOGREAD_EOF);
     ck_assert_int_eq(oz.rows, o1.rows);
 
-    z = read_bytes(pz, &zn);
-    write_bytes(pz, z, zn * 2 / 3);     /* same name: same messages */
+    z = test_read_file(pz, &zn);
+    test_write_file(pz, z, zn * 2 / 3);     /* same name: same messages */
     ck_assert_int_eq(dump_file(pz, LOGREAD_EXPOSURES, NULL, &ot), 0);
     ck_assert_int_eq(ot.result, LOGREAD_FAIL);
     ck_assert_ptr_nonnull(strstr(ot.d.msg, "truncated zstd frame"));
@@ -551,9 +523,9 @@ START_TEST(test_logread_zstd_truncated_or_corrupt_is_an_error)
                              1649577600 + i % 86400, i * 7919 % 100003,
                              i % 977);
     write_zstd(zpath, csv, n);
-    z = read_bytes(zpath, &zn);
+    z = test_read_file(zpath, &zn);
     for (cut = 0; cut < zn; cut += cut < 16 ? 1 : zn / 13) {
-        write_bytes(tpath, z, cut);
+        test_write_file(tpath, z, cut);
         if (dump_file(tpath, LOGREAD_EXPOSURES, NULL, &o) == 0)
             ck_assert_int_eq(o.result, LOGREAD_FAIL);
         ck_assert_int_eq(o.d.rc, RC_DATA);
@@ -565,7 +537,7 @@ START_TEST(test_logread_zstd_truncated_or_corrupt_is_an_error)
         size_t at = i == 7 ? zn - 1 : zn * i / 7;
 
         z[at] ^= 0x40;
-        write_bytes(tpath, z, zn);
+        test_write_file(tpath, z, zn);
         z[at] ^= 0x40;
         if (dump_file(tpath, LOGREAD_EXPOSURES, NULL, &o) == 0)
             ck_assert_int_eq(o.result, LOGREAD_FAIL);
@@ -648,7 +620,7 @@ START_TEST(test_logread_map_option)
     struct logread_opts lo;
     struct dump o;
 
-    write_bytes(path, "ts,uid,thing,user\n7,a,b,c\n", 26);
+    test_write_file(path, "ts,uid,thing,user\n7,a,b,c\n", 26);
     memset(&lo, 0, sizeof lo);
     lo.map = map;
     lo.n_map = 2;

@@ -11,6 +11,36 @@
 
 #include "check_common.h"
 
+void *
+test_read_file(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char *p;
+    long len;
+
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+    len = ftell(fp);
+    ck_assert_int_ge(len, 0);
+    ck_assert_int_eq(fseek(fp, 0, SEEK_SET), 0);
+    p = malloc((size_t)len + 1);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(fread(p, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    *n = (size_t)len;
+    return p;
+}
+
+void
+test_write_file(const char *path, const void *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(p, 1, n, fp), n);
+    ck_assert_int_eq(fclose(fp), 0);
+}
+
 const char *
 test_tmpdir(void)
 {

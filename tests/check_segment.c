@@ -185,34 +185,6 @@ assert_segments_equal(const struct segment *a, const struct segment *b)
         ck_assert_uint_eq(a->users[i], b->users[i]);
 }
 
-static unsigned char *
-read_all(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *p;
-    long len;
-
-    ck_assert_ptr_nonnull(fp);
-    fseek(fp, 0, SEEK_END);
-    len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    p = xmalloc((size_t)len + 1);
-    ck_assert_int_eq(fread(p, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return p;
-}
-
-static void
-write_all(const char *path, const void *p, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-
-    ck_assert_ptr_nonnull(fp);
-    ck_assert_int_eq(fwrite(p, 1, n, fp), n);
-    fclose(fp);
-}
-
 static void
 expect_data_error(const char *path, const char *msg)
 {
@@ -247,8 +219,8 @@ START_TEST(test_segment_round_trip_and_resave)
     ck_assert_int_eq(segment_load(path, &back, &d), 0);
     assert_segments_equal(s, back);
     ck_assert_int_eq(segment_save(back, path2, &d), 0);
-    a = read_all(path, &na);
-    b = read_all(path2, &nb);
+    a = test_read_file(path, &na);
+    b = test_read_file(path2, &nb);
     ck_assert_uint_eq(na, nb);
     ck_assert(memcmp(a, b, na) == 0);
     free(a);
@@ -435,8 +407,8 @@ START_TEST(test_segment_save_payload_vs_reference)
                                   &n, &d), 0);
     ck_assert_uint_eq(n, n_ref);
     ck_assert(memcmp(payload, ref, n) == 0);
-    a = read_all(path[0], &na);
-    b = read_all(path[1], &nb);
+    a = test_read_file(path[0], &na);
+    b = test_read_file(path[1], &nb);
     ck_assert_uint_eq(na, nb);
     ck_assert(memcmp(a, b, na) == 0);
     ck_assert_int_eq(segment_load(path[1], &back, &d), 0);
@@ -503,17 +475,17 @@ START_TEST(test_segment_corrupt_files)
 
     snprintf(path, sizeof path, "%s/segment.bin", dir);
     ck_assert_int_eq(segment_save(s, path, &d), 0);
-    p = read_all(path, &n);
+    p = test_read_file(path, &n);
 
     p[0] = 'X';
-    write_all(path, p, n);
+    test_write_file(path, p, n);
     snprintf(msg, sizeof msg, "%s: offset 0: bad magic (not a 'SEGMT' file)",
              path);
     expect_data_error(path, msg);
     p[0] = 0x89;
 
     put_le32(p + 8, SEGMENT_VERSION + 1);
-    write_all(path, p, n);
+    test_write_file(path, p, n);
     snprintf(msg, sizeof msg, "%s: offset 8: unsupported version %d "
              "(expected %d)", path, SEGMENT_VERSION + 1, SEGMENT_VERSION);
     expect_data_error(path, msg);
@@ -525,7 +497,7 @@ START_TEST(test_segment_corrupt_files)
         size_t cuts[] = { 0, 5, 47, 48, 49, n / 2, n - 1 };
 
         for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
-            write_all(path, p, cuts[k]);
+            test_write_file(path, p, cuts[k]);
             expect_data_error(path, NULL);
         }
     }
@@ -538,7 +510,7 @@ START_TEST(test_segment_corrupt_files)
         struct segment *back = NULL;
 
         p[off] ^= 0x10;
-        write_all(path, p, n);
+        test_write_file(path, p, n);
         if (segment_load(path, &back, &d) == 0) {
             ck_assert_uint_ge(off, BINFILE_HEADER_SIZE);
             assert_segments_equal(s, back);
@@ -551,7 +523,7 @@ START_TEST(test_segment_corrupt_files)
         diag_clear(&d);
         p[off] ^= 0x10;
     }
-    write_all(path, p, n);
+    test_write_file(path, p, n);
     {
         struct segment *back = NULL;
 
@@ -1046,8 +1018,8 @@ START_TEST(test_segment_sort_canonical_and_dedup)
     snprintf(p2, sizeof p2, "%s/b.bin", dir);
     ck_assert_int_eq(segment_save(a, p1, &d), 0);
     ck_assert_int_eq(segment_save(b, p2, &d), 0);
-    ba = read_all(p1, &na);
-    bb = read_all(p2, &nb);
+    ba = test_read_file(p1, &na);
+    bb = test_read_file(p2, &nb);
     ck_assert_uint_eq(na, nb);
     ck_assert(memcmp(ba, bb, na) == 0);
     free(ba);
