@@ -1,0 +1,800 @@
+/*
+ * logread_parse.c -- the chunk parsers of logread (see logread.c for the
+ * data flow): splitting records into fields (a word at a time, or libcsv
+ * for quoted ones), converting fields into typed rows, reject reasons.
+ * Everything here works on one chunk and reads the reader only, so chunks
+ * are parsed on any thread.
+ */
+#include <csv.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dates.h"
+#include "iddict.h"
+#include "logread_int.h"
+#include "segment.h"
+#include "xmem.h"
+
+/* ---- small helpers ---- */
+
+void
+lr_arena_reset(struct arena *a)
+{
+    size_t i;
+
+    for (i = 1; i < a->n_blk; i++)
+        free(a->blk[i]);
+    if (a->n_blk > 1)
+        a->n_blk = 1;
+    a->used = 0;
+}
+
+static char *
+arena_alloc(struct arena *a, size_t n)
+{
+    if (a->n_blk == 0 || a->used + n > a->size) {
+        size_t sz = n > (64u << 10) ? n : (64u << 10);
+
+        if (a->n_blk == 1 && a->used == 0 && n <= a->size) {
+            /* the kept first block */
+        } else {
+            a->blk = xgrow(a->blk, &a->cap_blk, a->n_blk + 1,
+                           sizeof *a->blk);
+            a->blk[a->n_blk++] = xmalloc(sz);
+            a->size = sz;
+            a->used = 0;
+        }
+    }
+    a->used += n;
+    return a->blk[a->n_blk - 1] + a->used - n;
+}
+
+void
+lr_arena_free(struct arena *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_blk; i++)
+        free(a->blk[i]);
+    free(a->blk);
+    memset(a, 0, sizeof *a);
+}
+
+/* Offset of the first invalid UTF-8 byte of p[0..n), or n if valid. */
+static size_t
+utf8_check(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned c = p[i];
+        size_t k;
+        uint32_t cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + k >= n)
+            return i;
+        {
+            size_t j;
+
+            for (j = 1; j <= k; j++) {
+                if ((p[i + j] & 0xC0) != 0x80)
+                    return i;
+                cp = (cp << 6) | (p[i + j] & 0x3F);
+            }
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000)
+            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+/*
+ * Write a value for a message: at most LR_SHOW bytes, control bytes and
+ * (in invalid UTF-8) non-ASCII bytes as escapes, "..." when cut.
+ */
+void
+lr_show(char *dst, size_t cap, const char *p, size_t n)
+{
+    int valid = utf8_check((const unsigned char *)p, n) == n;
+    size_t i, o = 0, lim = n < LR_SHOW ? n : LR_SHOW;
+
+    if (valid && lim < n)
+        while (lim > 0 && ((unsigned char)p[lim] & 0xC0) == 0x80)
+            lim--;
+    for (i = 0; i < lim && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)p[i];
+
+        if (c == '\n' || c == '\r' || c == '\t') {
+            dst[o++] = '\\';
+            dst[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && !valid)) {
+            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+        } else {
+            dst[o++] = (char)c;
+        }
+    }
+    if (lim < n && o + 4 < cap) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+}
+
+/* ---- conversions (pure; used by the chunk parsers) ---- */
+
+static int
+parse_time(const char *p, size_t n, int32_t zone, int64_t *t)
+{
+    char buf[64];
+    size_t i;
+
+    if (n > 0 && n <= 17) {
+        int64_t v = 0;
+
+        for (i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            v = v * 10 + (p[i] - '0');
+        if (i == n) {
+            if (v >= 100000000000LL)   /* as dates_parse_time: ms */
+                v /= 1000;
+            *t = v;
+            return 0;
+        }
+    }
+    if (n == 0 || n >= sizeof buf || memchr(p, '\0', n) != NULL)
+        return -1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return dates_parse_time(buf, zone, t);
+}
+
+static int
+parse_flag(const char *p, size_t n, int *on)
+{
+    if (n == 0 || (n == 1 && p[0] == '0')) {
+        *on = 0;
+        return 0;
+    }
+    if (n == 1 && p[0] == '1') {
+        *on = 1;
+        return 0;
+    }
+    if (n == 4 && strncasecmp(p, "true", 4) == 0) {
+        *on = 1;
+        return 0;
+    }
+    if (n == 5 && strncasecmp(p, "false", 5) == 0) {
+        *on = 0;
+        return 0;
+    }
+    return -1;
+}
+
+static int
+parse_real(const char *p, size_t n, double *v)
+{
+    char buf[64], *end;
+
+    if (n == 0 || n >= sizeof buf || memchr(p, '\0', n) != NULL)
+        return -1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    *v = strtod(buf, &end);
+    if (end != buf + n || !isfinite(*v))
+        return -1;
+    return 0;
+}
+
+/* Milliseconds: a whole or decimal number >= 0 (87433.0), rounded. */
+static int
+parse_ms(const char *p, size_t n, uint32_t *ms)
+{
+    double v;
+    size_t i;
+
+    if (n == 0) {
+        *ms = 0;
+        return 0;
+    }
+    if (n <= 9) {
+        uint32_t x = 0;
+
+        for (i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            x = x * 10 + (uint32_t)(p[i] - '0');
+        if (i == n) {
+            *ms = x;
+            return 0;
+        }
+    }
+    if (parse_real(p, n, &v) < 0 || v < 0 || v + 0.5 >= 4294967296.0)
+        return -1;
+    *ms = (uint32_t)(v + 0.5);
+    return 0;
+}
+
+uint32_t
+logread_event_fb(const char *s, size_t n)
+{
+    static const struct {
+        const char *name;
+        uint32_t bit;
+    } ev[] = {
+        { "click", FB_CLICK }, { "like", FB_LIKE },
+        { "comment", FB_COMMENT }, { "follow", FB_FOLLOW },
+        { "share", FB_SHARE }, { "long_view", FB_LONG_VIEW },
+        { "hate", FB_HATE }, { "dislike", FB_HATE }
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof ev / sizeof ev[0]; i++)
+        if (strlen(ev[i].name) == n && strncasecmp(ev[i].name, s, n) == 0)
+            return ev[i].bit;
+    return 0;
+}
+
+/* Check a string that ingest will store: UTF-8, no NUL. */
+static int
+check_str(const char *p, size_t n)
+{
+    unsigned char acc = 0, nul = 0;
+    size_t i;
+
+    /* one pass for the usual ASCII id: no UTF-8 decoding, no memchr call */
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+
+        acc |= ch;
+        nul |= ch == 0;
+    }
+    if (acc < 0x80)
+        return nul ? R_NUL : R_NONE;
+    if (utf8_check((const unsigned char *)p, n) != n)
+        return R_UTF8;
+    return nul ? R_NUL : R_NONE;
+}
+
+/* Convert field f of canonical column c into row; R_NONE or a reason. */
+int
+lr_convert(const struct logread *r, const struct canon *c, struct field f,
+        struct logread_row *row)
+{
+    struct logread_str *s = NULL;
+    int on, why;
+    double v;
+
+    switch (c->type) {
+    case CT_TIME:
+        return parse_time(f.p, f.n, r->zone, &row->t) < 0 ? R_TIME : R_NONE;
+    case CT_UPTIME:
+        if (f.n == 0) {
+            row->t = INT64_MIN;
+            return R_NONE;
+        }
+        return parse_time(f.p, f.n, r->zone, &row->t) < 0 ? R_TIME : R_NONE;
+    case CT_ID:
+    case CT_OPTID:
+        if (f.n == 0 && c->type == CT_ID)
+            return R_EMPTY_ID;
+        if (f.n > IDDICT_MAX_ID_LEN)
+            return R_LONG_ID;
+        if ((why = check_str(f.p, f.n)) != R_NONE)
+            return why;
+        s = c->slot == S_USER ? &row->user
+          : c->slot == S_ITEM ? &row->item : &row->creator;
+        s->p = f.p;
+        s->n = f.n;
+        return R_NONE;
+    case CT_TAGS:
+        if ((why = check_str(f.p, f.n)) != R_NONE)
+            return why;
+        if (f.n > IDDICT_MAX_ID_LEN) {
+            size_t i, run = 0;
+
+            for (i = 0; i < f.n; i++) {
+                run = f.p[i] == '|' || f.p[i] == ',' ? 0 : run + 1;
+                if (run > IDDICT_MAX_ID_LEN)
+                    return R_LONG_ID;
+            }
+        }
+        row->tags.p = f.p;
+        row->tags.n = f.n;
+        return R_NONE;
+    case CT_FLAG:
+        if (parse_flag(f.p, f.n, &on) < 0)
+            return R_FLAG;
+        if (on)
+            row->fb |= c->bit;
+        return R_NONE;
+    case CT_MS:
+        return parse_ms(f.p, f.n, c->slot == S_PLAY ? &row->play_ms
+                                                    : &row->dur_ms) < 0
+             ? R_NUMBER : R_NONE;
+    case CT_VALUE:
+        if (f.n == 0) {
+            row->value = 0;
+            return R_NONE;
+        }
+        if (parse_real(f.p, f.n, &v) < 0 || fabs(v) > 3.0e38)
+            return R_NUMBER;
+        row->value = (float)v;
+        return R_NONE;
+    case CT_EVENT:
+        if (f.n == 0)
+            return R_EMPTY_EVENT;
+        if ((why = check_str(f.p, f.n)) != R_NONE)
+            return why;
+        row->fb = logread_event_fb(f.p, f.n);
+        return R_NONE;
+    }
+    return R_NONE;
+}
+
+/* ---- chunk parsing ---- */
+
+static void
+push_field(struct chunk *c, const char *p, size_t n)
+{
+    if (c->nf == c->cap_f)
+        c->f = xgrow(c->f, &c->cap_f, c->nf + 1, sizeof *c->f);
+    c->f[c->nf].p = p;
+    c->f[c->nf].n = n;
+    c->nf++;
+}
+
+static void
+csv_field_cb(void *s, size_t n, void *data)
+{
+    struct chunk *c = data;
+    char *dst = arena_alloc(&c->arena, n + 1);
+
+    if (n > 0)
+        memcpy(dst, s, n);
+    dst[n] = '\0';
+    push_field(c, dst, n);
+}
+
+static void
+csv_record_cb(int term, void *data)
+{
+    struct chunk *c = data;
+
+    (void)term;
+    c->csv_records++;
+}
+
+static int
+never_space(unsigned char ch)
+{
+    (void)ch;
+    return 0;
+}
+
+static void
+chunk_csv_init(struct chunk *c)
+{
+    if (c->csv_ready)
+        csv_free(&c->csv);
+    csv_init(&c->csv, CSV_STRICT | CSV_STRICT_FINI);
+    csv_set_space_func(&c->csv, never_space);
+    c->csv_ready = 1;
+}
+
+/*
+ * The fields of an unquoted record p[0..n): the commas are found a word at
+ * a time (a mask of the bytes equal to ',', exact, without the borrow
+ * false positives of the shorter zero-byte test), since fields are a few
+ * bytes and a byte loop mispredicts at nearly every one.  Reads up to 7
+ * bytes past the record, which the buffer's LR_PAD bytes allow.
+ */
+static void
+split_plain(struct chunk *c, const char *p, size_t n)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+    const uint64_t commas = 0x2c2c2c2c2c2c2c2cull;
+    size_t i, start = 0;
+
+    if (c->cap_f < n + 1)
+        c->f = xgrow(c->f, &c->cap_f, n + 1, sizeof *c->f);
+    c->nf = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (i = 0; i < n; i += 8) {
+        uint64_t w, x, m;
+
+        memcpy(&w, p + i, 8);
+        x = w ^ commas;
+        m = ~(((x & lo7) + lo7) | x | lo7);     /* 0x80 where a byte was ',' */
+        if (n - i < 8)
+            m &= ((uint64_t)1 << (8 * (n - i))) - 1;
+        while (m != 0) {
+            size_t pos = i + (size_t)(__builtin_ctzll(m) >> 3);
+
+            c->f[c->nf].p = p + start;
+            c->f[c->nf].n = pos - start;
+            c->nf++;
+            start = pos + 1;
+            m &= m - 1;
+        }
+    }
+#else
+    for (i = 0; i < n; i++) {
+        if (p[i] == ',') {
+            c->f[c->nf].p = p + start;
+            c->f[c->nf].n = i - start;
+            c->nf++;
+            start = i + 1;
+        }
+    }
+#endif
+    c->f[c->nf].p = p + start;
+    c->f[c->nf].n = n - start;
+    c->nf++;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* 0x80 in each byte of w equal to the byte in `all` (all 8 copies). */
+static inline uint64_t
+byte_eq_mask(uint64_t w, uint64_t all)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t x = w ^ all;
+
+    return ~(((x & lo7) + lo7) | x | lo7);
+}
+
+/*
+ * For a chunk without quotes: find the end of the line at p (its '\n', or
+ * end) and its fields in one pass, a word at a time, instead of a memchr
+ * for the line and a second scan for the commas.  A '\r' before the '\n'
+ * is left out of the last field; *n gets the record's length without it.
+ * Reads up to 7 bytes past end, which LR_PAD allows.
+ */
+static const char *
+split_line(struct chunk *c, const char *p, const char *end, size_t *n)
+{
+    const uint64_t commas = 0x2c2c2c2c2c2c2c2cull;
+    const uint64_t newlines = 0x0a0a0a0a0a0a0a0aull;
+    size_t len = (size_t)(end - p), start = 0, i, stop = len;
+
+    c->nf = 0;
+    for (i = 0; i < len; i += 8) {
+        uint64_t w, mc, mn, m;
+
+        memcpy(&w, p + i, 8);
+        mc = byte_eq_mask(w, commas);
+        mn = byte_eq_mask(w, newlines);
+        if (len - i < 8) {
+            mc &= ((uint64_t)1 << (8 * (len - i))) - 1;
+            mn &= ((uint64_t)1 << (8 * (len - i))) - 1;
+        }
+        if (mn != 0)
+            mc &= (mn & (0 - mn)) - 1;  /* commas before the newline */
+        for (m = mc; m != 0; m &= m - 1) {
+            size_t pos = i + (size_t)(__builtin_ctzll(m) >> 3);
+
+            if (c->nf + 2 > c->cap_f)
+                c->f = xgrow(c->f, &c->cap_f, c->nf + 2, sizeof *c->f);
+            c->f[c->nf].p = p + start;
+            c->f[c->nf].n = pos - start;
+            c->nf++;
+            start = pos + 1;
+        }
+        if (mn != 0) {
+            stop = i + (size_t)(__builtin_ctzll(mn) >> 3);
+            break;
+        }
+    }
+    *n = stop > 0 && p[stop - 1] == '\r' ? stop - 1 : stop;
+    if (c->nf + 1 > c->cap_f)
+        c->f = xgrow(c->f, &c->cap_f, c->nf + 1, sizeof *c->f);
+    c->f[c->nf].p = p + start;
+    c->f[c->nf].n = start <= *n ? *n - start : 0;
+    c->nf++;
+    return p + stop;
+}
+#endif
+
+/*
+ * Split record p[0..n) (no line end) into c->f.  Returns 0, or -1 for
+ * malformed quoting.
+ */
+int
+lr_split_record(struct chunk *c, const char *p, size_t n, int quoted)
+{
+    if (!quoted) {
+        split_plain(c, p, n);
+        return 0;
+    }
+    c->nf = 0;
+    if (!c->csv_ready)
+        chunk_csv_init(c);
+    c->csv_records = 0;
+    if (csv_parse(&c->csv, p, n, csv_field_cb, csv_record_cb, c) != n
+        || csv_fini(&c->csv, csv_field_cb, csv_record_cb, c) != 0
+        || c->csv_records != 1) {
+        chunk_csv_init(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* An empty row: every column zero or empty, ids not looked up.  Field
+ * by field: a memset of the whole struct compiles to a string store whose
+ * start-up cost is paid on every record. */
+static void
+clear_row(struct logread_row *row)
+{
+    static const struct logread_str none = { NULL, 0 };
+
+    row->line = 0;
+    row->t = 0;
+    row->user = row->item = row->creator = row->tags = row->raw = none;
+    row->fb = row->play_ms = row->dur_ms = 0;
+    row->value = 0;
+    row->ix[0] = row->ix[1] = row->ix[2] = UINT32_MAX;
+}
+
+static struct prow *
+new_prow(struct chunk *c)
+{
+    struct prow *pr;
+
+    if (c->n_rows == c->cap_rows)
+        c->rows = xgrow(c->rows, &c->cap_rows, c->n_rows + 1,
+                        sizeof *c->rows);
+    pr = &c->rows[c->n_rows++];
+    clear_row(&pr->row);
+    pr->reason = R_NONE;
+    pr->col = -1;
+    pr->aux = 0;
+    pr->val.p = NULL;
+    pr->val.n = 0;
+    return pr;
+}
+
+/*
+ * The usual case in one pass: every field in header order, converted
+ * straight into its canonical column (r->hcanon), no field too long.
+ * Returns 0 when anything is wrong, leaving the row to the full path,
+ * which finds the reason to report in its own (canonical) order.
+ */
+static int
+convert_fast(const struct logread *r, const struct chunk *c,
+             struct logread_row *row)
+{
+    size_t j;
+    int k;
+
+    if (c->nf != (size_t)r->n_head)
+        return 0;
+    for (j = 0; j < c->nf; j++) {
+        k = r->hcanon[j];
+        if (c->f[j].n > r->max_field
+            || (k >= 0 && lr_convert(r, &r->cols[k], c->f[j], row) != R_NONE))
+            return 0;
+    }
+    for (k = 0; k < r->n_cols; k++)
+        if (r->bind[k] == -2
+            && lr_convert(r, &r->cols[k], r->cval[k], row) != R_NONE)
+            return 0;
+    return 1;
+}
+
+static int
+parse_record(const struct logread *r, struct chunk *c, const char *p,
+             size_t n, int quoted, int presplit, uint64_t line)
+{
+    struct prow *pr = new_prow(c);
+    struct logread_row *row = &pr->row;
+    int k, why;
+    size_t i;
+
+    row->line = line;
+    row->raw.p = p;
+    row->raw.n = n;
+    if (n > r->rec_cap) {
+        pr->reason = R_LONG_RECORD;
+        return pr->reason;
+    }
+    if (!presplit && lr_split_record(c, p, n, quoted) < 0) {
+        pr->reason = R_QUOTE;
+        pr->val.p = p;
+        pr->val.n = n;
+        return pr->reason;
+    }
+    if (r->table == LOGREAD_ITEMS)
+        row->t = INT64_MIN;
+    if (r->hcanon != NULL && convert_fast(r, c, row))
+        goto good;
+    clear_row(row);
+    row->line = line;
+    row->raw.p = p;
+    row->raw.n = n;
+    if (c->nf != (size_t)r->n_head) {
+        pr->reason = R_NCOLS;
+        pr->aux = c->nf;
+        return pr->reason;
+    }
+    for (i = 0; i < c->nf; i++) {
+        if (c->f[i].n > r->max_field) {
+            pr->reason = R_LONG_FIELD;
+            pr->col = (int)i;
+            pr->val = c->f[i];
+            return pr->reason;
+        }
+    }
+    if (r->table == LOGREAD_ITEMS)
+        row->t = INT64_MIN;
+    for (k = 0; k < r->n_cols; k++) {
+        struct field f;
+
+        if (r->bind[k] == -1)
+            continue;
+        f = r->bind[k] == -2 ? r->cval[k] : c->f[r->bind[k]];
+        if ((why = lr_convert(r, &r->cols[k], f, row)) != R_NONE) {
+            pr->reason = (unsigned char)why;
+            pr->col = r->bind[k] == -2 ? -2 - k : r->bind[k];
+            pr->val = f;
+            return pr->reason;
+        }
+    }
+good:
+    if (r->value_event_fb != 0 && r->table == LOGREAD_INTERACTIONS
+        && row->value >= r->value_event_min)
+        row->fb = r->value_event_fb;
+    return R_NONE;
+}
+
+/*
+ * The end of the record starting at p: the first newline outside a quoted
+ * field, or end.  A quote opens a quoted field only at the start of a
+ * field (RFC 4180); elsewhere it is an ordinary byte (libcsv then rejects
+ * the record), so one stray quote cannot swallow the rest of the file.
+ * *lines gets the newlines inside the record (not its terminator).
+ */
+const char *
+lr_record_end(const char *p, const char *end, uint64_t *lines)
+{
+    enum { START, BARE, QUOTED, QUOTE_SEEN } st = START;
+    uint64_t nl = 0;
+
+    for (; p < end; p++) {
+        char ch = *p;
+
+        switch (st) {
+        case QUOTED:
+            if (ch == '"')
+                st = QUOTE_SEEN;
+            else if (ch == '\n')
+                nl++;
+            continue;
+        case QUOTE_SEEN:
+            if (ch == '"') {
+                st = QUOTED;
+                continue;
+            }
+            break;
+        case START:
+            if (ch == '"') {
+                st = QUOTED;
+                continue;
+            }
+            break;
+        case BARE:
+            break;
+        }
+        if (ch == '\n')
+            break;
+        st = ch == ',' ? START : BARE;
+    }
+    *lines = nl;
+    return p;
+}
+
+/* The caller's prepare hook over the chunk's good rows, in file order. */
+void
+lr_prepare_chunk(const struct logread *r, struct chunk *c)
+{
+    size_t i;
+
+    if (c->n_good > c->cap_good)
+        c->good = xgrow(c->good, &c->cap_good, c->n_good, sizeof *c->good);
+    for (i = 0; i < c->n_good; i++)
+        c->good[i] = &c->rows[c->good_ix[i]].row;
+    r->prepare(r->prepare_ctx, r->table, c->good, c->n_good);
+}
+
+/* The row just parsed is good: list it. */
+static void
+add_good(struct chunk *c)
+{
+    if (c->n_good == c->cap_good_ix)
+        c->good_ix = xgrow(c->good_ix, &c->cap_good_ix, c->n_good + 1,
+                           sizeof *c->good_ix);
+    c->good_ix[c->n_good++] = (uint32_t)(c->n_rows - 1);
+}
+
+/*
+ * Parse c->p[0..n): records and blank lines.  quotes: whether the chunk
+ * holds any '"' (if not, every record is one line).
+ */
+void
+lr_parse_chunk(const struct logread *r, struct chunk *c, int quotes)
+{
+    const char *q = c->p, *end = c->p + c->n;
+    uint64_t line = 0;
+
+    c->n_rows = c->n_good = 0;
+    lr_arena_reset(&c->arena);
+    while (q < end) {
+        const char *nl, *le, *next;
+        uint64_t lines = 1;
+        int quoted = 0, presplit = 0, why;
+        size_t n;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (!quotes) {
+            le = split_line(c, q, end, &n);
+            nl = le < end ? le : NULL;
+            next = nl != NULL ? nl + 1 : end;
+            why = n > 0 ? parse_record(r, c, q, n, 0, 1, line) : -1;
+            if (why == R_NONE)
+                add_good(c);
+            line++;
+            q = next;
+            continue;
+        }
+#endif
+        nl = memchr(q, '\n', (size_t)(end - q));
+        le = nl != NULL ? nl : end;
+        next = nl != NULL ? nl + 1 : end;
+        if (quotes && memchr(q, '"', (size_t)(le - q)) != NULL) {
+            uint64_t inner;
+
+            quoted = 1;
+            le = lr_record_end(q, end, &inner);
+            next = le < end ? le + 1 : end;
+            lines = 1 + inner;
+        }
+        n = (size_t)(le - q);
+        if (n > 0 && q[n - 1] == '\r')
+            n--;
+        why = n > 0 ? parse_record(r, c, q, n, quoted, presplit, line) : -1;
+        if (why == R_NONE) {
+            add_good(c);
+        } else if (why == R_QUOTE && lines > 1) {
+            /* a malformed record spanning lines: reject its first line
+             * only and go on with the next one */
+            struct prow *pr = &c->rows[c->n_rows - 1];
+
+            n = (size_t)(nl - q);
+            if (n > 0 && q[n - 1] == '\r')
+                n--;
+            pr->row.raw.n = pr->val.n = n;
+            next = nl + 1;
+            lines = 1;
+        }
+        line += lines;
+        q = next;
+    }
+    c->nl = line;
+}
