@@ -33,4 +33,8 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t size);
  */
 void *xmalloc_big(size_t n);
 
+/* xgrow for an array that grows large: from 2 MiB up the new array comes
+ * from xmalloc_big (huge pages: a few faults instead of thousands). */
+void *xgrow_big(void *p, size_t *cap, size_t need, size_t size);
+
 #endif

@@ -378,9 +378,10 @@ iddict_add(struct iddict *dict, const char *s, size_t n)
     assert(dict->n < IDDICT_NONE - 1);
     idx = dict->n;
     if (idx + 2 > dict->cap)
-        dict->off = xgrow(dict->off, &dict->cap, idx + 2, sizeof *dict->off);
+        dict->off = xgrow_big(dict->off, &dict->cap, idx + 2,
+                              sizeof *dict->off);
     start = dict->off[idx];
-    dict->arena = xgrow(dict->arena, &dict->arena_cap, start + n + 1, 1);
+    dict->arena = xgrow_big(dict->arena, &dict->arena_cap, start + n + 1, 1);
     memcpy(dict->arena + start, s, n);
     dict->arena[start + n] = '\0';
     dict->off[idx + 1] = start + n + 1;

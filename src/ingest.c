@@ -808,10 +808,11 @@ sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
     cnt = xmalloc((size_t)nparts * sizeof *cnt);
     bpos = xmalloc((size_t)nparts * sizeof *bpos);
     for (k = 0; k < nparts; k++) {
-        cnt[k] = xcalloc((size_t)n_users + 1, sizeof **cnt);
+        cnt[k] = xmalloc_big(((size_t)n_users + 1) * sizeof **cnt);
+        memset(cnt[k], 0, ((size_t)n_users + 1) * sizeof **cnt);
         bpos[k] = xcalloc(n_buckets + 1, sizeof **bpos);
     }
-    start = xmalloc(((size_t)n_users + 1) * sizeof *start);
+    start = xmalloc_big(((size_t)n_users + 1) * sizeof *start);
     dst = xmalloc_big((n + 1) * sizeof *dst);
 #pragma omp parallel for schedule(static, 1) num_threads(nparts)
     for (k = 0; k < nparts; k++) {
@@ -862,7 +863,7 @@ sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
     for (k = 0; k < nparts; k++)
         free(bpos[k]);
     free(bpos);
-    kept = xmalloc(((size_t)n_users + 1) * sizeof *kept);
+    kept = xmalloc_big(((size_t)n_users + 1) * sizeof *kept);
 #pragma omp parallel reduction(+ : dups)
     {
         struct seg_exposure *tmp = NULL;

@@ -559,8 +559,8 @@ new_prow(struct chunk *c)
     struct prow *pr;
 
     if (c->n_rows == c->cap_rows)
-        c->rows = xgrow(c->rows, &c->cap_rows, c->n_rows + 1,
-                        sizeof *c->rows);
+        c->rows = xgrow_big(c->rows, &c->cap_rows, c->n_rows + 1,
+                            sizeof *c->rows);
     pr = &c->rows[c->n_rows++];
     clear_row(&pr->row);
     pr->reason = R_NONE;

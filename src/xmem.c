@@ -107,3 +107,27 @@ xmalloc_big(size_t n)
 #endif
     return p;
 }
+
+void *
+xgrow_big(void *p, size_t *cap, size_t need, size_t size)
+{
+    size_t old = *cap, c = old;
+    void *q;
+
+    if (need <= c)
+        return p;
+    if (c < 16)
+        c = 16;
+    while (c < need)
+        c += c / 2;
+    if (c > SIZE_MAX / size)
+        return xgrow(p, cap, need, size);   /* xgrow reports the overflow */
+    if (c * size < ((size_t)2 << 20))
+        return xgrow(p, cap, need, size);
+    q = xmalloc_big(c * size);
+    if (old > 0)
+        memcpy(q, p, old * size);
+    free(p);
+    *cap = c;
+    return q;
+}

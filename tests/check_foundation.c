@@ -224,6 +224,25 @@ START_TEST(test_atomicfile_abort_leaves_nothing)
 }
 END_TEST
 
+/* xgrow and xgrow_big keep the contents while growing past 2 MiB, where
+ * xgrow_big switches to huge-page buffers. */
+START_TEST(test_xgrow_big_keeps_contents)
+{
+    uint32_t *a = NULL, *b = NULL;
+    size_t cap_a = 0, cap_b = 0, i, n = 3u << 20;      /* 12 MB of u32 */
+
+    for (i = 0; i < n; i++) {
+        a = xgrow(a, &cap_a, i + 1, sizeof *a);
+        b = xgrow_big(b, &cap_b, i + 1, sizeof *b);
+        a[i] = b[i] = (uint32_t)(i * 2654435761u);
+    }
+    ck_assert_uint_ge(cap_b, n);
+    ck_assert(memcmp(a, b, n * sizeof *a) == 0);
+    free(a);
+    free(b);
+}
+END_TEST
+
 START_TEST(test_rng_streams_are_reproducible)
 {
     struct rng a, b;
@@ -257,6 +276,7 @@ foundation_suite(void)
     tcase_add_test(tc, test_binfile_round_trip_and_corruption);
     tcase_add_test(tc, test_atomicfile_abort_leaves_nothing);
     tcase_add_test(tc, test_rng_streams_are_reproducible);
+    tcase_add_test(tc, test_xgrow_big_keeps_contents);
     suite_add_tcase(s, tc);
     return s;
 }
