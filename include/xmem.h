@@ -37,4 +37,13 @@ void *xmalloc_big(size_t n);
  * from xmalloc_big (huge pages: a few faults instead of thousands). */
 void *xgrow_big(void *p, size_t *cap, size_t need, size_t size);
 
+/*
+ * An allocator for libzstd's contexts (the alloc/free pair of a
+ * ZSTD_customMem, opaque unused): their window and job buffers, several
+ * MB each, come from xmalloc_big, so they fault in as a few huge pages
+ * rather than thousands of small ones.  Aborts on exhaustion like xmalloc.
+ */
+void *xmem_zstd_alloc(void *opaque, size_t n);
+void xmem_zstd_free(void *opaque, void *p);
+
 #endif

@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+/* for ZSTD_customMem: the contexts' buffers come from xmem (huge pages) */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "atomicfile.h"
@@ -54,7 +56,8 @@ sum_run(void *arg)
 static ZSTD_CCtx *
 make_cctx(const char *path, int level, size_t n, struct diag *d)
 {
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    const ZSTD_customMem mem = { xmem_zstd_alloc, xmem_zstd_free, NULL };
+    ZSTD_CCtx *cc = ZSTD_createCCtx_advanced(mem);
     int workers = omp_get_max_threads();
     size_t r;
 
@@ -100,7 +103,7 @@ write_frame(ZSTD_CCtx *cc, struct atomicfile *af, const void *p, size_t n,
     *clen = 0;
     if (fwrite(zero, 1, sizeof zero, af->fp) != sizeof zero)
         return diag_errno(d, RC_IO, "%s: write failed", af->tmp);
-    obuf = xmalloc(OUT_CHUNK);
+    obuf = xmalloc_big(OUT_CHUNK);
     do {
         ZSTD_outBuffer out = { obuf, OUT_CHUNK, 0 };
 

@@ -25,7 +25,7 @@ bbuf_release(struct bbuf *b)
 unsigned char *
 bbuf_reserve(struct bbuf *b, size_t n)
 {
-    b->p = xgrow(b->p, &b->cap, b->len + n, 1);
+    b->p = xgrow_big(b->p, &b->cap, b->len + n, 1);
     return b->p + b->len;
 }
 

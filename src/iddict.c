@@ -407,6 +407,7 @@ iddict_save(const struct iddict *dict, const char *path, struct diag *d)
     struct bbuf b = BBUF_INIT;
     int rc;
 
+    bbuf_reserve(&b, 12 + (size_t)dict->n * 4 + dict->off[dict->n] - dict->n);
     bbuf_put_le32(&b, dict->n);
     bbuf_put_le64(&b, dict->off[dict->n] - dict->n);
     for (uint32_t i = 0; i < dict->n; i++)

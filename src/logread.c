@@ -841,9 +841,9 @@ logread_open(const char *path, enum logread_table table,
     r->rec_cap = r->max_field * 4 > (1u << 20) ? r->max_field * 4
                                                 : (1u << 20);
     r->cap = LR_BLOCK > 2 * r->rec_cap ? LR_BLOCK : 2 * r->rec_cap;
-    r->buf = xmalloc(r->cap + LR_PAD);
-    r->blk[0].buf = xmalloc(r->cap + LR_PAD);
-    r->blk[1].buf = xmalloc(r->cap + LR_PAD);
+    r->buf = xmalloc_big(r->cap + LR_PAD);
+    r->blk[0].buf = xmalloc_big(r->cap + LR_PAD);
+    r->blk[1].buf = xmalloc_big(r->cap + LR_PAD);
     r->cur = &r->blk[0];
     r->ahead_blk = &r->blk[1];
     pthread_mutex_init(&r->mu, NULL);

@@ -553,13 +553,19 @@ clear_row(struct logread_row *row)
     row->ix[0] = row->ix[1] = row->ix[2] = UINT32_MAX;
 }
 
+#define LR_ROWS_FIRST (((size_t)2 << 20) / sizeof(struct prow))
+
 static struct prow *
 new_prow(struct chunk *c)
 {
     struct prow *pr;
 
+    /* from 2 MiB at once: a chunk holds thousands of rows, and growing
+     * through small sizes faults the array in 4 KiB pages */
     if (c->n_rows == c->cap_rows)
-        c->rows = xgrow_big(c->rows, &c->cap_rows, c->n_rows + 1,
+        c->rows = xgrow_big(c->rows, &c->cap_rows,
+                            c->cap_rows > 0 ? c->n_rows + 1
+                                            : LR_ROWS_FIRST,
                             sizeof *c->rows);
     pr = &c->rows[c->n_rows++];
     clear_row(&pr->row);

@@ -131,3 +131,17 @@ xgrow_big(void *p, size_t *cap, size_t need, size_t size)
     *cap = c;
     return q;
 }
+
+void *
+xmem_zstd_alloc(void *opaque, size_t n)
+{
+    (void)opaque;
+    return xmalloc_big(n);
+}
+
+void
+xmem_zstd_free(void *opaque, void *p)
+{
+    (void)opaque;
+    free(p);
+}

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+/* for ZSTD_customMem: the contexts' buffers come from xmem (huge pages) */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "xmem.h"
@@ -245,7 +247,10 @@ zin_open(const char *path, struct zin **out, struct diag *d)
         return -1;
     }
     if (z->zstd) {
-        z->dctx = ZSTD_createDCtx();
+        const ZSTD_customMem mem = { xmem_zstd_alloc, xmem_zstd_free,
+                                     NULL };
+
+        z->dctx = ZSTD_createDCtx_advanced(mem);
         if (z->dctx == NULL) {
             diag_set(d, RC_INTERNAL, "%s: cannot create zstd context",
                      path);
