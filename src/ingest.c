@@ -34,6 +34,7 @@
 #include "iddict.h"
 #include "ingest.h"
 #include "segment.h"
+#include "warmbuf.h"
 #include "xmem.h"
 
 #define PROGRESS_BYTES (64u << 20)
@@ -182,6 +183,7 @@ struct run {
     struct ingest_stats *st;
     struct iddict *dict[D_N];
     struct block_maker maker;       /* exposure blocks made ahead */
+    struct warmbuf *sort_dst;       /* the sort's output, warmed ahead */
     int loaded[D_N];                /* read from disk, with n_loaded ids */
     uint32_t n_loaded[D_N];
     struct acc a;
@@ -531,6 +533,11 @@ id_ix(struct run *r, int kind, uint32_t found, struct logread_str s)
     return id_add(r, kind, s.p, s.n);
 }
 
+/* The sort's output array (a struct seg_exposure per row, 32 bytes
+ * against the 20 of a stored row) is faulted in while rows are still
+ * being read, in idle time, a step of this many rows ahead. */
+#define SORT_WARM_ROWS ((size_t)1 << 16)
+
 static void
 take_row(struct run *r, enum logread_table t, const char *path,
          const struct logread_row *row)
@@ -547,6 +554,12 @@ take_row(struct run *r, enum logread_table t, const char *path,
             a->eblk = xgrow(a->eblk, &a->cap_eblk, a->n_eblk + 1,
                             sizeof *a->eblk);
             a->eblk[a->n_eblk++] = take_block(&r->maker);
+        }
+        if ((a->n_exp & (SORT_WARM_ROWS - 1)) == 0) {
+            if (r->sort_dst == NULL)
+                r->sort_dst = warmbuf_new();
+            warmbuf_want(r->sort_dst, (a->n_exp + SORT_WARM_ROWS + 1)
+                                      * sizeof(struct seg_exposure));
         }
         e = &a->eblk[a->n_exp >> EXP_BLOCK_LOG2][a->n_exp & (EXP_BLOCK - 1)];
         a->n_exp++;
@@ -691,26 +704,57 @@ cmp_exp_in_user(const void *pa, const void *pb)
     return 0;
 }
 
-/* Sort one user's rows by cmp_exp_in_user: insertion sort for the usual
- * handful, qsort for the few heavy users. */
-#define SORT_INSERTION_MAX 24
-
+/* Insertion sort by cmp_exp_in_user, for a handful of rows. */
 static void
-sort_user_rows(struct seg_exposure *a, size_t n)
+insertion_sort_rows(struct seg_exposure *a, size_t n)
 {
-    size_t i, j;
-
-    if (n > SORT_INSERTION_MAX) {
-        qsort(a, n, sizeof *a, cmp_exp_in_user);
-        return;
-    }
-    for (i = 1; i < n; i++) {
+    for (size_t i = 1; i < n; i++) {
         struct seg_exposure x = a[i];
+        size_t j;
 
         for (j = i; j > 0 && cmp_exp_in_user(&a[j - 1], &x) > 0; j--)
             a[j] = a[j - 1];
         a[j] = x;
     }
+}
+
+/*
+ * Sort one user's rows by cmp_exp_in_user.  The usual handful by
+ * insertion; a heavy user's hundreds by a bottom-up merge sort through
+ * tmp (room for n rows), its comparison inlined (qsort's call per
+ * comparison was most of the sort's time for them).  Rows that compare
+ * equal are identical, so the order is the same as any other sort's.
+ */
+#define SORT_RUN 16
+
+static void
+sort_user_rows(struct seg_exposure *a, size_t n, struct seg_exposure *tmp)
+{
+    struct seg_exposure *src = a, *dst = tmp, *t;
+    size_t i, w;
+
+    for (i = 0; i < n; i += SORT_RUN)
+        insertion_sort_rows(a + i, n - i < SORT_RUN ? n - i : SORT_RUN);
+    for (w = SORT_RUN; w < n; w *= 2) {
+        for (i = 0; i < n; i += 2 * w) {
+            size_t lo = i, mid = i + w < n ? i + w : n;
+            size_t hi = i + 2 * w < n ? i + 2 * w : n, x = lo, y = mid;
+            size_t o = lo;
+
+            while (x < mid && y < hi)
+                dst[o++] = cmp_exp_in_user(&src[y], &src[x]) < 0 ? src[y++]
+                                                                 : src[x++];
+            while (x < mid)
+                dst[o++] = src[x++];
+            while (y < hi)
+                dst[o++] = src[y++];
+        }
+        t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
 }
 
 /* Drop exact duplicates from one user's sorted rows; the count kept. */
@@ -725,18 +769,6 @@ dedup_user_rows(struct seg_exposure *a, size_t n)
     return n < o ? n : o;
 }
 
-/*
- * The sort of ingest_sort_exposures over rows stored in blocks of
- * 2^shift rows (row k is blk[k >> shift][k & mask]); returns a new array
- * in *out and the count after dedup.  The blocks are not freed.
- *
- * A stable counting sort by user: the rows are cut into one part per
- * thread; each part counts its users, the counts give every (part, user)
- * its place, and each part scatters its rows there.  Rows of a user keep
- * their part order and, within a part, their row order, so the result is
- * the same for any number of parts.  Then each user's rows are sorted and
- * deduplicated on their own, in parallel.
- */
 #define SORT_PART_MIN 16384     /* rows: fewer are counted in one part */
 
 /* The rows to sort: ingest's compact blocks, or a plain array. */
@@ -774,8 +806,8 @@ src_row(const struct exp_src *s, size_t i, struct seg_exposure *e)
 }
 
 /*
- * The sort of ingest_sort_exposures over the n rows of src; returns a new
- * array in *out and the count after dedup.
+ * The sort of ingest_sort_exposures over the n rows of src into dst (room
+ * for n + 1 rows); returns the count after dedup.
  *
  * A stable counting sort by user, in two passes so that writes stay
  * local (one pass straight to each row's place writes all over hundreds
@@ -793,13 +825,12 @@ src_row(const struct exp_src *s, size_t i, struct seg_exposure *e)
 
 static size_t
 sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
-               struct seg_exposure **out)
+               struct seg_exposure *dst)
 {
     const unsigned shift = SORT_BUCKET_LOG2;
     size_t n_buckets = ((size_t)n_users >> shift) + 1;
     int nparts = omp_get_max_threads();
     size_t **cnt, **bpos, *start, *kept, dups = 0;
-    struct seg_exposure *dst;
     long b;
     int k;
 
@@ -813,7 +844,6 @@ sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
         bpos[k] = xcalloc(n_buckets + 1, sizeof **bpos);
     }
     start = xmalloc_big(((size_t)n_users + 1) * sizeof *start);
-    dst = xmalloc_big((n + 1) * sizeof *dst);
 #pragma omp parallel for schedule(static, 1) num_threads(nparts)
     for (k = 0; k < nparts; k++) {
         size_t lo = n / (size_t)nparts * (size_t)k;
@@ -888,10 +918,11 @@ sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
                 off[u - u0] = start[u];
             for (i = 0; i < hi - lo; i++)
                 dst[off[tmp[i].user - u0]++] = tmp[i];
+            /* tmp is free again: scratch for the heavy users' sort */
             for (u = u0; u < u1; u++) {
                 size_t m = start[u + 1] - start[u];
 
-                sort_user_rows(dst + start[u], m);
+                sort_user_rows(dst + start[u], m, tmp);
                 kept[u] = dedup_user_rows(dst + start[u], m);
                 dups += m - kept[u];
             }
@@ -908,7 +939,6 @@ sort_exposures(const struct exp_src *src, size_t n, uint32_t n_users,
     }
     free(kept);
     free(start);
-    *out = dst;
     return n - dups;
 }
 
@@ -916,8 +946,8 @@ size_t
 ingest_sort_exposures(struct seg_exposure **exp, size_t n, uint32_t n_users)
 {
     struct exp_src src = { NULL, 0, *exp };
-    struct seg_exposure *sorted;
-    size_t m = sort_exposures(&src, n, n_users, &sorted);
+    struct seg_exposure *sorted = xmalloc_big((n + 1) * sizeof *sorted);
+    size_t m = sort_exposures(&src, n, n_users, sorted);
 
     free(*exp);
     *exp = sorted;
@@ -952,8 +982,12 @@ build_segment(struct run *r, struct segment *seg)
      */
     src.blk = a->eblk;
     src.day_lo = r->day_lo;
+    n = (a->n_exp + 1) * sizeof *seg->exp;
+    seg->exp = r->sort_dst != NULL ? warmbuf_take(r->sort_dst, n)
+                                   : xmalloc_big(n);
+    r->sort_dst = NULL;
     n = sort_exposures(&src, a->n_exp, iddict_count(r->dict[D_USERS]),
-                       &seg->exp);
+                       seg->exp);
     st->duplicates[LOGREAD_EXPOSURES] = a->n_exp - n;
     for (i = 0; i < a->n_eblk; i++)
         free(a->eblk[i]);
@@ -1021,6 +1055,7 @@ release_run(struct run *r)
     int k;
 
     stop_block_maker(&r->maker);
+    warmbuf_free(r->sort_dst);
     for (k = 0; k < D_N; k++) {
         iddict_free(r->dict[k]);
     }

@@ -1,6 +1,6 @@
 /*
  * check_foundation.c -- the support modules: dates, byteio, binfile,
- * atomicfile, rng.
+ * atomicfile, rng, xmem, warmbuf.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "check_common.h"
 #include "dates.h"
 #include "rng.h"
+#include "warmbuf.h"
 #include "xmem.h"
 
 static const char TEST_MAGIC[8] = { '\x89', 'D', 'R', 'T', 'E', 'S', 'T',
@@ -243,6 +244,45 @@ START_TEST(test_xgrow_big_keeps_contents)
 }
 END_TEST
 
+/* A warmbuf faults in what is wanted, in idle time (this thread sleeps),
+ * and hands over a buffer of the size asked for, whether that is under,
+ * at or over what was wanted. */
+START_TEST(test_warmbuf_warms_and_hands_over)
+{
+    const size_t mb = (size_t)1 << 20;
+    struct warmbuf *w;
+    unsigned char *p;
+    int waited;
+
+    p = warmbuf_take(warmbuf_new(), 1000);  /* nothing wanted: allocated */
+    memset(p, 1, 1000);
+    free(p);
+    warmbuf_free(NULL);
+    w = warmbuf_new();
+    warmbuf_want(w, 3 * mb);
+    warmbuf_free(w);                        /* stopped, nothing leaks */
+
+    w = warmbuf_new();
+    for (size_t k = 1; k <= 6; k++)         /* grows past its capacity */
+        warmbuf_want(w, k * 4 * mb);
+    warmbuf_want(w, 5 * mb);                /* smaller: ignored */
+    for (waited = 0; warmbuf_warmed(w) < 24 * mb && waited < 10000; waited++)
+        usleep(1000);
+    ck_assert_uint_eq(warmbuf_warmed(w), 24 * mb);
+    p = warmbuf_take(w, 20 * mb);
+    memset(p, 2, 20 * mb);
+    ck_assert_uint_eq(p[20 * mb - 1], 2);
+    free(p);
+
+    w = warmbuf_new();
+    warmbuf_want(w, 2 * mb);
+    p = warmbuf_take(w, 40 * mb);           /* more than wanted */
+    memset(p, 3, 40 * mb);
+    ck_assert_uint_eq(p[40 * mb - 1], 3);
+    free(p);
+}
+END_TEST
+
 START_TEST(test_rng_streams_are_reproducible)
 {
     struct rng a, b;
@@ -277,6 +317,7 @@ foundation_suite(void)
     tcase_add_test(tc, test_atomicfile_abort_leaves_nothing);
     tcase_add_test(tc, test_rng_streams_are_reproducible);
     tcase_add_test(tc, test_xgrow_big_keeps_contents);
+    tcase_add_test(tc, test_warmbuf_warms_and_hands_over);
     suite_add_tcase(s, tc);
     return s;
 }
