@@ -717,20 +717,26 @@ bind_columns(struct logread *r, const struct logread_opts *o,
         }
     }
     r->n_cols = k;
-    /* the one-pass conversion needs each header column read by at most
-     * one canonical column */
-    r->hcanon = xmalloc((size_t)r->n_head * sizeof *r->hcanon);
-    for (i = 0; i < r->n_head; i++)
-        r->hcanon[i] = -1;
+    r->plan.time_k = -1;
     for (k = 0; k < r->n_cols; k++) {
-        if (r->bind[k] < 0)
-            continue;
-        if (r->hcanon[r->bind[k]] >= 0) {
-            free(r->hcanon);
-            r->hcanon = NULL;
-            break;
-        }
-        r->hcanon[r->bind[k]] = (signed char)k;
+        struct lr_plan *pl = &r->plan;
+
+        int type = r->cols[k].type, j = r->bind[k];
+
+        if (j >= 0 && type == CT_TIME) {
+            pl->time_k = k;
+        } else if (j >= 0 && (type == CT_ID || type == CT_OPTID)) {
+            pl->id_k[pl->n_id] = k;
+            pl->id_col[pl->n_id++] = j;
+        } else if (j >= 0 && type == CT_FLAG) {
+            pl->flag_k[pl->n_flag] = k;
+            pl->flag_bit[pl->n_flag] = r->cols[k].bit;
+            pl->flag_col[pl->n_flag++] = j;
+        } else if (j >= 0 && type == CT_MS) {
+            pl->ms_k[pl->n_ms] = k;
+            pl->ms_col[pl->n_ms++] = j;
+        } else if (j != -1)
+            pl->other_k[pl->n_other++] = k;
     }
     return 0;
 }
@@ -910,7 +916,6 @@ logread_close(struct logread *r)
     for (k = 0; k < LR_MAX_CANON; k++)
         free(r->cname[k]);
     free(r->head);
-    free(r->hcanon);
     free(r->buf);
     free(r->long_raw);
     free(r->path);

@@ -5,6 +5,9 @@
  * Everything here works on one chunk and reads the reader only, so chunks
  * are parsed on any thread.
  */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <csv.h>
 #include <math.h>
 #include <stdio.h>
@@ -43,7 +46,8 @@ arena_alloc(struct arena *a, size_t n)
         } else {
             a->blk = xgrow(a->blk, &a->cap_blk, a->n_blk + 1,
                            sizeof *a->blk);
-            a->blk[a->n_blk++] = xmalloc(sz);
+            /* LR_PAD more: field values are read a word at a time */
+            a->blk[a->n_blk++] = xmalloc(sz + LR_PAD);
             a->size = sz;
             a->used = 0;
         }
@@ -461,54 +465,98 @@ byte_eq_mask(uint64_t w, uint64_t all)
     return ~(((x & lo7) + lo7) | x | lo7);
 }
 
+#ifdef __SSE2__
+/* Masks (bit k for byte k) of the commas and newlines in p[0..16). */
+static inline void
+scan16(const char *p, uint32_t *mc, uint32_t *mn)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+    *mc = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+    *mn = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+                                                     _mm_set1_epi8('\n')));
+}
+#define SCAN_WIDTH 16
+#else
+/* A byte_eq_mask result as one bit per byte (bit k for byte k). */
+static inline uint64_t
+compress_mask(uint64_t m)
+{
+    return ((m >> 7) * 0x0102040810204080ull) >> 56;
+}
+
+/* The same, 8 bytes at a time, with word arithmetic. */
+static inline void
+scan8(const char *p, uint64_t *mc, uint64_t *mn)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+    *mc = byte_eq_mask(w, 0x2c2c2c2c2c2c2c2cull);
+    *mn = byte_eq_mask(w, 0x0a0a0a0a0a0a0a0aull);
+}
+#define SCAN_WIDTH 8
+#endif
+
 /*
  * For a chunk without quotes: find the end of the line at p (its '\n', or
- * end) and its fields in one pass, a word at a time, instead of a memchr
- * for the line and a second scan for the commas.  A '\r' before the '\n'
- * is left out of the last field; *n gets the record's length without it.
- * Reads up to 7 bytes past end, which LR_PAD allows.
+ * end) and its fields in one pass, 16 bytes at a time (SSE2; 8 with word
+ * arithmetic elsewhere), instead of a memchr for the line and a second
+ * scan for the commas.  A '\r' before the '\n' is left out of the last
+ * field; *n gets the record's length without it.  Reads up to 15 bytes
+ * past end, which LR_PAD allows.
  */
 static const char *
 split_line(struct chunk *c, const char *p, const char *end, size_t *n)
 {
-    const uint64_t commas = 0x2c2c2c2c2c2c2c2cull;
-    const uint64_t newlines = 0x0a0a0a0a0a0a0a0aull;
-    size_t len = (size_t)(end - p), start = 0, i, stop = len;
+    size_t len = (size_t)(end - p), start = 0, i, stop = len, nf = 0;
+    struct field *f = c->f;
 
-    c->nf = 0;
-    for (i = 0; i < len; i += 8) {
-        uint64_t w, mc, mn, m;
+    for (i = 0; i < len; i += SCAN_WIDTH) {
+#ifdef __SSE2__
+        uint32_t mc, mn, m;
 
-        memcpy(&w, p + i, 8);
-        mc = byte_eq_mask(w, commas);
-        mn = byte_eq_mask(w, newlines);
-        if (len - i < 8) {
-            mc &= ((uint64_t)1 << (8 * (len - i))) - 1;
-            mn &= ((uint64_t)1 << (8 * (len - i))) - 1;
+        scan16(p + i, &mc, &mn);
+#else
+        uint64_t mc, mn, m;
+
+        scan8(p + i, &mc, &mn);
+        mc = compress_mask(mc);
+        mn = compress_mask(mn);
+#endif
+        if (len - i < SCAN_WIDTH) {
+            mc &= ((uint32_t)1 << (len - i)) - 1;
+            mn &= ((uint32_t)1 << (len - i)) - 1;
         }
         if (mn != 0)
             mc &= (mn & (0 - mn)) - 1;  /* commas before the newline */
+        /* room for this step's fields and the last one, checked once a
+         * step; nf and f stay in registers while the fields are stored */
+        if (nf + SCAN_WIDTH + 1 > c->cap_f) {
+            c->f = xgrow(c->f, &c->cap_f, nf + SCAN_WIDTH + 1, sizeof *f);
+            f = c->f;
+        }
         for (m = mc; m != 0; m &= m - 1) {
-            size_t pos = i + (size_t)(__builtin_ctzll(m) >> 3);
+            size_t pos = i + (size_t)__builtin_ctz((unsigned)m);
 
-            if (c->nf + 2 > c->cap_f)
-                c->f = xgrow(c->f, &c->cap_f, c->nf + 2, sizeof *c->f);
-            c->f[c->nf].p = p + start;
-            c->f[c->nf].n = pos - start;
-            c->nf++;
+            f[nf].p = p + start;
+            f[nf].n = pos - start;
+            nf++;
             start = pos + 1;
         }
         if (mn != 0) {
-            stop = i + (size_t)(__builtin_ctzll(mn) >> 3);
+            stop = i + (size_t)__builtin_ctz((unsigned)mn);
             break;
         }
     }
     *n = stop > 0 && p[stop - 1] == '\r' ? stop - 1 : stop;
-    if (c->nf + 1 > c->cap_f)
-        c->f = xgrow(c->f, &c->cap_f, c->nf + 1, sizeof *c->f);
-    c->f[c->nf].p = p + start;
-    c->f[c->nf].n = start <= *n ? *n - start : 0;
-    c->nf++;
+    if (nf + 1 > c->cap_f) {
+        c->f = xgrow(c->f, &c->cap_f, nf + 1, sizeof *f);
+        f = c->f;
+    }
+    f[nf].p = p + start;
+    f[nf].n = start <= *n ? *n - start : 0;
+    c->nf = nf + 1;
     return p + stop;
 }
 #endif
@@ -578,30 +626,172 @@ new_prow(struct chunk *c)
 }
 
 /*
- * The usual case in one pass: every field in header order, converted
- * straight into its canonical column (r->hcanon), no field too long.
- * Returns 0 when anything is wrong, leaving the row to the full path,
- * which finds the reason to report in its own (canonical) order.
+ * Digits, 8 bytes at a time (two words for 9 to 16).  *v gets the value of
+ * p[0..n), 1 <= n <= 16, when every byte is a digit; returns 0 otherwise.
+ * Reads 8 bytes from p (16 when n > 8): only for the fields of a record
+ * (in a block buffer or the chunk's arena, whose LR_PAD bytes allow it).
+ */
+static inline int
+digits8(const char *p, size_t n, uint64_t *v)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n < 8) {
+        /* the n bytes to the top, '0's below them (leading zeros) */
+        unsigned s = 8 * (8 - (unsigned)n);
+
+        w = (w << s) | (0x3030303030303030ull >> (64 - s));
+    }
+    /* every byte 0x30..0x39: high nibble 3, and no carry out of +6 */
+    if (((w & 0xf0f0f0f0f0f0f0f0ull)
+         | (((w + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) >> 4))
+        != 0x3333333333333333ull)
+        return 0;
+    /* pairs, then fours, then the eight (the first byte is the most
+     * significant digit) */
+    w -= 0x3030303030303030ull;
+    w = w * 10 + (w >> 8);
+    w = (((w & 0x000000ff000000ffull) * (100 + (1000000ull << 32)))
+         + (((w >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32))))
+        >> 32;
+    *v = w;
+    return 1;
+#else
+    (void)w;
+    *v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)(p[i] - '0') > 9)
+            return 0;
+        *v = *v * 10 + (uint64_t)(p[i] - '0');
+    }
+    return 1;
+#endif
+}
+
+/* 1 when p[0..n) is plain ASCII without a NUL (an id that needs no
+ * further check), a word at a time; the same reading rule as digits8. */
+static inline int
+ascii_id(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t w, acc = 0, zero = 0;
+    size_t i;
+
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        acc |= w;
+        zero |= (w - ones) & ~w & highs;
+    }
+    if (i < n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t keep = ((uint64_t)1 << (8 * (n - i))) - 1;
+
+        memcpy(&w, p + i, 8);
+        w = (w & keep) | (ones & ~keep);    /* bytes past the end: 0x01 */
+        acc |= w;
+        zero |= (w - ones) & ~w & highs;
+#else
+        for (; i < n; i++) {
+            acc |= (unsigned char)p[i];
+            zero |= p[i] == 0;
+        }
+#endif
+    }
+    return (acc & highs) == 0 && zero == 0;
+}
+
+static inline int
+digits16(const char *p, size_t n, uint64_t *v)
+{
+    uint64_t hi, lo;
+
+    if (n <= 8)
+        return n > 0 && digits8(p, n, v);
+    if (n > 16 || !digits8(p, n - 8, &hi) || !digits8(p + n - 8, 8, &lo))
+        return 0;
+    *v = hi * 100000000ull + lo;
+    return 1;
+}
+
+/*
+ * The usual case in one pass, without a reason to find: the flags and
+ * millisecond counts in their usual forms (0/1/empty, plain digits) are
+ * converted inline, everything else by lr_convert (r->plan).  Returns 0
+ * when anything is wrong or unusual, leaving the row to the full path,
+ * which finds the reason to report in its own (canonical) order.  Every
+ * column writes its own part of the row (flags OR their bits), so the
+ * order of conversion does not change a good row.
  */
 static int
 convert_fast(const struct logread *r, const struct chunk *c,
              struct logread_row *row)
 {
+    const struct lr_plan *pl = &r->plan;
     size_t j;
-    int k;
+    int q;
 
     if (c->nf != (size_t)r->n_head)
         return 0;
-    for (j = 0; j < c->nf; j++) {
-        k = r->hcanon[j];
-        if (c->f[j].n > r->max_field
-            || (k >= 0 && lr_convert(r, &r->cols[k], c->f[j], row) != R_NONE))
+    if (c->f[c->nf - 1].p + c->f[c->nf - 1].n - c->f[0].p
+        > (ptrdiff_t)r->max_field)      /* else no field can be too long */
+        for (j = 0; j < c->nf; j++)
+            if (c->f[j].n > r->max_field)
+                return 0;
+    if (pl->time_k >= 0) {
+        struct field f = c->f[r->bind[pl->time_k]];
+        uint64_t v;
+
+        if (digits16(f.p, f.n, &v))     /* epoch seconds or ms */
+            row->t = v >= 100000000000ull ? (int64_t)(v / 1000)
+                                          : (int64_t)v;
+        else if (lr_convert(r, &r->cols[pl->time_k], f, row) != R_NONE)
             return 0;
     }
-    for (k = 0; k < r->n_cols; k++)
-        if (r->bind[k] == -2
-            && lr_convert(r, &r->cols[k], r->cval[k], row) != R_NONE)
+    for (q = 0; q < pl->n_id; q++) {
+        const struct canon *col = &r->cols[pl->id_k[q]];
+        struct field f = c->f[pl->id_col[q]];
+
+        if ((f.n > 0 || col->type == CT_OPTID) && f.n <= IDDICT_MAX_ID_LEN
+            && ascii_id(f.p, f.n)) {
+            struct logread_str *s = col->slot == S_USER ? &row->user
+                                  : col->slot == S_ITEM ? &row->item
+                                                        : &row->creator;
+            s->p = f.p;
+            s->n = f.n;
+        } else if (lr_convert(r, col, f, row) != R_NONE) {
             return 0;
+        }
+    }
+    for (q = 0; q < pl->n_flag; q++) {
+        struct field f = c->f[pl->flag_col[q]];
+        unsigned d = f.n == 1 ? (unsigned char)f.p[0] - (unsigned)'0' : 2;
+
+        if (d <= 1)
+            row->fb |= pl->flag_bit[q] & (0u - d);
+        else if (f.n != 0
+                 && lr_convert(r, &r->cols[pl->flag_k[q]], f, row) != R_NONE)
+            return 0;
+    }
+    for (q = 0; q < pl->n_ms; q++) {
+        const struct canon *col = &r->cols[pl->ms_k[q]];
+        struct field f = c->f[pl->ms_col[q]];
+        uint64_t x = 0;
+
+        if (f.n == 0 || (f.n <= 9 && digits16(f.p, f.n, &x)))
+            *(col->slot == S_PLAY ? &row->play_ms : &row->dur_ms)
+                = (uint32_t)x;
+        else if (lr_convert(r, col, f, row) != R_NONE)
+            return 0;
+    }
+    for (q = 0; q < pl->n_other; q++) {
+        int k = pl->other_k[q];
+        struct field f = r->bind[k] == -2 ? r->cval[k] : c->f[r->bind[k]];
+
+        if (lr_convert(r, &r->cols[k], f, row) != R_NONE)
+            return 0;
+    }
     return 1;
 }
 
@@ -629,7 +819,7 @@ parse_record(const struct logread *r, struct chunk *c, const char *p,
     }
     if (r->table == LOGREAD_ITEMS)
         row->t = INT64_MIN;
-    if (r->hcanon != NULL && convert_fast(r, c, row))
+    if (convert_fast(r, c, row))
         goto good;
     clear_row(row);
     row->line = line;

@@ -434,6 +434,133 @@ START_TEST(test_logread_fast_path_matches_libcsv_and_threads)
 }
 END_TEST
 
+/* A value for a test field: one of the listed ones, or random digits. */
+static const char *
+pick(uint64_t *x, const char *const *list, size_t n, char *buf, int digits)
+{
+    size_t k, len;
+
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    if (digits == 0 || (*x >> 62) == 0)
+        return list[(*x >> 33) % n];
+    len = 1 + (size_t)((*x >> 20) % (unsigned)digits);
+    for (k = 0; k < len; k++)
+        buf[k] = (char)('0' + (*x >> (3 * k % 40)) % 10);
+    buf[len] = '\0';
+    return buf;
+}
+
+/*
+ * The one-pass conversion of ids, times, flags and milliseconds (word at a
+ * time, with falls back to the full path for anything unusual) against a
+ * plain reference: random rows of usual and unusual values, each read back
+ * as the reference says, or rejected when it says so.  The file ends
+ * without a newline on a short field (reads past the data).
+ */
+START_TEST(test_logread_conversions_match_reference)
+{
+    static const char *const times[] = {
+        "1649577600", "1649577600123", "99999999999", "100000000000",
+        "0", "2022-04-10T08:00:00Z", "12a", "", "1649577600.5",
+        "00000000000000001" };
+    static const char *const ids[] = {
+        "u", "user_0000000000000", "abcdefgh", "abcdefghi", "\xc3\xa9t\xc3\xa9",
+        "bad\xff", "", "x y" };
+    static const char *const flags[] = { "0", "1", "", "true", "False", "2",
+                                         "01", " 1" };
+    static const char *const ms[] = { "", "0", "12.5", "4294967295",
+                                      "4294967296", "-1", "1e3", "87433.0" };
+    const char *dir = test_tmpdir();
+    char *path = tmp_path(dir, "conv.csv");
+    size_t cap = 4u << 20, n = 0, nrows = 20000, i;
+    char *text = xmalloc(cap), **want = xcalloc(nrows, sizeof *want);
+    uint64_t x = 777;
+    struct dump d;
+    char *line;
+
+    n += (size_t)sprintf(text, "time,user,item,click,like,play_ms,"
+                               "duration_ms");
+    for (i = 0; i < nrows; i++) {
+        char tb[24], ub[24], pb[24], db[24], c1[8], c2[8];
+        const char *t = pick(&x, times, 10, tb, 17);
+        const char *u = pick(&x, ids, 8, ub, 0);
+        const char *cl = pick(&x, flags, 8, c1, 0);
+        const char *lk = pick(&x, flags, 8, c2, 0);
+        const char *pl = pick(&x, ms, 8, pb, 10);
+        const char *du = pick(&x, ms, 8, db, 10);
+        const char *fl[2] = { cl, lk };
+        const char *mv[2] = { pl, du };
+        long long tv = 0;
+        unsigned long long m[2] = { 0, 0 };
+        unsigned fb = 0;
+        int ok = 1, k;
+        char *end;
+
+        n += (size_t)sprintf(text + n, "\n%s,%s,v%zu,%s,%s,%s,%s", t, u, i,
+                             cl, lk, pl, du);
+        /* the reference */
+        if (strcmp(t, "2022-04-10T08:00:00Z") == 0
+            || strcmp(t, "1649577600.5") == 0) {    /* fractions dropped */
+            tv = 1649577600;
+        } else if (t[0] != '\0' && strspn(t, "0123456789") == strlen(t)) {
+            tv = (long long)strtoull(t, NULL, 10);
+            if (tv >= 100000000000LL)
+                tv /= 1000;
+        } else {
+            ok = 0;
+        }
+        ok &= u[0] != '\0' && strchr(u, '\xff') == NULL;
+        for (k = 0; k < 2; k++) {
+            if (strcmp(fl[k], "1") == 0 || strcmp(fl[k], "true") == 0)
+                fb |= k == 0 ? FB_CLICK : FB_LIKE;
+            else if (strcmp(fl[k], "0") != 0 && strcmp(fl[k], "") != 0
+                     && strcmp(fl[k], "False") != 0)
+                ok = 0;
+            if (mv[k][0] == '\0') {
+                m[k] = 0;
+            } else {
+                double v = strtod(mv[k], &end);
+
+                if (*end != '\0' || v < 0 || v + 0.5 >= 4294967296.0)
+                    ok = 0;
+                else
+                    m[k] = (unsigned long long)(v + 0.5);
+            }
+        }
+        if (ok) {
+            want[i] = xmalloc(128);
+            sprintf(want[i], "%zu|%lld|%s|v%zu|||%u|%llu|%llu|0", i + 2, tv,
+                    u, i, fb, m[0], m[1]);
+        }
+    }
+    ck_assert_uint_lt(n, cap);
+    test_write_file(path, text, n);
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, NULL, &d), 0);
+    ck_assert_int_eq(d.result, LOGREAD_EOF);
+    line = d.text;
+    for (i = 0; i < nrows; i++) {
+        char *nl = strchr(line, '\n');
+
+        ck_assert_ptr_nonnull(nl);
+        *nl = '\0';
+        if (want[i] != NULL)
+            ck_assert_str_eq(line, want[i]);
+        else
+            ck_assert_msg(strstr(line, "|REJECT|") != NULL, "row %zu: %s",
+                          i, line);
+        line = nl + 1;
+        free(want[i]);
+    }
+    ck_assert_int_gt(d.rows, 1000);
+    ck_assert_int_gt(d.rejects, 1000);
+    dump_free(&d);
+    free(want);
+    free(text);
+    free(path);
+    test_rmtree(dir);
+}
+END_TEST
+
 /*
  * Several blocks (the reader cuts 8 MiB blocks and parses the next one
  * while the current one is handed out): every row and reject in file
@@ -662,6 +789,7 @@ logread_suite(void)
     tcase_add_test(tc_ok, test_logread_zstd_by_name_or_magic_matches_plain);
     tcase_add_test(tc_ok, test_logread_csv_edge_cases);
     tcase_add_test(tc_ok, test_logread_fast_path_matches_libcsv_and_threads);
+    tcase_add_test(tc_ok, test_logread_conversions_match_reference);
     tcase_add_test(tc_ok, test_logread_kuairand_video_table_as_items);
     tcase_add_test(tc_ok, test_logread_movielens_ratings_with_const_event);
     tcase_add_test(tc_ok, test_logread_map_option);
