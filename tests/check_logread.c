@@ -434,6 +434,43 @@ START_TEST(test_logread_fast_path_matches_libcsv_and_threads)
 }
 END_TEST
 
+/* A quoted field over the field limit is rejected wherever its record
+ * falls, also when the unquoted values of a chunk fill more than one block
+ * of its arena (thousands of quoted records before it). */
+START_TEST(test_logread_long_quoted_field_rejected)
+{
+    const char *dir = test_tmpdir();
+    char *path = tmp_path(dir, "quoted.csv");
+    size_t cap = 1u << 20, n = 0, i;
+    char *csv = xmalloc(cap), want[256];
+    struct logread_opts lo;
+    struct dump o;
+
+    memset(&lo, 0, sizeof lo);
+    lo.max_field = 64;
+    n += (size_t)sprintf(csv, "time,user,item\n");
+    for (i = 0; i < 5000; i++) {
+        if (i % 1000 == 999)
+            n += (size_t)sprintf(csv + n, "%zu,\"u,%0100zu\",v\n", i, i);
+        else
+            n += (size_t)sprintf(csv + n, "%zu,\"u,%040zu\",v\n", i, i);
+    }
+    ck_assert_uint_lt(n, cap);
+    test_write_file(path, csv, n);
+    ck_assert_int_eq(dump_file(path, LOGREAD_EXPOSURES, &lo, &o), 0);
+    ck_assert_int_eq(o.rows, 4995);
+    ck_assert_int_eq(o.rejects, 5);
+    snprintf(want, sizeof want, "%s:1001: column 'user': field longer than "
+             "64 bytes", path);
+    ck_assert_msg(strncmp(o.first_reject, want, strlen(want)) == 0, "%s",
+                  o.first_reject);
+    dump_free(&o);
+    free(csv);
+    free(path);
+    test_rmtree(dir);
+}
+END_TEST
+
 /* A value for a test field: one of the listed ones, or random digits. */
 static const char *
 pick(uint64_t *x, const char *const *list, size_t n, char *buf, int digits)
@@ -798,6 +835,7 @@ logread_suite(void)
     tcase_add_test(tc_bad, test_logread_missing_column_names_file_and_column);
     tcase_add_test(tc_bad, test_logread_header_only_and_unterminated_quote);
     tcase_add_test(tc_bad, test_logread_huge_fields);
+    tcase_add_test(tc_bad, test_logread_long_quoted_field_rejected);
     tcase_add_test(tc_bad, test_logread_zstd_truncated_or_corrupt_is_an_error);
     tcase_add_test(tc_bad, test_logread_many_blocks_in_order);
     suite_add_tcase(s, tc_ok);
