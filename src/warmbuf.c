@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "warmbuf.h"
 #include "xmem.h"
@@ -30,6 +31,21 @@ struct warmbuf {
     size_t cap;
     atomic_size_t warmed;       /* bytes of buf faulted in */
 };
+
+/* xmalloc_big without the abort: warming is optional, and must not end a
+ * run that the taker's own allocation, later and smaller, would not. */
+static char *
+try_big(size_t n)
+{
+    void *p = NULL;
+
+    if (posix_memalign(&p, WARM_STEP, n) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, n, MADV_HUGEPAGE);
+#endif
+    return p;
+}
 
 /* Fault in buf[from, to) a page at a time; stops early on w->stop. */
 static size_t
@@ -74,13 +90,18 @@ warm_main(void *arg)
         target = w->want;
         pthread_mutex_unlock(&w->mu);
         if (target > w->cap) {
-            /* grow by doubling; the old pages, just freed, are the
+            /* grow by half again; the old pages, just freed, are the
              * cheapest the kernel can hand back for the new ones */
             free(w->buf);
-            w->cap = 2 * target;
-            w->buf = xmalloc_big(w->cap);
+            w->cap = target + target / 2;
+            w->buf = try_big(w->cap);
             done = 0;
             atomic_store(&w->warmed, 0);
+            if (w->buf == NULL) {       /* leave the take to allocate */
+                w->cap = 0;
+                pthread_mutex_lock(&w->mu);
+                break;
+            }
         }
         done = touch(w, done, target);
         pthread_mutex_lock(&w->mu);
