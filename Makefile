@@ -5,7 +5,7 @@
 #                     and the CLI / end-to-end tests
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan, built in
 #                     build/asan/ (bin in build/asan/bin)
-#   make bench        benchmarks on generated data (see bench/README.md)
+#   make bench        benchmarks on generated data (README.md, Benchmarks)
 #   make samples      regenerate data-samples/world (committed)
 #   make clean
 #

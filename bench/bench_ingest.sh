@@ -5,7 +5,7 @@
 # of `scaled 12500000` rows (about 1 GB of CSV at scale 1: 1M users, 200k
 # items, all in 2022-04-10 UTC) and its zstd copy, then measures in the same
 # run: the floor `wc -l FILE` and dualrec-ingest of the plain file, then
-# INGEST_ROUNDS (3) rounds of the floor `zstd -dc FILE >/dev/null` and
+# INGEST_ROUNDS (5) rounds of the floor `zstd -dc FILE >/dev/null` and
 # dualrec-ingest of the zstd file side by side (rows/s, MB/s of CSV, peak
 # RSS; the best of each and every round's ratio, as the machine may be
 # shared), the ingest's phases, and the CPU time (user+sys) of both.  The
@@ -77,7 +77,7 @@ rate "dualrec-ingest plain"
 # zstd: ROUNDS rounds of (zstd -dc, ingest), side by side, so that both
 # see the same machine; the best of each and their ratio, and each
 # round's ratio (the machine may be shared: the spread says how much)
-ROUNDS=${INGEST_ROUNDS:-3}
+ROUNDS=${INGEST_ROUNDS:-5}
 ZD=; ZI=; RATIOS=
 i=0
 while [ "$i" -lt "$ROUNDS" ]; do
