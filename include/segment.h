@@ -127,6 +127,29 @@ struct segment_sort_stats {
 };
 
 /*
+ * The exposure order, every field a key: (user, t, item, play_ms, dur_ms,
+ * fb); 0 only for identical rows.  Inline, for sorts that call it per
+ * comparison (segment_sort, ingest's own exposure sort).
+ */
+static inline int
+seg_exposure_cmp(const struct seg_exposure *a, const struct seg_exposure *b)
+{
+    if (a->user != b->user)
+        return a->user < b->user ? -1 : 1;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    if (a->item != b->item)
+        return a->item < b->item ? -1 : 1;
+    if (a->play_ms != b->play_ms)
+        return a->play_ms < b->play_ms ? -1 : 1;
+    if (a->dur_ms != b->dur_ms)
+        return a->dur_ms < b->dur_ms ? -1 : 1;
+    if (a->fb != b->fb)
+        return a->fb < b->fb ? -1 : 1;
+    return 0;
+}
+
+/*
  * Bring an ingested day into the form segment_save expects, whatever the
  * order rows arrived in: sort every array by the keys above (ties broken
  * by the remaining fields, so the result and the saved bytes depend only

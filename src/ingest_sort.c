@@ -12,27 +12,7 @@
 #include "ingest_int.h"
 #include "xmem.h"
 
-/* segment.c's exposure order after the user: (t, item, play_ms, dur_ms,
- * fb), every field, so equal rows are exact duplicates. */
-static int
-cmp_exp_in_user(const void *pa, const void *pb)
-{
-    const struct seg_exposure *a = pa, *b = pb;
-
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    if (a->item != b->item)
-        return a->item < b->item ? -1 : 1;
-    if (a->play_ms != b->play_ms)
-        return a->play_ms < b->play_ms ? -1 : 1;
-    if (a->dur_ms != b->dur_ms)
-        return a->dur_ms < b->dur_ms ? -1 : 1;
-    if (a->fb != b->fb)
-        return a->fb < b->fb ? -1 : 1;
-    return 0;
-}
-
-/* Insertion sort by cmp_exp_in_user, for a handful of rows. */
+/* Insertion sort by seg_exposure_cmp, for a handful of rows. */
 static void
 insertion_sort_rows(struct seg_exposure *a, size_t n)
 {
@@ -40,14 +20,14 @@ insertion_sort_rows(struct seg_exposure *a, size_t n)
         struct seg_exposure x = a[i];
         size_t j;
 
-        for (j = i; j > 0 && cmp_exp_in_user(&a[j - 1], &x) > 0; j--)
+        for (j = i; j > 0 && seg_exposure_cmp(&a[j - 1], &x) > 0; j--)
             a[j] = a[j - 1];
         a[j] = x;
     }
 }
 
 /*
- * Sort one user's rows by cmp_exp_in_user.  The usual handful by
+ * Sort one user's rows by seg_exposure_cmp.  The usual handful by
  * insertion; a heavy user's hundreds by a bottom-up merge sort through
  * tmp (room for n rows), its comparison inlined (qsort's call per
  * comparison was most of the sort's time for them).  Rows that compare
@@ -70,8 +50,8 @@ sort_user_rows(struct seg_exposure *a, size_t n, struct seg_exposure *tmp)
             size_t o = lo;
 
             while (x < mid && y < hi)
-                dst[o++] = cmp_exp_in_user(&src[y], &src[x]) < 0 ? src[y++]
-                                                                 : src[x++];
+                dst[o++] = seg_exposure_cmp(&src[y], &src[x]) < 0
+                         ? src[y++] : src[x++];
             while (x < mid)
                 dst[o++] = src[x++];
             while (y < hi)
@@ -92,7 +72,7 @@ dedup_user_rows(struct seg_exposure *a, size_t n)
     size_t i, o;
 
     for (i = o = 1; i < n; i++)
-        if (cmp_exp_in_user(&a[o - 1], &a[i]) != 0)
+        if (seg_exposure_cmp(&a[o - 1], &a[i]) != 0)
             a[o++] = a[i];
     return n < o ? n : o;
 }

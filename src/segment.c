@@ -469,18 +469,7 @@ segment_save(const struct segment *seg, const char *path, struct diag *d)
 static int
 cmp_exp_full(const void *pa, const void *pb)
 {
-    const struct seg_exposure *a = pa, *b = pb;
-    int c = cmp3(a->user, a->t, a->item, b->user, b->t, b->item);
-
-    if (c != 0)
-        return c;
-    if (a->play_ms != b->play_ms)
-        return a->play_ms < b->play_ms ? -1 : 1;
-    if (a->dur_ms != b->dur_ms)
-        return a->dur_ms < b->dur_ms ? -1 : 1;
-    if (a->fb != b->fb)
-        return a->fb < b->fb ? -1 : 1;
-    return 0;
+    return seg_exposure_cmp(pa, pb);
 }
 
 static int
