@@ -87,8 +87,9 @@ make_cctx(const char *path, int level, size_t n, struct diag *d)
 }
 
 /*
- * Compress p[0..n) into af's file after a placeholder header, in
- * OUT_CHUNK pieces; *clen is the frame's length.
+ * Compress p[0..n) into af's file after a zeroed header (binfile_save
+ * fills it in once the frame is written), in OUT_CHUNK pieces; *clen is
+ * the frame's length.
  */
 static int
 write_frame(ZSTD_CCtx *cc, struct atomicfile *af, const void *p, size_t n,
