@@ -33,6 +33,10 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t size);
  */
 void *xmalloc_big(size_t n);
 
+/* xmalloc_big that returns NULL instead of ending the process, for an
+ * allocation that is only an optimisation (warmbuf.c). */
+void *xmem_try_big(size_t n);
+
 /* xgrow for an array that grows large: from 2 MiB up the new array comes
  * from xmalloc_big (huge pages: a few faults instead of thousands). */
 void *xgrow_big(void *p, size_t *cap, size_t need, size_t size);

@@ -12,7 +12,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "warmbuf.h"
 #include "xmem.h"
@@ -31,21 +30,6 @@ struct warmbuf {
     size_t cap;
     atomic_size_t warmed;       /* bytes of buf faulted in */
 };
-
-/* xmalloc_big without the abort: warming is optional, and must not end a
- * run that the taker's own allocation, later and smaller, would not. */
-static char *
-try_big(size_t n)
-{
-    void *p = NULL;
-
-    if (posix_memalign(&p, WARM_STEP, n) != 0)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, n, MADV_HUGEPAGE);
-#endif
-    return p;
-}
 
 /* Fault in buf[from, to) a page at a time; stops early on w->stop. */
 static size_t
@@ -94,7 +78,7 @@ warm_main(void *arg)
              * cheapest the kernel can hand back for the new ones */
             free(w->buf);
             w->cap = target + target / 2;
-            w->buf = try_big(w->cap);
+            w->buf = xmem_try_big(w->cap);   /* warming is optional */
             done = 0;
             atomic_store(&w->warmed, 0);
             if (w->buf == NULL) {       /* leave the take to allocate */

@@ -79,29 +79,39 @@ xstrndup(const char *s, size_t n)
     return p;
 }
 
-void *
-xgrow(void *p, size_t *cap, size_t need, size_t size)
+/* The capacity xgrow and xgrow_big move to: half again, from 16 up. */
+static size_t
+grown_cap(size_t c, size_t need)
 {
-    size_t c = *cap;
-
-    if (need <= c)
-        return p;
     if (c < 16)
         c = 16;
     while (c < need)
         c += c / 2;
+    return c;
+}
+
+void *
+xgrow(void *p, size_t *cap, size_t need, size_t size)
+{
+    size_t c;
+
+    if (need <= *cap)
+        return p;
+    c = grown_cap(*cap, need);
     *cap = c;
     return xreallocarray(p, c, size);
 }
 
 void *
-xmalloc_big(size_t n)
+xmem_try_big(size_t n)
 {
     const size_t huge = (size_t)2 << 20;
     void *p = NULL;
 
-    if (n < huge || posix_memalign(&p, huge, n) != 0)
-        return xmalloc(n);
+    if (n < huge)
+        return malloc(n ? n : 1);
+    if (posix_memalign(&p, huge, n) != 0)
+        return malloc(n);
 #ifdef MADV_HUGEPAGE
     madvise(p, n, MADV_HUGEPAGE);
 #endif
@@ -109,17 +119,24 @@ xmalloc_big(size_t n)
 }
 
 void *
+xmalloc_big(size_t n)
+{
+    void *p = xmem_try_big(n);
+
+    if (p == NULL)
+        oom(n);
+    return p;
+}
+
+void *
 xgrow_big(void *p, size_t *cap, size_t need, size_t size)
 {
-    size_t old = *cap, c = old;
+    size_t old = *cap, c;
     void *q;
 
-    if (need <= c)
+    if (need <= old)
         return p;
-    if (c < 16)
-        c = 16;
-    while (c < need)
-        c += c / 2;
+    c = grown_cap(old, need);
     if (c > SIZE_MAX / size)
         return xgrow(p, cap, need, size);   /* xgrow reports the overflow */
     if (c * size < ((size_t)2 << 20))
