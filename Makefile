@@ -9,7 +9,7 @@
 #   make samples      regenerate data-samples/world (committed)
 #   make clean
 #
-# Layout: src/*.c -> $(BUILD)/libpipeline.a; cmd/<exe>.c + lib -> $(BIN)/<exe>;
+# Layout: src/<layer>/*.c -> $(BUILD)/libpipeline.a; cmd/<exe>.c + lib -> $(BIN)/<exe>;
 # tests/check_*.c -> $(BUILD)/check_all (one runner; CK_RUN_SUITE=<mod>
 # narrows it).  New modules, commands and suites are picked up by wildcard.
 
@@ -27,8 +27,14 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
+# Layers, lowest first: a module may include headers of its own layer and
+# of the layers before it, never after (scripts/check-layers.sh, run by
+# `make test`).  Headers live in include/<layer>/, sources in src/<layer>/.
+LAYERS := base store ingest model stage synth eval
+
 CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g \
-              -fopenmp $(WARN) -Iinclude $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+              -fopenmp $(WARN) $(LAYERS:%=-Iinclude/%) $(PKG_CFLAGS) \
+              -MMD -MP $(CFLAGS)
 LIBS := $(PKG_LIBS) -lcsv -lxgboost -lm
 
 ifeq ($(SANITIZE),1)
@@ -43,16 +49,18 @@ BIN   := bin
 LDSAN :=
 endif
 
-SRCS      := $(sort $(wildcard src/*.c))
+SRCS      := $(sort $(wildcard $(LAYERS:%=src/%/*.c)))
 CMDS      := $(sort $(wildcard cmd/*.c))
 TESTSRCS  := $(sort $(wildcard tests/check_*.c))
+BENCHSRCS := $(sort $(wildcard bench/*.c))
 OBJS      := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 EXES      := $(CMDS:cmd/%.c=$(BIN)/%)
+BENCHEXES := $(BENCHSRCS:bench/%.c=$(BUILD)/bench/%)
 TESTOBJS  := $(TESTSRCS:tests/%.c=$(BUILD)/tests/%.o)
 SUITES    := $(filter-out main common,$(TESTSRCS:tests/check_%.c=%))
 LIB       := $(BUILD)/libpipeline.a
 
-.PHONY: all test unit cli deps bench samples clean
+.PHONY: all test unit cli layers deps bench bench-tools samples clean
 .DEFAULT_GOAL := all
 
 all: $(EXES)
@@ -72,6 +80,18 @@ $(BUILD)/cmd/%.o: cmd/%.c
 $(BIN)/%: $(BUILD)/cmd/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) -fopenmp $(LDSAN) -o $@ $< $(LIB) $(LIBS)
+
+# Benchmark helpers (bench/*.c): same flags and warnings as the product.
+$(BUILD)/bench/%.o: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	$(CC) -fopenmp $(LDSAN) -o $@ $< $(LIB) $(LIBS)
+
+bench-tools: $(BENCHEXES)
+
+.SECONDARY: $(BENCHEXES:%=%.o)
 
 # The suite list is generated from the file names, so adding
 # tests/check_<mod>.c (exporting Suite *<mod>_suite(void)) is enough.
@@ -99,12 +119,15 @@ cli: $(EXES)
 	DUALREC_BIN=$(CURDIR)/$(BIN) SAMPLES_DIR=$(CURDIR)/data-samples \
 	    tests/cli/run.sh
 
+layers:
+	@scripts/check-layers.sh $(LAYERS)
+
 test: deps
-	$(MAKE) --no-print-directory all $(BUILD)/check_all
+	$(MAKE) --no-print-directory layers all $(BUILD)/check_all
 	$(MAKE) --no-print-directory unit cli
 
-bench: deps all
-	bench/run.sh
+bench: deps all bench-tools
+	BENCH_TOOLS=$(CURDIR)/$(BUILD)/bench bench/run.sh
 
 samples: all
 	scripts/make-samples.sh
@@ -112,4 +135,5 @@ samples: all
 clean:
 	rm -rf build bin
 
--include $(OBJS:.o=.d) $(TESTOBJS:.o=.d) $(CMDS:cmd/%.c=$(BUILD)/cmd/%.d)
+-include $(OBJS:.o=.d) $(TESTOBJS:.o=.d) $(CMDS:cmd/%.c=$(BUILD)/cmd/%.d) \
+         $(BENCHSRCS:bench/%.c=$(BUILD)/bench/%.d)

@@ -15,12 +15,9 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-tool=$OUT/match_synth
-# shellcheck disable=SC2046
-cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -fopenmp \
-    -I"$top/include" $(pkg-config --cflags libzstd openblas) \
-    "$top/bench/match_synth.c" "$top/build/libpipeline.a" \
-    $(pkg-config --libs libzstd openblas) -lcsv -lxgboost -lm -o "$tool"
+# built by `make bench` (bench-tools) with the product's flags
+tool=${BENCH_TOOLS:-$top/build/bench}/match_synth
+[ -x "$tool" ] || make -C "$top" --no-print-directory bench-tools >/dev/null
 
 echo "-- 1. medium instances against the exact optimum"
 echo "   (a) user capacity short (Q=3): the reverse auction"

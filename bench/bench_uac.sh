@@ -20,13 +20,10 @@ root=$dir/seg-$users
 mkdir -p "$dir"
 export EVAL="$dir/eval.txt" LOG="$dir/uac.log"
 
-# The helper links against the library of this tree.
-make -C "$top" --no-print-directory build/libpipeline.a >/dev/null
-for h in uac_synth uac_oracle; do
-    cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -fopenmp \
-        -I"$top/include" "$here/$h.c" "$top/build/libpipeline.a" \
-        $(pkg-config --libs libzstd) -lxgboost -lm -o "$dir/$h"
-done
+# The helpers are built by `make bench` (bench-tools) with the product's
+# flags and warnings.
+tools=${BENCH_TOOLS:-$top/build/bench}
+[ -x "$tools/uac_oracle" ] || make -C "$top" --no-print-directory bench-tools >/dev/null
 
 # ---- 1. generated world ---------------------------------------------
 gusers=$(scaled 10000)
@@ -44,7 +41,7 @@ fi
 echo "  generated world: $gusers users, 40 days; run date 2026-02-12"
 "$BIN/dualrec-uac" -q --segments "$gen/seg" --date 2026-02-12 \
     --out "$dir/gen-avail.bin" --eval --threads 2 | sed 's/^/  /'
-"$dir/uac_oracle" "$gen" "$gen/seg" "$dir/gen-avail.bin" | sed 's/^/  /'
+"$tools/uac_oracle" "$gen" "$gen/seg" "$dir/gen-avail.bin" | sed 's/^/  /'
 
 # ---- 2. MovieLens latest-small ----------------------------------------
 ml=/work/shared/data/movielens-latest-small
@@ -84,7 +81,7 @@ fi
 if [ ! -f "$root/.complete" ]; then
     rm -rf "$root"
     measure "synthesise $users users x 31 days" \
-        "$dir/uac_synth" "$root" "$users" 31 2026-01-31 1 2>/dev/null
+        "$tools/uac_synth" "$root" "$users" 31 2026-01-31 1 2>/dev/null
     touch "$root/.complete"
 fi
 echo "  segments: $(du -sh "$root" | cut -f1)"

@@ -2,7 +2,7 @@
  * dualrec-dump -- print one day segment as TSV, for people and scripts
  * that want to look inside segments/dt=D/segment.bin.  With --segments the
  * dense indices are mapped back to the external ids through the
- * dictionaries of that segment root.  All the work is in src/segment.c;
+ * dictionaries of that segment root.  All the work is in src/store/segment.c;
  * this file turns argv into a section and a diag into an exit code.
  */
 #include <getopt.h>

@@ -5,7 +5,7 @@
  * baselines computed in the same run (most-active users; id-only
  * factorisation without the feature tower).  Trains both towers itself
  * (or takes --tower for the feature model).  Prints a table on stdout.
- * The work is in src/tower.c, src/channels.c and src/channels_eval.c.
+ * The work is in src/model/tower.c, src/model/channels.c and src/model/channels_eval.c.
  */
 #include <getopt.h>
 #include <stdio.h>

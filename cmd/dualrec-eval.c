@@ -5,7 +5,7 @@
  * Replay: for the tables published for date D (OUT/dt=D/), read day D+1's
  * segment and measure what the tables would have done: hit rate, recall of
  * the actual engagers, new-item coverage, items per user, ranking AUC per
- * task and UAC calibration (src/replay.c).  Writes DIR/report.html and
+ * task and UAC calibration (src/eval/replay.c).  Writes DIR/report.html and
  * DIR/report.json; prints a short table on stdout.
  *
  * --verify FILE...: check that each file is a complete, uncorrupted dualrec

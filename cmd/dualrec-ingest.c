@@ -1,7 +1,7 @@
 /*
  * dualrec-ingest -- parse one day of CSV logs into a day segment
  * (<segments>/dt=D/segment.bin) and extend the id dictionaries.  All the
- * work is in src/ingest.c and src/logread.c; this file turns argv into
+ * work is in src/ingest/ingest.c and src/ingest/logread.c; this file turns argv into
  * options, prints rejects, progress and the summary, and maps the result
  * to an exit code.
  */

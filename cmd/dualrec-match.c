@@ -1,7 +1,7 @@
 /*
  * dualrec-match -- for each target item, the users who will receive it:
  * retrieval, ranking, UAC-gated capacity-aware assignment, published as
- * OUTROOT/dt=D/ tables.  All the work is in src/match.c; this file turns
+ * OUTROOT/dt=D/ tables.  All the work is in src/stage/match.c; this file turns
  * argv into options and a diag into an exit code.
  */
 #include <getopt.h>

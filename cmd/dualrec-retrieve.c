@@ -3,7 +3,7 @@
  * retrieval channel, as TSV on stdout, for inspection and for scripts:
  *     item <TAB> user <TAB> channels <TAB> retr
  * with external ids, items in target order, users by retr descending.
- * The work is in src/channels.c; this file reads the targets, calls
+ * The work is in src/model/channels.c; this file reads the targets, calls
  * channels_generate and prints the table and a summary.
  */
 #include <getopt.h>

@@ -1,6 +1,6 @@
 /*
  * dualrec-sim -- the delivery simulator: compare matching policies by what
- * creators get in a generated world (src/sim.c).
+ * creators get in a generated world (src/eval/sim.c).
  *
  * Each --policy names the tables one dualrec-match run published for date
  * D (OUTROOT/dt=D/user_items.tsv.zst) or "none" (the user-side feed

@@ -1,7 +1,7 @@
 /*
  * dualrec-train-tower -- fit the two-tower retrieval model on a window of
- * day segments and write the model file.  The work is in src/tower.c and
- * src/tower_window.c; this file turns argv into parameters, reports each
+ * day segments and write the model file.  The work is in src/model/tower.c and
+ * src/model/tower_window.c; this file turns argv into parameters, reports each
  * epoch on stderr and maps a diag to an exit code.
  */
 #include <getopt.h>
@@ -34,7 +34,7 @@ static const char usage_text[] =
     "                   no vector)\n"
     "  --user-norm B    search vectors are p/|p|^B (default 0.5)\n"
     "  --id-drop P      share of items seen without their id part (0.25)\n"
-    "  --param NAME=V   any other model parameter (include/tower.h):\n"
+    "  --param NAME=V   any other model parameter (include/model/tower.h):\n"
     "                   reg, prior, reg_feat, alpha, w0, neg_weight,\n"
     "                   hate_weight, cg_steps, w_click, w_like, ...\n"
     "  -q, --quiet      errors only;  -v, --verbose  more detail\n"

@@ -197,7 +197,7 @@ int rank_score_cands(const struct rank_model *m, const struct rank_context *ctx,
 /* The integrated score of probabilities p without theta. */
 float rank_integrate(const struct rank_model *m, const float *p);
 
-/* ---- evaluation (src/rank_eval.c) ---- */
+/* ---- evaluation (src/model/rank_eval.c) ---- */
 
 struct rank_eval_task {
     double auc, logloss;        /* all test exposures */

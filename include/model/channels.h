@@ -97,7 +97,7 @@ int channels_one(const struct window *w, const struct tower *t,
                  const uint8_t *eligible, struct cands **out,
                  struct diag *d);
 
-/* ---- evaluation helpers (src/channels_eval.c) ---- */
+/* ---- evaluation helpers (src/model/channels_eval.c) ---- */
 
 /*
  * Items whose upload time falls on `day` (days since 1970-01-01 in the
