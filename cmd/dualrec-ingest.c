@@ -19,7 +19,7 @@ static const char usage_text[] =
     "usage: dualrec-ingest --segments SEGROOT --date YYYY-MM-DD\n"
     "           (--logs DAYDIR | --exposures F [--interactions F] [--items F]\n"
     "            [--follows F] [--users F])\n"
-    "           [--zone +08:00] [--map COLUMN=NAME]...\n"
+    "           [--zone +08:00] [--delimiter C] [--map COLUMN=NAME]...\n"
     "           [--const COLUMN=VALUE]... [--value-event EVENT:MIN]\n"
     "           [--max-reject-ratio R] [--max-field BYTES] [--rejects FILE]\n"
     "           [--show-rejects N] [-q|-v]\n"
@@ -28,6 +28,8 @@ static const char usage_text[] =
     "  --logs DAYDIR        find <table>.csv[.zst] in DAYDIR (exposures,\n"
     "                       interactions, items, follows, users)\n"
     "  --zone Z             day boundary and zone of zoneless times (UTC)\n"
+    "  --delimiter C        field delimiter: ',' '\\t' ';' '|' (default: found\n"
+    "                       from the header line)\n"
     "  --map C=NAME         read canonical column C from header column NAME\n"
     "  --const C=VALUE      every row has VALUE in column C (e.g. event=rate)\n"
     "  --value-event E:MIN  interactions with value >= MIN count as event E\n"
@@ -37,7 +39,7 @@ static const char usage_text[] =
     "  --show-rejects N     print the first N rejects (10)\n"
     "  -q, --quiet          only errors;  -v, --verbose  progress\n";
 
-enum { O_SEG = 256, O_DATE, O_LOGS, O_ZONE, O_MAP, O_CONST, O_VEV, O_RATIO,
+enum { O_SEG = 256, O_DATE, O_LOGS, O_ZONE, O_DELIM, O_MAP, O_CONST, O_VEV, O_RATIO,
        O_MAXF, O_REJ, O_SHOW, O_TABLE };
 
 static const struct option long_opts[] = {
@@ -51,6 +53,7 @@ static const struct option long_opts[] = {
     { "follows", required_argument, NULL, O_TABLE + LOGREAD_FOLLOWS },
     { "users", required_argument, NULL, O_TABLE + LOGREAD_USERS },
     { "zone", required_argument, NULL, O_ZONE },
+    { "delimiter", required_argument, NULL, O_DELIM },
     { "map", required_argument, NULL, O_MAP },
     { "const", required_argument, NULL, O_CONST },
     { "value-event", required_argument, NULL, O_VEV },
@@ -133,6 +136,15 @@ main(int argc, char **argv)
             if (dates_parse_zone(optarg, &o.lr.zone_offset) < 0)
                 cli_bad_usage("--zone: expected +hh:mm or UTC, got '%s'",
                               optarg);
+            break;
+        case O_DELIM:
+            if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0)
+                o.lr.delimiter = '\t';
+            else if (strlen(optarg) == 1 && strchr(",\t;|", optarg[0]))
+                o.lr.delimiter = optarg[0];
+            else
+                cli_bad_usage("--delimiter: expected ',', '\\t', ';' or '|', "
+                              "got '%s'", optarg);
             break;
         case O_MAP:
             if (o.lr.n_map == MAX_KV)

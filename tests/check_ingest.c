@@ -384,7 +384,9 @@ START_TEST(test_ingest_fatal_errors_write_nothing)
         { SAMPLE("ingest/dt=2022-04-10/exposures.csv"),
           SAMPLE("bad/missing_column.csv"), RC_DATA,
           "missing_column.csv:1: missing column 'creator' (tried creator, "
-          "author_id, creator_id)" },
+          "author_id, creator_id); header split on ',' into 4 columns "
+          "'time,uid,video_id,click'; fix: --map creator=NAME with NAME one "
+          "of the header's columns" },
     };
     const char *root = test_tmpdir();
     char *seg = segment_path(root, day_of("2022-04-10"));
