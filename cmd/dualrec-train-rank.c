@@ -329,8 +329,9 @@ main(int argc, char **argv)
             cli_diag_exit(&d);
         free(path);
     }
-    if (window_open(o.segroot, o.date, (int)o.days, WINDOW_NO_INTER, &w, &d)
-        < 0)
+    /* interactions too: a day of interactions only (ratings) is learnt
+     * from as samples with negatives */
+    if (window_open(o.segroot, o.date, (int)o.days, 0, &w, &d) < 0)
         cli_diag_exit(&d);
     if (w->n_missing > 0)
         cli_log(1, "%d of %d days missing in the window; trained without "
@@ -344,6 +345,11 @@ main(int argc, char **argv)
             (unsigned long long)st.n_samples, o.p.epochs, st.seconds,
             (double)st.n_samples / (st.seconds > 0 ? st.seconds : 1),
             st.loss_first, st.loss_last);
+    if (st.n_sampled_days > 0)
+        cli_log(1, "%d day(s) without exposures: learnt from their "
+                "interactions (click = interacted, like etc. = their events) "
+                "with %d negatives per interaction drawn by popularity "
+                "(docs/ranking.md)", st.n_sampled_days, RANK_NEG_PER_POS);
     if ((o.eval && evaluate(&o, w, m, test, &d) < 0)
         || (o.bench_items > 0 && bench_score(&o, w, m, &d) < 0))
         cli_diag_exit(&d);

@@ -67,6 +67,9 @@
 #include "segment.h"
 
 #define RANK_VERSION 1
+/* Negatives drawn per (user, item) interacted with, on days without
+ * exposures (docs/ranking.md, "Ratings-only logs"). */
+#define RANK_NEG_PER_POS 4
 #define RANK_N_TASKS CANDS_N_TASKS
 #define RANK_THETA_REF 32
 
@@ -141,6 +144,8 @@ struct rank_train_stats {
     double loss_last;       /* ... over the last epoch */
     double seconds;         /* training wall time */
     double base_rate[RANK_N_TASKS];
+    int n_sampled_days;     /* days of interactions only, learnt from as
+                               samples with negatives (docs/ranking.md) */
 };
 
 /* Defaults as documented in struct rank_params. */
