@@ -235,6 +235,18 @@ int rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
                   struct diag *d);
 
 /*
+ * The samples the ranker learns from on day k of w (for inspection and
+ * tests): the day's exposures when it has any; for a day of interactions
+ * only, one exposure per (user, item) interacted with (FB_CLICK | their
+ * feedback, the earliest time) and RANK_NEG_PER_POS negatives per such
+ * exposure drawn by popularity from the items the user has no interaction
+ * with in w (docs/ranking.md).  *out is a new array in segment order, the
+ * count returned.
+ */
+size_t rank_day_samples(const struct window *w, int k, uint64_t seed,
+                        struct seg_exposure **out);
+
+/*
  * Gradient-boosted trees (libxgboost) on exactly the dense features of the
  * ranker, one booster per task, trained on up to max_train samples of the
  * window (same day split, same warm-up) and evaluated like rank_evaluate.

@@ -241,3 +241,21 @@ rank_view_release(struct rank_view *v)
     free(v->w.seg);
     memset(v, 0, sizeof *v);
 }
+
+size_t
+rank_day_samples(const struct window *w, int k, uint64_t seed,
+                 struct seg_exposure **out)
+{
+    struct rank_view v;
+    const struct segment *s;
+    size_t n;
+
+    rank_view_init(&v, w, seed);
+    s = k >= 0 && k < w->n_days ? v.w.seg[k] : NULL;
+    n = s != NULL ? s->n_exp : 0;
+    *out = xmalloc((n ? n : 1) * sizeof **out);
+    if (n > 0)
+        memcpy(*out, s->exp, n * sizeof **out);
+    rank_view_release(&v);
+    return n;
+}
