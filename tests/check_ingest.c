@@ -608,6 +608,31 @@ START_TEST(test_ingest_split_days_same_bytes_as_one_day_ingests)
         free(txt);
         free(rp);
     }
+    /* a range gives every day of it a segment, empty days too, each as
+     * a one-day ingest in date order writes it */
+    {
+        char *c = cat(root, "/range"), *e = cat(root, "/range-alone");
+
+        o.segroot = c;
+        ck_assert_int_eq(ingest_split_days(&o, day_of("2022-04-08"),
+                                           day_of("2022-04-11"), NULL, &sst,
+                                           &d), 0);
+        ck_assert_int_eq(sst.days, 4);
+        o.segroot = e;
+        for (day = day_of("2022-04-08"); day <= day_of("2022-04-11");
+             day++) {
+            struct ingest_stats st;
+            char *pa = segment_path(c, day), *pb = segment_path(e, day);
+
+            o.day = day;
+            ck_assert_msg(ingest_run(&o, &st, &d) == 0, "%s", d.msg);
+            assert_same_file(pa, pb);
+            free(pa);
+            free(pb);
+        }
+        free(c);
+        free(e);
+    }
     /* over the budget: the reject file only, no day */
     budget = cat(root, "/budget");
     o.segroot = budget;

@@ -101,7 +101,10 @@ struct ingest_split_stats {
 /*
  * Ingest a file spanning many days (exposures, interactions and follows:
  * the tables with event times) into one segment per day present in it,
- * within [from, to] (days; INT32_MIN / INT32_MAX for no bound).  o->day is
+ * within [from, to] (days; INT32_MIN / INT32_MAX for no bound).  With a
+ * bound given, every day of the range gets a segment, days without a row
+ * too (empty, as a one-day ingest of the day writes), the unbounded side
+ * ending at the first or last day present.  o->day is
  * ignored; items and users (no event time) are catalogue tables given to
  * every day, as a one-day ingest does.
  *

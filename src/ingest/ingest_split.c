@@ -345,6 +345,16 @@ ingest_split_days(const struct ingest_opts *o, int32_t from, int32_t to,
         if (o->paths[split_tables[k]] != NULL
             && split_table(o, k, from, to, &s, rej.fp, sst, d) < 0)
             goto out;
+    /* a range names its days: each gets a segment, empty or not (as a
+     * one-day ingest of it writes one), bounded by the days present on the
+     * side not given */
+    if ((from != INT32_MIN || to != INT32_MAX) && s.n > 0) {
+        int32_t lo = from != INT32_MIN ? from : s.days[0].day;
+        int32_t hi = to != INT32_MAX ? to : s.days[s.n - 1].day;
+
+        for (int32_t day = lo; day <= hi; day++)
+            spill_find(&s, day);
+    }
     if (spill_fill(o, &s, d) < 0)
         goto out;
     rej_open = 0;
