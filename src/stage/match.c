@@ -530,8 +530,9 @@ explain_empty(const struct run *x, struct match_report *r)
     else
         snprintf(r->empty_cause, sizeof r->empty_cause,
                  "no capacity: the %u available users take %llu items in "
-                 "all (Q_u from UAC; run_daily.sh --Q N or dualrec-uac "
-                 "--cap-min) for %zu targets", r->n_eligible,
+                 "all for %zu targets (capacities from the availability "
+                 "table: run_daily.sh --Q N or dualrec-uac --cap-min N "
+                 "raise them)", r->n_eligible,
                  (unsigned long long)r->cap_eligible, n);
 }
 
