@@ -22,7 +22,8 @@
 # (inherited by the stages), and a second run exits 75 (RC_RETRY).
 #
 # --from-date D1 --to-date D2 runs the chain for every date D1..D2 in order
-# (a backfill), under one lock, skipping dates already published, and stops
+# (a backfill), under one lock, skipping complete dates (published, and
+# their replay of the day before done or not possible), and stops
 # at the first date that fails, with its exit code.
 #
 # Exit codes: 0 ok; 64 bad flag; 66 day D's logs missing; 75 lock held;
@@ -47,7 +48,7 @@ ingest -> tower -> rank -> uac -> match (publishes OUT/dt=D) -> eval (D-1).
   --config FILE   key = value lines (see dualrec.conf.example); flags win
   --date D        the run date: data up to D, tables for D+1
   --from-date D1 --to-date D2
-                  backfill: run every date D1..D2 in order (published
+                  backfill: run every date D1..D2 in order (complete
                   dates are skipped), stop at the first failure
   --targets FILE  the items to match (one id a line) instead of the day's
                   uploads and long tail (also the key 'targets')
@@ -184,9 +185,14 @@ if [ -n "$from_date$to_date" ]; then
     fi
     n_run=0 n_skip=0
     for d in "${dates[@]}"; do
+        p=$(date -u -d "$d -1 day" +%F)
+        # complete: published, and its evaluation of the day before done
+        # (or off, or nothing to evaluate)
         if [ "$force" = 0 ] && [ -z "$from$only" ] \
            && [ -f "${conf[out]}/dt=$d/_SUCCESS" ] \
-           && [ -f "${conf[out]}/dt=$d/manifest.json" ]; then
+           && [ -f "${conf[out]}/dt=$d/manifest.json" ] \
+           && { [ "${conf[eval]}" = 0 ] || [ ! -f "${conf[out]}/dt=$p/_SUCCESS" ] \
+                || [ -f "${conf[evalout]}/dt=$p/report.json" ]; }; then
             [ "$verbose" -ge 1 ] && echo "run_daily.sh: backfill: $d published, skipped" >&2
             n_skip=$((n_skip + 1))
             continue

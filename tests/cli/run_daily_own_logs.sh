@@ -50,11 +50,15 @@ pairs=$(zstd -dc ml/out/dt=2018-09-24/item_users.tsv.zst | tail -n +2 | wc -l)
 expect_stderr_has "got no user; no capacity: the "
 grep -q '"targets_empty_share"' ml/out/dt=2018-09-24/manifest.json || die "no empty share in the manifest"
 
-# step 5: backfill the day before; the published day is skipped
+# step 5: backfill the day before; then 2018-09-24, published, runs only
+# its replay of 2018-09-23's new tables; a second backfill runs nothing
+expect_exit 0 "$RUN_DAILY" --config ml.conf --bin "$BIN" --from-date 2018-09-23 --to-date 2018-09-24
+expect_stderr_has "run_daily.sh: backfill 2018-09-23..2018-09-24: 2 date(s) run, 0 already published"
+[ -f ml/out/dt=2018-09-23/_SUCCESS ] || die "backfill did not publish 2018-09-23"
+[ -f ml/eval/dt=2018-09-23/report.json ] || die "no replay of 2018-09-23"
 expect_exit 0 "$RUN_DAILY" --config ml.conf --bin "$BIN" --from-date 2018-09-23 --to-date 2018-09-24
 expect_stderr_has "run_daily.sh: backfill: 2018-09-24 published, skipped"
-expect_stderr_has "run_daily.sh: backfill 2018-09-23..2018-09-24: 1 date(s) run, 1 already published"
-[ -f ml/out/dt=2018-09-23/_SUCCESS ] || die "backfill did not publish 2018-09-23"
+expect_stderr_has "run_daily.sh: backfill 2018-09-23..2018-09-24: 0 date(s) run, 2 already published"
 
 # the default window (30 days) leaves older history out, and says so
 expect_exit 0 "$RUN_DAILY" --root ml --targets ml/targets.txt --bin "$BIN" --date 2018-09-22 --eval 0
