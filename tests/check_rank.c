@@ -569,6 +569,29 @@ START_TEST(test_rank_ratings_only_samples_and_learns)
     fprintf(stderr, "rank ratings-only: like AUC on real exposures %.3f\n",
             ev.task[TASK_LIKE].auc);
     ck_assert(ev.task[TASK_LIKE].auc > 0.6);
+    {
+        /* a test day of ratings is scored as samples too; in this world
+         * what a user is shown is uniform (click = interacted carries no
+         * signal: popularity-drawn negatives match its items), the likes
+         * follow taste */
+        struct window *tw = w_window(W_DAYS);
+        struct segment *rt = tw->seg[W_DAYS - 1];
+        struct rank_eval er;
+
+        w_as_ratings(tw);
+        ck_assert_int_eq(rank_evaluate(m, ctx, rt, &er, &d), 0);
+        ck_assert_uint_ge(er.n, 4 * rt->n_inter / 2);
+        fprintf(stderr, "rank ratings-only: on a ratings day click AUC "
+                "%.3f, like AUC %.3f (n %llu, clicks %llu, new %llu)\n",
+                er.task[TASK_CLICK].auc, er.task[TASK_LIKE].auc,
+                (unsigned long long)er.n,
+                (unsigned long long)er.task[TASK_CLICK].n_pos,
+                (unsigned long long)er.n_new);
+        ck_assert_uint_le(er.task[TASK_CLICK].n_pos, rt->n_inter);  /* pairs */
+        ck_assert_uint_gt(er.task[TASK_CLICK].n_pos, rt->n_inter / 2);
+        ck_assert(er.task[TASK_LIKE].auc > 0.55);
+        w_ratings_free(tw);
+    }
     free(pop);
     free(drawn);
     w_seg_free(test);

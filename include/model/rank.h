@@ -228,7 +228,10 @@ struct rank_eval {
  * Score every exposure of `test` (the day after w's last day) with the
  * model and context built from w, and report AUC/log-loss per task, for
  * all items and split by new (no exposure in w) vs old.  NaN for an AUC
- * whose class is empty.
+ * whose class is empty.  A test day of interactions only (ratings) is
+ * scored as samples: its (user, item) pairs (click = 1, their events)
+ * and RANK_NEG_PER_POS negatives each, drawn by that day's popularity
+ * among the items the user has no interaction with that day.
  */
 int rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
                   const struct segment *test, struct rank_eval *ev,

@@ -43,6 +43,17 @@ void rank_view_init(struct rank_view *v, const struct window *w,
                     uint64_t seed);
 void rank_view_release(struct rank_view *v);
 
+/*
+ * A test day of interactions only as the samples rank_evaluate scores:
+ * its (user, item) pairs and RANK_NEG_PER_POS negatives each, drawn by
+ * popularity on that day among the items the user has no interaction
+ * with that day.  NULL when the day has exposures or no interactions.
+ * Free with rank_sample_free.
+ */
+struct segment *rank_sample_test_day(const struct segment *test,
+                                     uint32_t n_items, uint64_t seed);
+void rank_sample_free(struct segment *s);
+
 /* Open-addressing map u64 -> float[2]; empty slots have key UINT64_MAX. */
 struct rank_hmap {
     uint64_t *key;

@@ -259,3 +259,34 @@ rank_day_samples(const struct window *w, int k, uint64_t seed,
     rank_view_release(&v);
     return n;
 }
+
+struct segment *
+rank_sample_test_day(const struct segment *test, uint32_t n_items,
+                     uint64_t seed)
+{
+    struct segment *one = (struct segment *)(uintptr_t)test;
+    struct window w;
+    struct negs ng;
+    struct segment *c;
+
+    if (test->n_exp > 0 || test->n_inter == 0)
+        return NULL;
+    memset(&w, 0, sizeof w);
+    w.n_days = 1;
+    w.seg = &one;
+    negs_build(&ng, &w, n_items);
+    c = sample_day(&ng, test, seed);
+    free(ng.item);
+    free(ng.cum);
+    free(ng.pair);
+    return c;
+}
+
+void
+rank_sample_free(struct segment *s)
+{
+    if (s == NULL)
+        return;
+    free(s->exp);
+    free(s);
+}
