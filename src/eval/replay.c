@@ -18,6 +18,7 @@
 #include "avail.h"
 #include "cands.h"
 #include "dates.h"
+#include "metrics.h"
 #include "outtable.h"
 #include "rank.h"
 #include "replay.h"
@@ -280,12 +281,12 @@ uac_section(const struct avail *a, const uint8_t *active,
                 EVALREP_INT, 0);
     evalrep_num(r, "active_rate", "share active on D+1", share(act, n),
                 EVALREP_PCT, 0);
-    evalrep_num(r, "auc", "AUC of p_active", evalrep_auc(a->p_active, y, n),
+    evalrep_num(r, "auc", "AUC of p_active", metrics_auc(a->p_active, y, n),
                 EVALREP_REAL, 1);
     evalrep_num(r, "logloss", "log-loss of p_active",
-                evalrep_logloss(a->p_active, y, n), EVALREP_REAL, 0);
+                metrics_logloss(a->p_active, y, n), EVALREP_REAL, 0);
     evalrep_num(r, "auc_lr", "AUC of the logistic baseline",
-                evalrep_auc(a->p_lr, y, n), EVALREP_REAL, 0);
+                metrics_auc(a->p_lr, y, n), EVALREP_REAL, 0);
     evalrep_num(r, "available", "users with a_u = 1", (double)sel,
                 EVALREP_INT, 0);
     evalrep_num(r, "precision", "precision of a_u (a_u = 1 and active)",
@@ -302,7 +303,7 @@ uac_section(const struct avail *a, const uint8_t *active,
                 "(hours)", share(hours, (double)sel), EVALREP_REAL, 0);
     evalrep_num(r, "window_share", "share of D+1 impressions inside the "
                 "predicted windows", share(in_win, all_imp), EVALREP_PCT, 0);
-    evalrep_calibration(a->p_active, y, n, 10, mp, rate, cnt);
+    metrics_calibration(a->p_active, y, n, 10, mp, rate, cnt);
     t = evalrep_table(r, "calibration", "Calibration by decile of p_active",
                       "decile", 3, cols, fmts);
     for (int b = 0; b < 10; b++) {

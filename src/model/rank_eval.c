@@ -3,9 +3,9 @@
  * window (global time split), the gradient-boosted-trees baseline on the
  * same dense features, and the top-user concentration measure of theta_u.
  *
- * Metrics are computed over every exposure of the test day: per task AUC
- * (Mann-Whitney with half credit for ties) and mean log-loss, AUC split
- * by new items (no exposure anywhere in the window) and old ones, and the
+ * Metrics are computed over every exposure of the test day, with the
+ * conventions of metrics.h: per task AUC of the raw predictions and mean
+ * log-loss, AUC split by new items (no exposure anywhere in the window) and old ones, and the
  * AUC of the integrated score for explicit feedback.  The baseline replays
  * the window exactly as training does (same warm-up, same day-ahead
  * features) so both models see the same information.
@@ -17,58 +17,12 @@
 #include <omp.h>
 #include <xgboost/c_api.h>
 
+#include "metrics.h"
 #include "rank_int.h"
 #include "rng.h"
 #include "xmem.h"
 
 #define T RANK_N_TASKS
-
-struct scored {
-    float s;
-    uint8_t y;
-    uint32_t idx;
-};
-
-static int
-scored_cmp(const void *pa, const void *pb)
-{
-    const struct scored *a = pa, *b = pb;
-
-    if (a->s != b->s)
-        return a->s < b->s ? -1 : 1;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
-double
-rank_auc(const float *s, const uint8_t *y, size_t n)
-{
-    struct scored *v = xmalloc((n ? n : 1) * sizeof *v);
-    double npos = 0, nneg = 0, rsum = 0;
-    size_t i = 0;
-
-    for (size_t k = 0; k < n; k++) {
-        v[k].s = isfinite(s[k]) ? s[k] : 0.0f;
-        v[k].y = y[k] != 0;
-        v[k].idx = (uint32_t)k;
-        npos += v[k].y;
-    }
-    nneg = (double)n - npos;
-    qsort(v, n, sizeof *v, scored_cmp);
-    while (i < n) {
-        size_t j = i;
-        double pos = 0;
-
-        while (j < n && v[j].s == v[i].s)
-            pos += v[j++].y;
-        /* ranks i+1 .. j share their mean */
-        rsum += pos * ((double)(i + 1) + (double)j) / 2.0;
-        i = j;
-    }
-    free(v);
-    if (npos == 0 || nneg == 0)
-        return NAN;
-    return (rsum - npos * (npos + 1) / 2.0) / (npos * nneg);
-}
 
 /*
  * Per-item AUC of score s for labels y, averaged over items with both
@@ -113,7 +67,7 @@ group_auc(const float *s, const uint8_t *y, const uint32_t *items, size_t n,
             gs[k] = s[idx[off[i] + k]];
             gy[k] = y[idx[off[i] + k]];
         }
-        a = rank_auc(gs, gy, m);
+        a = metrics_auc(gs, gy, m);
         if (isnan(a))
             continue;
         sum += a * (double)m;
@@ -146,33 +100,28 @@ metrics(const float *p, const uint8_t *y, const uint8_t *is_new,
     for (int t = 0; t < T; t++) {
         struct rank_eval_task *et = &ev->task[t];
         size_t a = 0, b = 0;
-        double ll = 0;
 
         for (size_t k = 0; k < n; k++) {
-            float q = p[k * T + t];
-
-            q = q < 1e-7f ? 1e-7f : q > 1 - 1e-7f ? 1 - 1e-7f : q;
-            s[k] = q;
+            s[k] = p[k * T + t];
             yy[k] = y[k * T + t];
             et->n_pos += yy[k];
-            ll -= yy[k] ? log(q) : log(1 - q);
         }
-        et->logloss = n > 0 ? ll / (double)n : NAN;
-        et->auc = rank_auc(s, yy, n);
+        et->logloss = metrics_logloss(s, yy, n);
+        et->auc = metrics_auc(s, yy, n);
         for (size_t k = 0; k < n; k++) {
             if (is_new[k]) {
                 sn[a] = s[k];
                 yn[a++] = yy[k];
             }
         }
-        et->auc_new = rank_auc(sn, yn, a);
+        et->auc_new = metrics_auc(sn, yn, a);
         for (size_t k = 0; k < n; k++) {
             if (!is_new[k]) {
                 sn[b] = s[k];
                 yn[b++] = yy[k];
             }
         }
-        et->auc_old = rank_auc(sn, yn, b);
+        et->auc_old = metrics_auc(sn, yn, b);
     }
     for (size_t k = 0; k < n; k++) {
         float v = 0;
@@ -181,7 +130,7 @@ metrics(const float *p, const uint8_t *y, const uint8_t *is_new,
             v += weight[t] * p[k * T + t];
         s[k] = v;
     }
-    ev->auc_score = rank_auc(s, expl, n);
+    ev->auc_score = metrics_auc(s, expl, n);
     ev->gauc_score = group_auc(s, expl, items, n, &ev->gauc_items);
     ev->gauc_theta = NAN;
     if (theta != NULL) {
