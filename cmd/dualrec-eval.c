@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "dates.h"
 #include "evalrep.h"
+#include "layout.h"
 #include "rc.h"
 #include "replay.h"
 #include "xmem.h"
@@ -114,17 +115,18 @@ main(int argc, char **argv)
     if (optind != argc || !o.segroot || !o.outroot || !have_date)
         cli_usage_exit(usage_text);
     if (report_dir == NULL) {
-        char day[16];
-        size_t n = strlen(o.outroot) + 40;
+        /* the eval folder beside OUTROOT in the run root */
+        size_t n = strlen(o.outroot) + sizeof "/../" LAYOUT_EVAL_DIR;
+        char *evalroot = xmalloc(n);
 
-        report_dir = xmalloc(n);
-        snprintf(report_dir, n, "%s/../eval/dt=%s", o.outroot,
-                 dates_format_day(o.date, day));
+        snprintf(evalroot, n, "%s/../" LAYOUT_EVAL_DIR, o.outroot);
+        report_dir = layout_day(evalroot, o.date, NULL);
+        free(evalroot);
     }
     html = xmalloc(strlen(report_dir) + 16);
     json = xmalloc(strlen(report_dir) + 16);
-    sprintf(html, "%s/report.html", report_dir);
-    sprintf(json, "%s/report.json", report_dir);
+    sprintf(html, "%s/" LAYOUT_REPORT_HTML, report_dir);
+    sprintf(json, "%s/" LAYOUT_REPORT_JSON, report_dir);
 
     t0 = cli_now();
     if (replay_run(&o, &rep, &d) < 0 || mkdir_p(report_dir, &d) < 0

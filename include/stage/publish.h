@@ -26,10 +26,11 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "layout.h"
 #include "outtable.h"
 
-#define PUBLISH_MANIFEST "manifest.json"
-#define PUBLISH_SUCCESS  "_SUCCESS"
+#define PUBLISH_MANIFEST LAYOUT_MANIFEST
+#define PUBLISH_SUCCESS  LAYOUT_SUCCESS
 #define PUBLISH_VERSION  1
 
 struct publish;

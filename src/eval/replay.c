@@ -18,6 +18,7 @@
 #include "avail.h"
 #include "cands.h"
 #include "dates.h"
+#include "layout.h"
 #include "metrics.h"
 #include "outtable.h"
 #include "rank.h"
@@ -350,16 +351,15 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
     dates_format_day(o->date, date_s);
     dates_format_day(o->date + 1, next_s);
     n_dir = strlen(o->outroot) + 64;
-    dir = xmalloc(n_dir);
+    dir = layout_day(o->outroot, o->date, NULL);
     path = xmalloc(n_dir + 32);
-    snprintf(dir, n_dir, "%s/dt=%s", o->outroot, date_s);
-    snprintf(path, n_dir + 32, "%s/_SUCCESS", dir);
+    snprintf(path, n_dir + 32, "%s/" LAYOUT_SUCCESS, dir);
     if (!path_exists(path)) {
         diag_set(d, RC_NOINPUT, "%s: date %s is not published (no "
                  "_SUCCESS)", dir, date_s);
         goto out;
     }
-    snprintf(path, n_dir + 32, "%s/manifest.json", dir);
+    snprintf(path, n_dir + 32, "%s/" LAYOUT_MANIFEST, dir);
     if (file_read_all(path, &manifest, &man_len, d) < 0)
         goto out;
     if (evalrep_manifest_get(manifest, "params", "L", val, sizeof val) == 0)
@@ -377,7 +377,7 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
     n_users = iddict_count(w->users);
     n_items = iddict_count(w->items);
 
-    snprintf(path, n_dir + 32, "%s/item_users.tsv.zst", dir);
+    snprintf(path, n_dir + 32, "%s/" LAYOUT_ITEM_USERS, dir);
     if (read_table(path, w, &m, d) < 0)
         goto out;
 

@@ -30,6 +30,7 @@
 #include "iddict.h"
 #include "ingest.h"
 #include "ingest_int.h"
+#include "layout.h"
 #include "segment.h"
 #include "warmbuf.h"
 #include "xmem.h"
@@ -208,7 +209,7 @@ now(void)
 static int
 take_lock(struct run *r, struct diag *d)
 {
-    char *dir = join(r->o->segroot, "dict");
+    char *dir = join(r->o->segroot, LAYOUT_DICT_DIR);
     char *path = join(dir, ".lock");
     int rc = 0;
 
@@ -331,20 +332,16 @@ put_csv_field(FILE *fp, const char *p, size_t n)
 static int
 open_rejects(struct run *r, struct diag *d)
 {
-    char day[16];
-
     if (r->o->rejects_path != NULL) {
         r->rej_path = xstrdup(r->o->rejects_path);
     } else {
-        char sub[32], *dir;
+        char *dir = layout_day(r->o->segroot, r->o->day, NULL);
 
-        snprintf(sub, sizeof sub, "dt=%s", dates_format_day(r->o->day, day));
-        dir = join(r->o->segroot, sub);
         if (mkdir_p(dir, d) < 0) {
             free(dir);
             return -1;
         }
-        r->rej_path = join(dir, "rejects.csv");
+        r->rej_path = join(dir, LAYOUT_REJECTS);
         free(dir);
     }
     if (atomicfile_open(&r->rej, r->rej_path, d) < 0)

@@ -11,6 +11,7 @@
 #include "atomicfile.h"
 #include "avail.h"
 #include "dates.h"
+#include "layout.h"
 #include "match.h"
 #include "outtable.h"
 #include "publish.h"
@@ -304,9 +305,9 @@ publish_all(const struct match_opts *o, const struct run *x,
 
     if (publish_begin(o->outroot, o->day, &p, d) < 0)
         return -1;
-    if (write_table(p, "item_users.tsv.zst", OUTTABLE_ITEM_USERS_HEADER,
+    if (write_table(p, LAYOUT_ITEM_USERS, OUTTABLE_ITEM_USERS_HEADER,
                     o->zstd_level, &src, 1, d) < 0
-        || write_table(p, "user_items.tsv.zst", OUTTABLE_USER_ITEMS_HEADER,
+        || write_table(p, LAYOUT_USER_ITEMS, OUTTABLE_USER_ITEMS_HEADER,
                        o->zstd_level, &src, 0, d) < 0
         || describe(o, x, r, p, d) < 0) {
         publish_abort(p);
@@ -326,9 +327,9 @@ write_redis(const struct match_opts *o, const struct run *x,
 {
     struct outtable_src src = src_of(x);
     struct atomicfile af;
-    char dt[16] = "dt=";
+    char dt[LAYOUT_DT_SIZE];
 
-    dates_format_day(o->day, dt + 3);
+    layout_dt(o->day, dt);
     if (strcmp(o->redis_path, "-") == 0)
         return outtable_redis(stdout, "<stdout>", &src, o->redis_prefix, dt,
                               o->redis_ttl, d);

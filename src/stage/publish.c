@@ -101,7 +101,7 @@ publish_begin(const char *outroot, int32_t day, struct publish **out,
               struct diag *d)
 {
     struct publish *p;
-    char date[16], name[64];
+    char dt[LAYOUT_DT_SIZE], name[64];
 
     *out = NULL;
     if (mkdir_p(outroot, d) < 0)
@@ -109,10 +109,9 @@ publish_begin(const char *outroot, int32_t day, struct publish **out,
     p = xcalloc(1, sizeof *p);
     p->outroot = xstrdup(outroot);
     p->day = day;
-    dates_format_day(day, date);
-    snprintf(name, sizeof name, "dt=%s", date);
-    p->final = join(outroot, name);
-    snprintf(name, sizeof name, ".dt=%s.tmp.%ld", date, (long)getpid());
+    layout_dt(day, dt);
+    p->final = join(outroot, dt);
+    snprintf(name, sizeof name, ".%s.tmp.%ld", dt, (long)getpid());
     p->tmpdir = join(outroot, name);
     /* a leftover from a crashed run with our pid: start clean */
     publish_rmtree(p->tmpdir);
