@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "atomicfile.h"
+#include "binfile.h"
 #include "cli.h"
 #include "dates.h"
 #include "evalrep.h"
@@ -67,7 +68,7 @@ verify_files(int n, char **paths)
     for (int i = 0; i < n; i++) {
         struct diag d = DIAG_INIT;
 
-        if (evalrep_verify_file(paths[i], &d) < 0) {
+        if (binfile_verify(paths[i], &d) < 0) {
             fprintf(stderr, "%s: %s\n", cli_prog, d.msg);
             if (rc == RC_OK)
                 rc = d.rc;

@@ -18,6 +18,7 @@
 #include "dates.h"
 #include "evalrep.h"
 #include "layout.h"
+#include "publish.h"
 #include "rc.h"
 #include "sim.h"
 #include "worldgen.h"
@@ -57,7 +58,6 @@ load_policy(const char *spec, const struct worldgen *w, int32_t date,
 {
     const char *eq = strchr(spec, '=');
     char *name, *path, *man = NULL, desc[512];
-    size_t len;
     int rc;
 
     if (eq == NULL) {
@@ -65,10 +65,10 @@ load_policy(const char *spec, const struct worldgen *w, int32_t date,
         return 0;
     }
     name = xstrndup(spec, (size_t)(eq - spec));
-    path = layout_day(eq + 1, date, LAYOUT_MANIFEST);
+    path = layout_day(eq + 1, date, NULL);
     desc[0] = '\0';
-    if (file_read_all(path, &man, &len, d) == 0) {
-        evalrep_manifest_section(man, "params", desc, sizeof desc);
+    if (publish_manifest_load(path, &man, d) == 0) {
+        publish_manifest_section(man, "params", desc, sizeof desc);
         free(man);
     }
     free(path);

@@ -1,8 +1,8 @@
 /*
  * check_eval.c -- the helpers and report writers of evalrep.h: Gini
  * against the mean-absolute-difference definition (AUC and calibration
- * are tested in check_metrics.c), file
- * verification of good, missing, corrupt and truncated files, and the HTML
+ * are tested in check_metrics.c, file verification in check_binfile.c,
+ * the manifest readers in check_publish.c), and the HTML
  * page being well-formed XML with no external reference.
  */
 #include <check.h>
@@ -48,52 +48,6 @@ START_TEST(test_evalrep_gini_matches_definition)
         ck_assert_double_eq_tol(evalrep_gini(one, 4), 0.75, 1e-15);
         ck_assert_double_eq(evalrep_gini(eq, 0), 0);
     }
-}
-END_TEST
-
-static const char test_magic[8] = { '\x89', 'D', 'R', 'T', 'E', 'S', 'T',
-                                    '1' };
-
-START_TEST(test_evalrep_verify_good_missing_corrupt_truncated)
-{
-    const char *dir = test_tmpdir();
-    char path[4200], bad[4200];
-    struct diag d = DIAG_INIT;
-    char payload[1000];
-    char *buf;
-    size_t len;
-
-    for (size_t i = 0; i < sizeof payload; i++)
-        payload[i] = (char)(i * 7);
-    snprintf(path, sizeof path, "%s/x.bin", dir);
-    ck_assert_int_eq(binfile_save(path, test_magic, 3, payload,
-                                  sizeof payload, 0, &d), 0);
-    ck_assert_int_eq(evalrep_verify_file(path, &d), 0);
-
-    snprintf(bad, sizeof bad, "%s/missing.bin", dir);
-    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
-    ck_assert_int_eq(d.rc, RC_NOINPUT);
-
-    ck_assert_int_eq(file_read_all(path, &buf, &len, &d), 0);
-    snprintf(bad, sizeof bad, "%s/trunc.bin", dir);
-    ck_assert_int_eq(atomicfile_write(bad, buf, len - 5, &d), 0);
-    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
-    ck_assert_int_eq(d.rc, RC_DATA);
-
-    buf[len - 3] ^= 0x40;
-    snprintf(bad, sizeof bad, "%s/flip.bin", dir);
-    ck_assert_int_eq(atomicfile_write(bad, buf, len, &d), 0);
-    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
-    ck_assert_int_eq(d.rc, RC_DATA);
-
-    snprintf(bad, sizeof bad, "%s/text.bin", dir);
-    ck_assert_int_eq(atomicfile_write(bad, "hello world, not binary", 23,
-                                      &d), 0);
-    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
-    ck_assert_int_eq(d.rc, RC_DATA);
-    ck_assert_ptr_nonnull(strstr(d.msg, "offset 0: not a dualrec file"));
-    free(buf);
-    test_rmtree(dir);
 }
 END_TEST
 
@@ -257,30 +211,6 @@ START_TEST(test_evalrep_json_has_every_number)
 }
 END_TEST
 
-START_TEST(test_evalrep_manifest_helpers)
-{
-    const char *js = "{\"params\": {\"L\": \"200\", \"method\": "
-                     "\"auction\"},\n \"stats\": {\"targets\": \"17\"}}";
-    char buf[64];
-
-    ck_assert_int_eq(evalrep_manifest_get(js, "params", "L", buf, sizeof buf),
-                     0);
-    ck_assert_str_eq(buf, "200");
-    ck_assert_int_eq(evalrep_manifest_get(js, "stats", "targets", buf,
-                                         sizeof buf), 0);
-    ck_assert_str_eq(buf, "17");
-    /* a key of another section is not found */
-    ck_assert_int_eq(evalrep_manifest_get(js, "params", "targets", buf,
-                                         sizeof buf), -1);
-    ck_assert_int_eq(evalrep_manifest_get(js, "inputs", "L", buf, sizeof buf),
-                     -1);
-    evalrep_manifest_section(js, "params", buf, sizeof buf);
-    ck_assert_str_eq(buf, "L=200, method=auction");
-    evalrep_manifest_section(js, "nothing", buf, sizeof buf);
-    ck_assert_str_eq(buf, "");
-}
-END_TEST
-
 Suite *
 eval_suite(void)
 {
@@ -289,11 +219,9 @@ eval_suite(void)
     TCase *tr = tcase_create("report");
 
     tcase_add_test(tm, test_evalrep_gini_matches_definition);
-    tcase_add_test(tr, test_evalrep_verify_good_missing_corrupt_truncated);
     tcase_add_test(tr, test_evalrep_xml_checker_rejects_bad_documents);
     tcase_add_test(tr, test_evalrep_html_is_well_formed_and_offline);
     tcase_add_test(tr, test_evalrep_json_has_every_number);
-    tcase_add_test(tr, test_evalrep_manifest_helpers);
     suite_add_tcase(s, tm);
     suite_add_tcase(s, tr);
     return s;

@@ -32,31 +32,6 @@
  */
 double evalrep_gini(const uint32_t *x, size_t n);
 
-/*
- * Check that a file is a complete dualrec binary file: the binfile header
- * (any magic "\x89DR...", the version it states), the zstd frame and the
- * payload checksum.  It does not interpret the payload.  RC_NOINPUT when
- * missing, RC_DATA when corrupt or not a dualrec file.
- */
-int evalrep_verify_file(const char *path, struct diag *d);
-
-/*
- * Readers of the manifest.json dualrec-match publishes (docs/matching.md),
- * whose "params" and "stats" objects hold string values only.
- * evalrep_manifest_get looks up "key": "value" inside the top-level object
- * `section` and copies the value into buf; 0, or -1 when absent (or longer
- * than cap - 1).
- */
-int evalrep_manifest_get(const char *json, const char *section,
-                         const char *key, char *buf, size_t cap);
-
-/*
- * All "key": "value" pairs of the manifest's `section` object as
- * "key=value, key=value" into buf (truncated to cap); "" when absent.
- */
-void evalrep_manifest_section(const char *json, const char *section,
-                              char *buf, size_t cap);
-
 /* ---- the report ---------------------------------------------------------- */
 
 struct evalrep;

@@ -14,8 +14,6 @@
 #include <string.h>
 
 #include "atomicfile.h"
-#include "binfile.h"
-#include "byteio.h"
 #include "evalrep.h"
 #include "xmem.h"
 
@@ -46,99 +44,6 @@ evalrep_gini(const uint32_t *x, size_t n)
     }
     free(v);
     return total > 0 ? num / ((double)n * total) : 0;
-}
-
-int
-evalrep_verify_file(const char *path, struct diag *d)
-{
-    unsigned char h[12];
-    char magic[BINFILE_MAGIC_SIZE];
-    void *payload = NULL;
-    size_t n = 0;
-    FILE *fp = fopen(path, "rb");
-
-    if (fp == NULL)
-        return diag_errno(d, path_exists(path) ? RC_IO : RC_NOINPUT,
-                          "%s: cannot open", path);
-    if (fread(h, 1, sizeof h, fp) != sizeof h) {
-        fclose(fp);
-        return diag_set(d, RC_DATA, "%s: offset 0: too short for a dualrec "
-                        "file", path);
-    }
-    fclose(fp);
-    if (h[0] != 0x89 || h[1] != 'D' || h[2] != 'R')
-        return diag_set(d, RC_DATA, "%s: offset 0: not a dualrec file", path);
-    memcpy(magic, h, sizeof magic);
-    if (binfile_load(path, magic, get_le32(h + 8), &payload, &n, d) < 0)
-        return -1;
-    free(payload);
-    return 0;
-}
-
-/* ---- manifest.json ---------------------------------------------------------- */
-
-int
-evalrep_manifest_get(const char *json, const char *section, const char *key,
-                     char *buf, size_t cap)
-{
-    char pat[128];
-    const char *s, *end, *v, *q;
-
-    snprintf(pat, sizeof pat, "\"%s\": {", section);
-    s = strstr(json, pat);
-    if (s == NULL)
-        return -1;
-    s += strlen(pat);
-    end = strchr(s, '}');
-    if (end == NULL)
-        return -1;
-    snprintf(pat, sizeof pat, "\"%s\": \"", key);
-    v = strstr(s, pat);
-    if (v == NULL || v > end)
-        return -1;
-    v += strlen(pat);
-    q = strchr(v, '"');
-    if (q == NULL || q > end || (size_t)(q - v) >= cap)
-        return -1;
-    memcpy(buf, v, (size_t)(q - v));
-    buf[q - v] = '\0';
-    return 0;
-}
-
-void
-evalrep_manifest_section(const char *json, const char *section, char *buf,
-                         size_t cap)
-{
-    char pat[128];
-    const char *s, *end;
-    size_t k = 0;
-    int in_str = 0, n_str = 0;
-
-    buf[0] = '\0';
-    snprintf(pat, sizeof pat, "\"%s\": {", section);
-    s = strstr(json, pat);
-    if (s == NULL || cap < 4)
-        return;
-    s += strlen(pat);
-    end = strchr(s, '}');
-    if (end == NULL)
-        return;
-    /* strings alternate key, value: key=value, ... */
-    for (; s < end && k + 4 < cap; s++) {
-        if (*s == '"' && s[-1] != '\\') {
-            in_str = !in_str;
-            if (!in_str && ++n_str % 2 == 1)
-                buf[k++] = '=';
-            else if (!in_str && memchr(s + 1, '"', (size_t)(end - s - 1))) {
-                buf[k++] = ',';
-                buf[k++] = ' ';
-            }
-            continue;
-        }
-        if (in_str)
-            buf[k++] = *s;
-    }
-    buf[k] = '\0';
 }
 
 /* ---- the report model ---------------------------------------------------- */

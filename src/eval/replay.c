@@ -21,6 +21,7 @@
 #include "layout.h"
 #include "metrics.h"
 #include "outtable.h"
+#include "publish.h"
 #include "rank.h"
 #include "replay.h"
 #include "segment.h"
@@ -333,7 +334,7 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
 {
     char date_s[16], next_s[16], val[64], title[160];
     char *dir, *path, *manifest = NULL;
-    size_t n_dir, man_len;
+    size_t n_dir;
     struct window *w = NULL;
     struct matched m = { 0 };
     struct avail *a = NULL;
@@ -359,10 +360,9 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
                  "_SUCCESS)", dir, date_s);
         goto out;
     }
-    snprintf(path, n_dir + 32, "%s/" LAYOUT_MANIFEST, dir);
-    if (file_read_all(path, &manifest, &man_len, d) < 0)
+    if (publish_manifest_load(dir, &manifest, d) < 0)
         goto out;
-    if (evalrep_manifest_get(manifest, "params", "L", val, sizeof val) == 0)
+    if (publish_manifest_get(manifest, "params", "L", val, sizeof val) == 0)
         L = (uint32_t)strtoul(val, NULL, 10);
 
     if (window_open(o->segroot, o->date + 1, 2, 0, &w, d) < 0)
@@ -594,8 +594,8 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
                 nn_full += aud[i] >= L;
             }
         }
-        if (evalrep_manifest_get(manifest, "stats", "targets", val,
-                                sizeof val) == 0)
+        if (publish_manifest_get(manifest, "stats", "targets", val,
+                                 sizeof val) == 0)
             n_targets = strtod(val, NULL);
         evalrep_section(r, "coverage", "Coverage of target and new items");
         evalrep_num(r, "L", "audience size L", L, EVALREP_INT, 0);
