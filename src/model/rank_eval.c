@@ -1,7 +1,8 @@
 /*
  * rank_eval.c -- offline evaluation of the ranker on the day after its
  * window (global time split), the gradient-boosted-trees baseline on the
- * same dense features, and the top-user concentration measure of theta_u.
+ * same dense features (trained through gbdt.h), and the top-user
+ * concentration measure of theta_u.
  *
  * Metrics are computed over every exposure of the test day, with the
  * conventions of metrics.h: per task AUC of the raw predictions and mean
@@ -15,8 +16,8 @@
 #include <string.h>
 
 #include <omp.h>
-#include <xgboost/c_api.h>
 
+#include "gbdt.h"
 #include "metrics.h"
 #include "rank_int.h"
 #include "rng.h"
@@ -201,13 +202,6 @@ rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
 
 /* ---- xgboost baseline ---- */
 
-static int
-xgb_fail(struct diag *d, const char *what)
-{
-    return diag_set(d, RC_INTERNAL, "xgboost %s: %s", what,
-                    XGBGetLastError());
-}
-
 /* Dense features of every exposure of seg into f (n x D). */
 static void
 dense_rows(const struct rank_context *ctx, const struct segment *seg,
@@ -238,9 +232,10 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
     float *f = NULL, *ft, *p;
     uint8_t *y = NULL, *yt, *is_new, *expl;
     uint32_t *items;
+    struct gbdt_params gp = gbdt_default_params();
+    float *lab = NULL, *pt = NULL;
     double keep;
     int rc = -1;
-    char buf[32];
 
     if (rank_ctx_tower(ctx, w, t, d) < 0) {
         rank_context_free(ctx);
@@ -296,56 +291,35 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
         diag_set(d, RC_DATA, "no exposures to train the baseline on");
         goto out;
     }
+    gp.objective = "binary:logistic";
+    gp.tree_method = "hist";
+    gp.rounds = (int)rounds;
+    gp.max_depth = (int)depth;
+    gp.eta = 0.1;
+    gp.nthread = omp_get_max_threads();
+    gp.seed = seed % 1000003;
+    lab = xmalloc(n * sizeof *lab);
+    pt = xmalloc((nt ? nt : 1) * sizeof *pt);
     for (int task = 0; task < T; task++) {
-        DMatrixHandle dtr = NULL, dte = NULL;
-        BoosterHandle bst = NULL;
-        float *lab = xmalloc(n * sizeof *lab);
-        bst_ulong olen = 0;
-        const float *out = NULL;
-        int bad = 0;
+        struct gbdt *g = NULL;
 
         for (size_t k = 0; k < n; k++)
             lab[k] = y[k * T + task];
-        if (XGDMatrixCreateFromMat(f, n, RANK_N_DENSE, NAN, &dtr) != 0
-            || XGDMatrixSetFloatInfo(dtr, "label", lab, n) != 0
-            || XGDMatrixCreateFromMat(ft, nt, RANK_N_DENSE, NAN, &dte) != 0
-            || XGBoosterCreate(&dtr, 1, &bst) != 0)
-            bad = xgb_fail(d, "setup");
-        snprintf(buf, sizeof buf, "%u", depth);
-        if (!bad && (XGBoosterSetParam(bst, "objective", "binary:logistic")
-                     || XGBoosterSetParam(bst, "tree_method", "hist")
-                     || XGBoosterSetParam(bst, "eta", "0.1")
-                     || XGBoosterSetParam(bst, "max_depth", buf)
-                     || XGBoosterSetParam(bst, "verbosity", "0")))
-            bad = xgb_fail(d, "parameters");
-        snprintf(buf, sizeof buf, "%d", omp_get_max_threads());
-        if (!bad && XGBoosterSetParam(bst, "nthread", buf))
-            bad = xgb_fail(d, "parameters");
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)(seed % 1000003));
-        if (!bad && XGBoosterSetParam(bst, "seed", buf))
-            bad = xgb_fail(d, "parameters");
-        for (uint32_t it = 0; !bad && it < rounds; it++)
-            if (XGBoosterUpdateOneIter(bst, (int)it, dtr) != 0)
-                bad = xgb_fail(d, "training");
-        if (!bad && (XGBoosterPredict(bst, dte, 0, 0, 0, &olen, &out) != 0
-                     || olen != nt))
-            bad = xgb_fail(d, "prediction");
-        for (size_t k = 0; !bad && k < nt; k++)
-            p[k * T + task] = out[k];
-        if (bst)
-            XGBoosterFree(bst);
-        if (dtr)
-            XGDMatrixFree(dtr);
-        if (dte)
-            XGDMatrixFree(dte);
-        free(lab);
-        if (bad)
+        if (gbdt_train(f, lab, NULL, n, RANK_N_DENSE, &gp, &g, d) < 0
+            || gbdt_predict(g, ft, nt, RANK_N_DENSE, pt, d) < 0) {
+            gbdt_free(g);
             goto out;
+        }
+        gbdt_free(g);
+        for (size_t k = 0; k < nt; k++)
+            p[k * T + task] = pt[k];
     }
     metrics(p, yt, is_new, expl, items, NULL, nt, defp.weight, ev);
     rc = 0;
 out:
     rank_context_free(ctx);
+    free(lab);
+    free(pt);
     free(f);
     free(y);
     free(ft);
