@@ -7,7 +7,8 @@
  * a zstd frame magic.  A helper thread reads (and decompresses) straight
  * into the buffer the caller will read next, named ahead with zin_start,
  * while the caller parses: reading, decompressing and parsing overlap, and
- * the bytes handed out are the same whatever the scheduling.  Memory is
+ * the bytes handed out are the same whatever the scheduling (and without
+ * the thread, when none can be started: then zin_read does the work).  Memory is
  * bounded (the caller's buffers, a 1 MiB read buffer and zstd's window),
  * independent of the file length.
  *

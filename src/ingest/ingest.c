@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "bgthread.h"
 #include "dates.h"
 #include "iddict.h"
 #include "ingest.h"
@@ -55,7 +56,7 @@ struct item_row {
  * the next block while the current one fills.
  */
 struct block_maker {
-    pthread_t thread;
+    struct bgthread thread;
     int started, stop;
     int wanted;                 /* a block is asked for */
     void *ready;                /* made, not yet taken */
@@ -110,8 +111,8 @@ take_block(struct block_maker *m)
     if (!m->started) {
         pthread_mutex_init(&m->mu, NULL);
         pthread_cond_init(&m->cv, NULL);
-        m->started = pthread_create(&m->thread, NULL, block_maker_main, m)
-                     == 0 ? 1 : -1;
+        m->started = bgthread_start(&m->thread, block_maker_main, m) == 0
+                     ? 1 : -1;
     }
     if (m->started < 0)
         return xmalloc_big(EXP_BLOCK_BYTES);
@@ -135,7 +136,7 @@ stop_block_maker(struct block_maker *m)
     m->stop = 1;
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
-    pthread_join(m->thread, NULL);
+    bgthread_join(&m->thread);
     free(m->ready);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);
@@ -291,7 +292,7 @@ save_dicts(struct run *r, struct diag *d)
 /* save_dicts on a thread of its own. */
 struct dict_saver {
     struct run *r;
-    pthread_t thread;
+    struct bgthread thread;
     int started, rc;
     struct diag d;
 };
@@ -843,8 +844,8 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     /* the dictionaries are final: save them while the segment is built
      * (they must be on disk before the segment, which is saved last) */
     dict_saver.r = &r;
-    dict_saver.started = pthread_create(&dict_saver.thread, NULL,
-                                        save_dicts_thread, &dict_saver) == 0;
+    dict_saver.started = bgthread_start(&dict_saver.thread, save_dicts_thread,
+                                        &dict_saver) == 0;
     seg = xcalloc(1, sizeof *seg);
     seg->day = o->day;
     seg->zone_offset = o->lr.zone_offset;
@@ -861,7 +862,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     st->dict_tags = iddict_count(r.dict[D_TAGS]);
 
     if (dict_saver.started) {
-        pthread_join(dict_saver.thread, NULL);
+        bgthread_join(&dict_saver.thread);
         dict_saver.started = 0;
     } else {
         dict_saver.rc = save_dicts(&r, &dict_saver.d);
@@ -887,7 +888,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     rc = 0;
 out:
     if (dict_saver.started)
-        pthread_join(dict_saver.thread, NULL);
+        bgthread_join(&dict_saver.thread);
     st->seconds = now() - r.t0;
     segment_free(seg);
     free(seg_path);

@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "atomicfile.h"
+#include "bgthread.h"
 #include "binfile.h"
 #include "byteio.h"
 #include "xmem.h"
@@ -133,8 +134,8 @@ binfile_save(const char *path, const char magic[BINFILE_MAGIC_SIZE],
     struct sum_job sum = { p, n, 0 };
     struct atomicfile af;
     ZSTD_CCtx *cc;
-    pthread_t thread;
-    int threaded, rc;
+    struct bgthread thread;
+    int rc;
     uint64_t clen;
 
     cc = make_cctx(path, level, n, d);
@@ -146,11 +147,11 @@ binfile_save(const char *path, const char magic[BINFILE_MAGIC_SIZE],
     }
     /* zstd's workers and the checksum share the cores; the calling thread
      * mostly waits for compressed output. */
-    threaded = n >= SUM_THREAD_MIN
-               && pthread_create(&thread, NULL, sum_run, &sum) == 0;
+    if (n < SUM_THREAD_MIN || bgthread_start(&thread, sum_run, &sum) < 0)
+        thread.running = 0;
     rc = write_frame(cc, &af, p, n, &clen, d);
-    if (threaded)
-        pthread_join(thread, NULL);
+    if (thread.running)
+        bgthread_join(&thread);
     else
         sum_run(&sum);
     ZSTD_freeCCtx(cc);
