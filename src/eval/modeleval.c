@@ -27,12 +27,12 @@ print_eval(FILE *out, const char *name, const struct rank_eval *ev)
 {
     for (int t = 0; t < RANK_N_TASKS; t++)
         fprintf(out, "| %s | %s | %llu | %.4f | %.4f | %.4f | %.4f |\n", name,
-               rank_task_name(t), (unsigned long long)ev->task[t].n_pos,
-               ev->task[t].auc, ev->task[t].logloss, ev->task[t].auc_new,
-               ev->task[t].auc_old);
+                rank_task_name(t), (unsigned long long)ev->task[t].n_pos,
+                ev->task[t].auc, ev->task[t].logloss, ev->task[t].auc_new,
+                ev->task[t].auc_old);
     fprintf(out, "| %s | score (explicit) | | %.4f | | per-item %.4f | "
-           "per-item -theta %.4f |\n", name, ev->auc_score, ev->gauc_score,
-           ev->gauc_theta);
+            "per-item -theta %.4f |\n", name, ev->auc_score, ev->gauc_score,
+            ev->gauc_theta);
 }
 
 /* Train one variant and evaluate it on test; prints one table row. */
@@ -52,12 +52,12 @@ ablation_row(const struct rank_params *base, const struct tower *t,
       || rank_context_build(m, w, t, &ctx, d) < 0
       || rank_evaluate(m, ctx, test, &ev, d) < 0 ? -1 : 0;
     if (rc == 0)
-        fprintf(out, "| %-3s | %-3s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | "
-               "%.4f | %.4f |\n", flags & RANK_AUGMENT ? "yes" : "no",
-               flags & RANK_EXTRA ? "yes" : "no", ev.task[TASK_CLICK].auc,
-               ev.task[TASK_LIKE].auc, ev.task[TASK_COMMENT].auc,
-               ev.task[TASK_FOLLOW].auc, ev.task[TASK_LONG_VIEW].auc,
-               ev.auc_score, ev.task[TASK_LIKE].auc_new, ev.gauc_score);
+        fprintf(out, "| %-3s | %-3s | %.4f | %.4f | %.4f | %.4f | %.4f | "
+                "%.4f | %.4f | %.4f |\n", flags & RANK_AUGMENT ? "yes" : "no",
+                flags & RANK_EXTRA ? "yes" : "no", ev.task[TASK_CLICK].auc,
+                ev.task[TASK_LIKE].auc, ev.task[TASK_COMMENT].auc,
+                ev.task[TASK_FOLLOW].auc, ev.task[TASK_LONG_VIEW].auc,
+                ev.auc_score, ev.task[TASK_LIKE].auc_new, ev.gauc_score);
     rank_context_free(ctx);
     rank_free(m);
     return rc;
@@ -84,10 +84,11 @@ theta_report(const struct modeleval_rank_opts *o,
     for (size_t k = 0; k < test->n_exp; k++)
         heavy += k == 0 || test->exp[k].user != test->exp[k - 1].user;
     heavy = heavy / 100 > 0 ? heavy / 100 : 1;
-    fprintf(out, "\n## theta_u: %zu items x %zu candidates (model weight %.2f)\n\n"
-           "| theta weight | per-item AUC (explicit) | top-10 slots held by "
-           "the %u heaviest | distinct users in top-10 |\n|---|---|---|---|\n",
-           c->n_items, c->n_items ? c->off[1] : 0, m->theta_weight, heavy);
+    fprintf(out, "\n## theta_u: %zu items x %zu candidates (model weight "
+            "%.2f)\n\n"
+            "| theta weight | per-item AUC (explicit) | top-10 slots held by "
+            "the %u heaviest | distinct users in top-10 |\n|---|---|---|---|\n",
+            c->n_items, c->n_items ? c->off[1] : 0, m->theta_weight, heavy);
     for (size_t g = 0; g < sizeof gammas / sizeof gammas[0]; g++) {
         double conc;
 
@@ -99,8 +100,8 @@ theta_report(const struct modeleval_rank_opts *o,
         }
         conc = rank_top_concentration(c, 10, heavy, &nd);
         fprintf(out, "| %s %.2f | %.4f | %.4f | %u |\n",
-               gammas[g] == 0 ? "without theta_u," : "with theta_u,",
-               gammas[g], ev.gauc_theta, conc, nd);
+                gammas[g] == 0 ? "without theta_u," : "with theta_u,",
+                gammas[g], ev.gauc_theta, conc, nd);
     }
     cands_free(c);
     return 0;
@@ -120,10 +121,11 @@ evaluate(const struct modeleval_rank_opts *o, const struct tower *t,
         || rank_evaluate(m, ctx, test, &ev, d) < 0)
         goto out;
     fprintf(out, "## ranking evaluation on %s (%llu exposures, %llu of new "
-           "items)\n\n", dates_format_day(o->date + 1, day),
-           (unsigned long long)ev.n, (unsigned long long)ev.n_new);
-    fprintf(out, "| model | task | positives | AUC | log-loss | AUC new items | "
-           "AUC old items |\n|---|---|---|---|---|---|---|\n");
+            "items)\n\n", dates_format_day(o->date + 1, day),
+            (unsigned long long)ev.n, (unsigned long long)ev.n_new);
+    fprintf(out, "| model | task | positives | AUC | log-loss | AUC new "
+            "items | "
+            "AUC old items |\n|---|---|---|---|---|---|---|\n");
     print_eval(out, "ranker", &ev);
     if (o->xgb_rounds > 0) {
         if (rank_xgb_baseline(w, t, test, m->flags, o->xgb_max,
@@ -147,10 +149,10 @@ evaluate(const struct modeleval_rank_opts *o, const struct tower *t,
         memcpy(p.weight, m->weight, sizeof p.weight);
         p.max_samples_per_day = o->max_per_day;
         fprintf(out, "\n## ablation (paper Table 4), AUC on %s\n\n"
-               "| augment | extra | click | like | comment | follow | "
-               "long_view | score | like new items | per-item score |\n"
-               "|---|---|---|---|---|---|---|---|---|---|\n",
-               dates_format_day(o->date + 1, day));
+                "| augment | extra | click | like | comment | follow | "
+                "long_view | score | like new items | per-item score |\n"
+                "|---|---|---|---|---|---|---|---|---|---|\n",
+                dates_format_day(o->date + 1, day));
         for (unsigned f = 0; f < 4; f++)
             if (ablation_row(&p, t, w, test, f, out, d) < 0)
                 goto out;

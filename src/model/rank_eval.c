@@ -6,10 +6,11 @@
  *
  * Metrics are computed over every exposure of the test day, with the
  * conventions of metrics.h: per task AUC of the raw predictions and mean
- * log-loss, AUC split by new items (no exposure anywhere in the window) and old ones, and the
- * AUC of the integrated score for explicit feedback.  The baseline replays
- * the window exactly as training does (same warm-up, same day-ahead
- * features) so both models see the same information.
+ * log-loss, AUC split by new items (no exposure anywhere in the window)
+ * and old ones, and the AUC of the integrated score for explicit
+ * feedback.  The baseline replays the window exactly as training does
+ * (same warm-up, same day-ahead features) so both models see the same
+ * information.
  */
 #include <math.h>
 #include <stdlib.h>
