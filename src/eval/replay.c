@@ -51,6 +51,8 @@ pairs_unique(struct pair *p, size_t n)
 {
     size_t m = 0;
 
+    if (n == 0)
+        return 0;               /* p may be NULL: no qsort(NULL, 0) */
     qsort(p, n, sizeof *p, pair_cmp);
     for (size_t k = 0; k < n; k++)
         if (m == 0 || pair_cmp(&p[m - 1], &p[k]) != 0)
@@ -61,7 +63,7 @@ pairs_unique(struct pair *p, size_t n)
 static int
 pairs_has(const struct pair *p, size_t n, struct pair key)
 {
-    return bsearch(&key, p, n, sizeof *p, pair_cmp) != NULL;
+    return n > 0 && bsearch(&key, p, n, sizeof *p, pair_cmp) != NULL;
 }
 
 /* Channel bits of a "tower+i2i2u" field. */
