@@ -6,7 +6,8 @@
  * The steps are the ones an atomic write goes through (atomicfile.h):
  * write, fsync (of the file or of its directory), close, rename.  The shim
  * counts those calls on outputs -- regular files or directories opened for
- * writing (fsync: any), whose path matches FAULT_PATH -- and at the Nth one
+ * writing (fsync: any; close: those opened by fopen for writing or written
+ * to, not a lock file), whose path matches FAULT_PATH -- and at the Nth one
  * does what FAULT_MODE says:
  *
  *   fail      the call fails with FAULT_ERRNO (ENOSPC, EIO, EDQUOT, ... or
@@ -61,6 +62,9 @@ static const char *path_pat;
 static const char *log_path;
 static long count[OP_N];
 static int fired;
+/* descriptors that are outputs: opened by fopen for writing, or written */
+#define MAX_FD 4096
+static unsigned char is_out[MAX_FD];
 
 static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_fsync)(int);
@@ -75,6 +79,14 @@ static int (*real_fileno)(FILE *);
 static long (*real_syscall)(long, ...);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Libraries initialised before this one (OpenBLAS starts its threads in
+ * its constructor) may call the hooks before faultinj_init has run, so
+ * every hook finds the real function itself when it has not been yet.
+ */
+#define REAL(fn) (real_##fn != NULL ? real_##fn \
+                  : (*(void **)&real_##fn = dlsym(RTLD_NEXT, #fn), real_##fn))
 
 static void
 logf_(const char *fmt, ...)
@@ -95,10 +107,10 @@ logf_(const char *fmt, ...)
     fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
-    if (real_write(fd, buf, (size_t)n) < 0) {
+    if (REAL(write)(fd, buf, (size_t)n) < 0) {
         /* nothing to do: the log is only a report */
     }
-    real_close(fd);
+    REAL(close)(fd);
 }
 
 static int
@@ -201,26 +213,33 @@ fd_step(enum op op, int fd)
 static ssize_t
 hooked_write(int fd, const void *buf, size_t n)
 {
+    if (fd >= 0 && fd < MAX_FD && fd_is_output(fd))
+        is_out[fd] = 1;
     if (n > 0 && fd_step(OP_WRITE, fd)) {
         if (mode == MODE_SHORT) {
             size_t half = n > 1 ? n / 2 : 1;
-            return real_write(fd, buf, half);
+            return REAL(write)(fd, buf, half);
         }
         errno = fault_errno;
         return -1;
     }
-    return real_write(fd, buf, n);
+    return REAL(write)(fd, buf, n);
 }
 
+/* Only the close of an output counts (not that of a lock file). */
 static int
 hooked_close(int fd)
 {
-    if (fd_step(OP_CLOSE, fd) && mode == MODE_FAIL) {
-        real_close(fd);         /* as close(2) on EIO: the fd is gone */
+    int out = fd >= 0 && fd < MAX_FD && is_out[fd];
+
+    if (out)
+        is_out[fd] = 0;
+    if (out && fd_step(OP_CLOSE, fd) && mode == MODE_FAIL) {
+        REAL(close)(fd);         /* as close(2) on EIO: the fd is gone */
         errno = fault_errno;
         return -1;
     }
-    return real_close(fd);
+    return REAL(close)(fd);
 }
 
 /* ---- the symbols the program calls ---------------------------------------- */
@@ -238,7 +257,7 @@ fsync(int fd)
         errno = fault_errno;
         return -1;
     }
-    return real_fsync(fd);
+    return REAL(fsync)(fd);
 }
 
 int
@@ -248,7 +267,7 @@ fdatasync(int fd)
         errno = fault_errno;
         return -1;
     }
-    return real_fdatasync(fd);
+    return REAL(fdatasync)(fd);
 }
 
 int
@@ -277,7 +296,7 @@ rename(const char *a, const char *b)
 {
     if (rename_step(a, b))
         return -1;
-    return real_rename(a, b);
+    return REAL(rename)(a, b);
 }
 
 int
@@ -285,7 +304,7 @@ renameat(int da, const char *a, int db, const char *b)
 {
     if (rename_step(a, b))
         return -1;
-    return real_renameat(da, a, db, b);
+    return REAL(renameat)(da, a, db, b);
 }
 
 int
@@ -293,7 +312,7 @@ renameat2(int da, const char *a, int db, const char *b, unsigned int fl)
 {
     if (rename_step(a, b))
         return -1;
-    return real_renameat2(da, a, db, b, fl);
+    return REAL(renameat2)(da, a, db, b, fl);
 }
 
 long
@@ -310,7 +329,7 @@ syscall(long nr, ...)
         && rename_step((const char *)a[1], (const char *)a[3])) {
         return -1;
     }
-    return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* ---- stdio streams for writing --------------------------------------------- */
@@ -329,7 +348,11 @@ ck_read(void *c, char *buf, size_t n)
     return read(((struct cookie *)c)->fd, buf, n);
 }
 
-/* As glibc's own file streams: write everything, retrying short writes. */
+/*
+ * As glibc's own file streams: write everything, retrying short writes; on
+ * an error, the bytes written so far (never -1: glibc's cookie streams
+ * take the result as a count, and the error is seen by the short count).
+ */
 static ssize_t
 ck_write(void *c, const char *buf, size_t n)
 {
@@ -341,7 +364,7 @@ ck_write(void *c, const char *buf, size_t n)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return done > 0 ? (ssize_t)done : -1;
+            return (ssize_t)done;
         }
         done += (size_t)w;
     }
@@ -400,27 +423,29 @@ wrap_fopen(const char *path, const char *m)
     int fd, slot = -1;
 
     if (!active || (m[0] != 'w' && m[0] != 'a' && strchr(m, '+') == NULL))
-        return real_fopen(path, m);
+        return REAL(fopen)(path, m);
     pthread_mutex_lock(&lock);
     for (int i = 0; i < MAX_STREAMS && slot < 0; i++)
         if (streams[i] == NULL)
             slot = i;
     pthread_mutex_unlock(&lock);
     if (slot < 0)
-        return real_fopen(path, m);
+        return REAL(fopen)(path, m);
     fd = open(path, open_flags(m), 0666);
     if (fd < 0)
         return NULL;
     k = malloc(sizeof *k);
     if (k == NULL) {
-        real_close(fd);
+        REAL(close)(fd);
         errno = ENOMEM;
         return NULL;
     }
     k->fd = fd;
+    if (fd < MAX_FD)
+        is_out[fd] = 1;
     k->fp = fopencookie(k, m, io);
     if (k->fp == NULL) {
-        real_close(fd);
+        REAL(close)(fd);
         free(k);
         return NULL;
     }
@@ -459,7 +484,7 @@ fileno(FILE *fp)
         if (streams[i] != NULL && streams[i]->fp == fp)
             fd = streams[i]->fd;
     pthread_mutex_unlock(&lock);
-    return fd >= 0 ? fd : real_fileno(fp);
+    return fd >= 0 ? fd : REAL(fileno)(fp);
 }
 
 /* ---- set-up and the count at exit ------------------------------------------ */
@@ -477,22 +502,6 @@ __attribute__((constructor)) static void
 faultinj_init(void)
 {
     const char *s;
-
-    real_write = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT,
-                                                              "write");
-    real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
-    real_rename = (int (*)(const char *, const char *))dlsym(RTLD_NEXT,
-                                                             "rename");
-    real_renameat = (int (*)(int, const char *, int, const char *))
-                    dlsym(RTLD_NEXT, "renameat");
-    real_renameat2 = (int (*)(int, const char *, int, const char *,
-                              unsigned int))dlsym(RTLD_NEXT, "renameat2");
-    real_fopen = (FILE *(*)(const char *, const char *))dlsym(RTLD_NEXT,
-                                                              "fopen");
-    real_fileno = (int (*)(FILE *))dlsym(RTLD_NEXT, "fileno");
-    real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
 
     s = getenv("FAULT_PROG");
     active = s == NULL || *s == '\0'
