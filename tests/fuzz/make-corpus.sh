@@ -3,6 +3,7 @@
 # (tests/fuzz/corpus/<target>/, committed) from data-samples/ and from
 # files the product writes for a tiny generated world.
 #   tests/fuzz/make-corpus.sh [BIN]     (BIN: dualrec executables, ./bin)
+# Inputs that made a target fail once are kept beside the seeds.
 # Seeds of the payload readers come two ways, as their targets read them:
 # 0x00 + the payload (the binfile around it is rebuilt by the target) and
 # 0x01 + the whole file.  Seeds stay small: a world of 40 users, 2 days.
@@ -36,8 +37,10 @@ mkdir -p "$m"
     --tower "$m/tower.bin" --rank "$m/rank.bin" --avail "$m/avail.bin" \
     --L 5 --out "$tmp/out"
 
-rm -rf "$c"
+# seeds are named by 16 hex digits of their sha1; inputs that once failed
+# (<target>-crash-*, -oom-*, -timeout-*, kept as regression inputs) stay
 mkdir -p "$c"
+find "$c" -type f -name '????????????????' -delete
 # seed NAME TARGET: a file into a target's corpus, named after its content
 seed() {
     mkdir -p "$c/$2"
