@@ -213,7 +213,7 @@ fd_step(enum op op, int fd)
 static ssize_t
 hooked_write(int fd, const void *buf, size_t n)
 {
-    if (fd >= 0 && fd < MAX_FD && fd_is_output(fd))
+    if (active && fd >= 0 && fd < MAX_FD && !is_out[fd] && fd_is_output(fd))
         is_out[fd] = 1;
     if (n > 0 && fd_step(OP_WRITE, fd)) {
         if (mode == MODE_SHORT) {
