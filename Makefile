@@ -170,10 +170,10 @@ $(FAULTLIB): tests/fault/faultinj.c
 
 fault: $(FAULTLIB)
 
-cli: $(EXES) $(FAULTLIB)
+cli: $(EXES) $(BENCHEXES) $(FAULTLIB)
 	DUALREC_BIN=$(CURDIR)/$(BIN) SAMPLES_DIR=$(CURDIR)/data-samples \
-	    FAULT_LIB=$(CURDIR)/$(FAULTLIB) SANITIZE=$(SANITIZE) \
-	    tests/cli/run.sh
+	    BENCH_TOOLS=$(CURDIR)/$(BUILD)/bench FAULT_LIB=$(CURDIR)/$(FAULTLIB) \
+	    SANITIZE=$(SANITIZE) tests/cli/run.sh
 
 layers:
 	@scripts/check-layers.sh $(LAYERS)

@@ -1,12 +1,11 @@
 /*
  * fuzz_binfile -- the binary container (binfile.h) on arbitrary files: the
  * header checks, the zstd frame, the payload length and checksum, as
- * binfile_load, binfile_checksum and dualrec-eval --verify (which accepts
- * any dualrec magic, evalrep_verify_file) read them.  The input is the
+ * binfile_load, binfile_read_header, binfile_checksum and dualrec-eval
+ * --verify (which accepts any dualrec magic, binfile_verify) read them.  The input is the
  * whole file; a valid header with a random frame is the interesting case,
  * so the seeds are real files the stages write.
  */
-#include "evalrep.h"
 #include "fuzz_common.h"
 
 int
@@ -19,9 +18,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = fuzz_write("in.bin", data, size);
     void *p = NULL;
     size_t n = 0;
+    struct binfile_header h;
     uint64_t sum;
 
-    (void)evalrep_verify_file(path, &d);
+    (void)binfile_verify(path, &d);
+    d = (struct diag)DIAG_INIT;
+    (void)binfile_read_header(path, &h, &d);
     d = (struct diag)DIAG_INIT;
     (void)binfile_checksum(path, &sum, &d);
     d = (struct diag)DIAG_INIT;
