@@ -33,9 +33,11 @@ mkdir -p "$m"
     --epochs 1 --dim 2 --hidden 2 --hash-bits 8 --out "$m/rank.bin"
 "$bin/dualrec-uac" -q --segments "$s" --date 2026-01-06 --days 2 \
     --rounds 2 --out "$m/avail.bin"
-"$bin/dualrec-match" -q --segments "$s" --date 2026-01-06 --days 2 \
-    --tower "$m/tower.bin" --rank "$m/rank.bin" --avail "$m/avail.bin" \
-    --L 5 --out "$tmp/out"
+# relative paths: the manifest names its inputs, and the seed must not
+# depend on where the scratch directory was
+(cd "$tmp" && "$bin/dualrec-match" -q --segments seg --date 2026-01-06 \
+    --days 2 --tower m/tower.bin --rank m/rank.bin --avail m/avail.bin \
+    --L 5 --out out)
 
 # seeds are named by 16 hex digits of their sha1; inputs that once failed
 # (<target>-crash-*, -oom-*, -timeout-*, kept as regression inputs) stay
