@@ -21,17 +21,20 @@ static const char usage_text[] =
     "                     [--method auction|greedy|greedy-items|exact]\n"
     "                     [--min-audience N]\n"
     "                     [--redis FILE|-] [--redis-prefix P]\n"
-    "                     [--redis-ttl SECONDS] [--stdout] [-q|-v]\n"
+    "                     [--redis-ttl SECONDS] [--stdout]\n"
+    "                     [--dump-cands FILE] [-q|-v]\n"
     "Matches the targets of day D (uploads of D and long-tail items, or\n"
     "the ids in --targets) to available users and publishes\n"
     "OUTROOT/dt=D/{item_users,user_items}.tsv.zst, manifest.json, _SUCCESS.\n"
     "--stdout writes item->users TSV to stdout; --redis writes Redis\n"
-    "protocol for redis-cli --pipe.  At least one output is required.\n";
+    "protocol for redis-cli --pipe.  At least one output is required.\n"
+    "--dump-cands writes every scored candidate (plain TSV) for\n"
+    "dualrec-eval oracle.\n";
 
 enum { OPT_SEG = 256, OPT_DATE, OPT_TOWER, OPT_RANK, OPT_AVAIL, OPT_OUT,
        OPT_TARGETS, OPT_L, OPT_TAIL, OPT_SLICE, OPT_DAYS, OPT_CANDS,
        OPT_METHOD, OPT_REDIS, OPT_RPREFIX, OPT_RTTL, OPT_STDOUT,
-       OPT_FLOOR };
+       OPT_FLOOR, OPT_DUMP };
 
 static const struct option long_opts[] = {
     { "segments",      required_argument, NULL, OPT_SEG },
@@ -52,6 +55,7 @@ static const struct option long_opts[] = {
     { "redis-ttl",     required_argument, NULL, OPT_RTTL },
     { "stdout",        no_argument,       NULL, OPT_STDOUT },
     { "min-audience",  required_argument, NULL, OPT_FLOOR },
+    { "dump-cands",    required_argument, NULL, OPT_DUMP },
     { "quiet",         no_argument,       NULL, 'q' },
     { "verbose",       no_argument,       NULL, 'v' },
     { "help",          no_argument,       NULL, 'h' },
@@ -140,6 +144,7 @@ main(int argc, char **argv)
         case OPT_RTTL:    o.redis_ttl = cli_parse_u32(optarg, "--redis-ttl");
                           break;
         case OPT_STDOUT:  o.to_stdout = 1; break;
+        case OPT_DUMP:    o.cands_path = optarg; break;
         case OPT_FLOOR:   o.assign.min_audience = cli_parse_u32(optarg,
                                                     "--min-audience");
                           break;

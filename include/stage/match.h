@@ -48,6 +48,9 @@ struct match_opts {
     int to_stdout;              /* item->users TSV on stdout */
     const char *redis_path;     /* NULL: none; "-": stdout */
     const char *redis_prefix;   /* "dualrec" */
+    const char *cands_path;     /* NULL: none; else every scored candidate
+                                   as a zstd TSV (for dualrec-eval oracle's
+                                   regret decomposition) */
     uint32_t redis_ttl;         /* seconds, 0 = keys do not expire */
     int zstd_level;             /* tables (0 = 3) */
     struct assign_params assign;

@@ -481,6 +481,55 @@ write_stdout(const struct run *x, struct diag *d)
     return outtable_close(t, NULL, d);
 }
 
+/*
+ * Every scored candidate as plain TSV (a header row, then `item user
+ * score p_click p_like p_comment p_follow`), in the order of the candidate table (items in target order,
+ * users as retrieval listed them): what the oracle evaluation needs to
+ * tell retrieval losses from ranking and matching losses.
+ */
+static int
+write_cands(const char *path, const struct run *x, struct diag *d)
+{
+    static const int task[4] = { TASK_CLICK, TASK_LIKE, TASK_COMMENT,
+                                 TASK_FOLLOW };
+    const struct cands *c = x->c;
+    struct bbuf row = BBUF_INIT;
+    struct atomicfile af;
+    char num[32];
+    int ok = 1;
+
+    if (atomicfile_open(&af, path, d) < 0)
+        return -1;
+    fputs("item\tuser\tscore\tp_click\tp_like\tp_comment\tp_follow\n",
+          af.fp);
+    for (size_t k = 0; k < c->n_items && ok; k++) {
+        for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+            row.len = 0;
+            outtable_put_id(&row, x->item_names[c->items[k]]);
+            bbuf_put_u8(&row, '\t');
+            outtable_put_id(&row, x->user_names[c->user[e]]);
+            snprintf(num, sizeof num, "\t%.6g", (double)c->score[e]);
+            bbuf_put(&row, num, strlen(num));
+            for (int j = 0; j < 4; j++) {
+                snprintf(num, sizeof num, "\t%.6g",
+                         (double)c->p[e * CANDS_N_TASKS + task[j]]);
+                bbuf_put(&row, num, strlen(num));
+            }
+            bbuf_put_u8(&row, '\n');
+            if (fwrite(row.p, 1, row.len, af.fp) != row.len) {
+                ok = 0;
+                break;
+            }
+        }
+    }
+    bbuf_release(&row);
+    if (!ok) {
+        atomicfile_abort(&af);
+        return diag_set(d, RC_IO, "%s: write failed", path);
+    }
+    return atomicfile_commit(&af, d);
+}
+
 static int
 run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
           struct diag *d)
@@ -547,6 +596,8 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
     if (o->to_stdout && write_stdout(x, d) < 0)
         return -1;
     if (o->redis_path != NULL && write_redis(o, x, d) < 0)
+        return -1;
+    if (o->cands_path != NULL && write_cands(o->cands_path, x, d) < 0)
         return -1;
     r->seconds[MS_OUTPUT] = now() - t;
     return 0;
