@@ -10,8 +10,8 @@
 # the regret decomposition.  The table gives mean and standard deviation
 # over the seeds (BENCH_SEEDS, default "1 2 3").
 #
-# Shapes (users and uploads scale with BENCH_SCALE; at scale 1 they are the
-# development sizes, 5k-8k users; BENCH_SCALE=10 gives 50k-80k):
+# Shapes (users scale with BENCH_SCALE; at scale 1 they are the development
+# sizes, 5k-8k users; BENCH_SCALE=10 gives 50k-80k):
 #   base     5000 users, 200 uploads/day, 6 impressions/session
 #   light    8000 users, 400 uploads/day, 3 impressions/session (less
 #            activity per user, more uploads: capacity is scarcer)
@@ -32,11 +32,17 @@ D=$(date -u -d "$last -1 day" +%F)
 rm -rf "$root"
 mkdir -p "$root"
 
+# Uploads scale with BENCH_QITEM_SCALE (default 1): the oracle holds
+# dense (uploads x users) matrices, and a market of 200 uploads is what the
+# figures are about.
+items() {
+    awk -v n="$1" -v f="${BENCH_QITEM_SCALE:-1}" 'BEGIN { printf "%d", n * f + 0.5 }'
+}
 shape_args() {
     case "$1" in
-    base)  echo "--users $(scaled 5000) --items-per-day $(scaled 200) --imp-per-session 6" ;;
-    light) echo "--users $(scaled 8000) --items-per-day $(scaled 400) --imp-per-session 3" ;;
-    heavy) echo "--users $(scaled 5000) --items-per-day $(scaled 100) --imp-per-session 10" ;;
+    base)  echo "--users $(scaled 5000) --items-per-day $(items 200) --imp-per-session 6" ;;
+    light) echo "--users $(scaled 8000) --items-per-day $(items 400) --imp-per-session 3" ;;
+    heavy) echo "--users $(scaled 5000) --items-per-day $(items 100) --imp-per-session 10" ;;
     *) echo "bench_quality: unknown shape '$1'" >&2; exit 64 ;;
     esac
 }

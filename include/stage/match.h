@@ -43,6 +43,11 @@ struct match_opts {
     const char *targets_path;   /* NULL: window rule; "-": stdin */
     uint32_t long_tail_max;     /* exposures below which an item is long
                                    tail (20); 0 disables */
+    double min_cap_ratio;       /* capacity ratio below which the stage
+                                   fails after publishing (0.25) */
+    int new_first;              /* window rule: the day's uploads are
+                                   assigned first, long-tail targets get
+                                   the capacity left (1) */
     int slice_lo, slice_hi;     /* hours [lo, hi), wrapping when lo > hi;
                                    -1: no slice */
     int to_stdout;              /* item->users TSV on stdout */
@@ -81,6 +86,10 @@ struct match_report {
         int converged;
     } assign;
     size_t hist[12];            /* eligible users with 0..10, >= 11 items */
+    uint64_t cap_supply;        /* sum of Q_u over eligible users */
+    uint64_t cap_demand;        /* L x the day's uploads (window rule) or
+                                   L x targets (explicit list) */
+    double cap_ratio;           /* supply / demand (inf when no demand) */
     int published;
     char final_dir[4096];
 };
