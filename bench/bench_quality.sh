@@ -8,7 +8,9 @@
 # `dualrec-eval oracle` values the table of that day's uploads against the
 # oracle, most-active, most-likes and random users at L = 200, Q = 10, with
 # the regret decomposition.  The table gives mean and standard deviation
-# over the seeds (BENCH_SEEDS, default "1 2 3").
+# over the seeds (BENCH_SEEDS, default "1 2 3").  BENCH_QRANK_ARGS is passed
+# to dualrec-train-rank (e.g. "--max-per-day 100000" to bound its time on
+# large worlds).
 #
 # Shapes (users scale with BENCH_SCALE; at scale 1 they are the development
 # sizes, 5k-8k users; BENCH_SCALE=10 gives 50k-80k):
@@ -62,6 +64,7 @@ bin = $BIN
 eval = 0
 seed = $seed
 match_args = --dump-cands $dir/cands.tsv
+rank_args = ${BENCH_QRANK_ARGS:-}
 EOC
         t0=$(date +%s)
         "$top/run_daily.sh" --config "$dir/run.conf" --date "$D" -q
