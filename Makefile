@@ -115,9 +115,9 @@ deps:
 unit: $(BUILD)/check_all
 	CK_DEFAULT_TIMEOUT=600 $(BUILD)/check_all
 
-cli: $(EXES)
+cli: $(EXES) $(BENCHEXES)
 	DUALREC_BIN=$(CURDIR)/$(BIN) SAMPLES_DIR=$(CURDIR)/data-samples \
-	    tests/cli/run.sh
+	    BENCH_TOOLS=$(CURDIR)/$(BUILD)/bench tests/cli/run.sh
 
 layers:
 	@scripts/check-layers.sh $(LAYERS)

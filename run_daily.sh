@@ -36,7 +36,7 @@ usage: run_daily.sh [--config FILE] [--date YYYY-MM-DD] [--root DIR]
                     [--logs DIR] [--days N] [--L N] [--Q N] [--zone Z]
                     [--bin DIR] [--threads N] [--seed N] [--eval 0|1]
                     [--from STAGE | --only STAGE] [--force] [--dry-run]
-                    [-q] [-v] [--help]
+                    [--print-layout] [-q] [-v] [--help]
 Runs the nightly dualrec chain for one date (default: yesterday, UTC):
 ingest -> tower -> rank -> uac -> match (publishes OUT/dt=D) -> eval (D-1).
   --config FILE   key = value lines (see dualrec.conf.example); flags win
@@ -53,6 +53,7 @@ ingest -> tower -> rank -> uac -> match (publishes OUT/dt=D) -> eval (D-1).
   --only STAGE    rerun only STAGE
   --force         rerun every selected stage even when complete
   --dry-run       print the commands that would run, run nothing
+  --print-layout  print the paths of date D (key TAB path), run nothing
 Stages: ingest tower rank uac match eval.  Exit: 0 ok, 64 usage, 66 no
 logs for D, 75 another run holds the lock, 78 bad config, else the failing
 stage's exit code.
@@ -73,7 +74,7 @@ declare -A conf=(
     [match_args]="" [eval_args]=""
 )
 declare -A flag=()
-config="" date_s="" from="" only="" force=0 dry=0 verbose=1
+config="" date_s="" from="" only="" force=0 dry=0 verbose=1 print_layout=0
 
 need_arg() { [ $# -ge 2 ] || die_usage "$1 needs a value"; }
 while [ $# -gt 0 ]; do
@@ -87,6 +88,7 @@ while [ $# -gt 0 ]; do
     --only) need_arg "$@"; only=$2; shift ;;
     --force) force=1 ;;
     --dry-run|-n) dry=1 ;;
+    --print-layout) print_layout=1 ;;
     -q|--quiet) verbose=0 ;;
     -v|--verbose) verbose=2 ;;
     -h|--help) usage; exit 0 ;;
@@ -120,10 +122,6 @@ for k in "${!flag[@]}"; do conf[$k]=${flag[$k]}; done
 
 [ -n "${conf[root]}" ] || die_usage "no run root: give --root or 'root' in --config"
 root=${conf[root]}
-: "${conf[logs]:=$root/logs}" "${conf[segments]:=$root/segments}"
-: "${conf[out]:=$root/out}" "${conf[models]:=$root/models}"
-: "${conf[avail]:=$root/avail}" "${conf[runlogs]:=$root/logs-run}"
-: "${conf[evalout]:=$root/eval}"
 
 is_uint() { case "$1" in ''|*[!0-9]*) return 1 ;; esac; }
 for k in days L seed; do
@@ -160,12 +158,43 @@ bin=${conf[bin]}
 exe() { printf '%s/dualrec-%s' "$bin" "$1"; }
 if [ -n "${conf[threads]}" ]; then export OMP_NUM_THREADS=${conf[threads]}; fi
 
-seg_file() { printf '%s/dt=%s/segment.bin' "${conf[segments]}" "$1"; }
-tower_file() { printf '%s/dt=%s/tower.bin' "${conf[models]}" "$1"; }
-rank_file() { printf '%s/dt=%s/rank.bin' "${conf[models]}" "$1"; }
-avail_file() { printf '%s/dt=%s/avail.bin' "${conf[avail]}" "$1"; }
-out_dir() { printf '%s/dt=%s' "${conf[out]}" "$1"; }
-eval_dir() { printf '%s/dt=%s' "${conf[evalout]}" "$1"; }
+# ---- the run-root layout: every path of a day, built here only --------------
+# The same table as include/base/layout.h; `--print-layout` prints it and
+# tests/cli/run_daily_layout.sh compares it with `dualrec-dump --layout`.
+: "${conf[logs]:=$root/logs}" "${conf[segments]:=$root/segments}"
+: "${conf[out]:=$root/out}" "${conf[models]:=$root/models}"
+: "${conf[avail]:=$root/avail}" "${conf[runlogs]:=$root/logs-run}"
+: "${conf[evalout]:=$root/eval}"
+day_dir() { printf '%s/dt=%s' "$1" "$2"; }          # FOLDER DAY
+logs_dir() { day_dir "${conf[logs]}" "$1"; }
+seg_file() { printf '%s/segment.bin' "$(day_dir "${conf[segments]}" "$1")"; }
+rejects_file() { printf '%s/rejects.csv' "$(day_dir "${conf[segments]}" "$1")"; }
+dict_dir() { printf '%s/dict' "${conf[segments]}"; }
+model_dir() { day_dir "${conf[models]}" "$1"; }
+tower_file() { printf '%s/tower.bin' "$(model_dir "$1")"; }
+rank_file() { printf '%s/rank.bin' "$(model_dir "$1")"; }
+avail_dir() { day_dir "${conf[avail]}" "$1"; }
+avail_file() { printf '%s/avail.bin' "$(avail_dir "$1")"; }
+out_dir() { day_dir "${conf[out]}" "$1"; }
+manifest_file() { printf '%s/manifest.json' "$(out_dir "$1")"; }
+success_file() { printf '%s/_SUCCESS' "$(out_dir "$1")"; }
+eval_dir() { day_dir "${conf[evalout]}" "$1"; }
+runlog_file() { printf '%s/dt=%s.log' "${conf[runlogs]}" "$1"; }
+print_layout() {
+    printf 'logs\t%s\n' "$(logs_dir "$1")"
+    printf 'segment\t%s\n' "$(seg_file "$1")"
+    printf 'rejects\t%s\n' "$(rejects_file "$1")"
+    printf 'dict\t%s\n' "$(dict_dir)"
+    printf 'tower\t%s\n' "$(tower_file "$1")"
+    printf 'rank\t%s\n' "$(rank_file "$1")"
+    printf 'avail\t%s\n' "$(avail_file "$1")"
+    printf 'out\t%s\n' "$(out_dir "$1")"
+    printf 'manifest\t%s\n' "$(manifest_file "$1")"
+    printf 'success\t%s\n' "$(success_file "$1")"
+    printf 'eval\t%s\n' "$(eval_dir "$1")"
+    printf 'runlog\t%s\n' "$(runlog_file "$1")"
+}
+if [ "$print_layout" = 1 ]; then print_layout "$D"; exit 0; fi
 
 # ---- logging -----------------------------------------------------------------
 logfile=""
@@ -217,7 +246,7 @@ window_segs() {
     for day in "${win_day[@]}"; do seg_file "$day"; echo; done
 }
 published() {
-    [ -f "$(out_dir "$1")/_SUCCESS" ] && [ -f "$(out_dir "$1")/manifest.json" ]
+    [ -f "$(success_file "$1")" ] && [ -f "$(manifest_file "$1")" ]
 }
 complete() {
     case "$1" in
@@ -226,7 +255,7 @@ complete() {
             verify_files "${segs[@]}"
             valid_file "$(seg_file "$D")" || return 1
             for day in "${win_day[@]}"; do
-                [ -d "${conf[logs]}/dt=$day" ] || continue
+                [ -d "$(logs_dir "$day")" ] || continue
                 valid_file "$(seg_file "$day")" || return 1
             done ;;
     tower) valid_file "$(tower_file "$D")" ;;
@@ -254,7 +283,7 @@ split_args() { local s=${conf[$1]}; read -r -a extra <<< "$s"; }
 cmd_ingest_day() {
     split_args ingest_args
     cmd=("$(exe ingest)" --segments "${conf[segments]}" --date "$1"
-         --logs "${conf[logs]}/dt=$1" --zone "${conf[zone]}" "${extra[@]}")
+         --logs "$(logs_dir "$1")" --zone "${conf[zone]}" "${extra[@]}")
 }
 cmd_stage() {
     case "$1" in
@@ -371,8 +400,8 @@ if [ "$dry" = 1 ]; then
         ran[$s]=1
         case "$s" in
         ingest)
-            if [ ! -d "${conf[logs]}/dt=$D" ] && ! valid_file "$(seg_file "$D")"; then
-                echo "# ingest: no logs for $D in ${conf[logs]}/dt=$D (a run exits $RC_NOINPUT)"
+            if [ ! -d "$(logs_dir "$D")" ] && ! valid_file "$(seg_file "$D")"; then
+                echo "# ingest: no logs for $D in $(logs_dir "$D") (a run exits $RC_NOINPUT)"
             fi
             mapfile -t segs < <(window_segs)
             verify_files "${segs[@]}"
@@ -381,7 +410,7 @@ if [ "$dry" = 1 ]; then
                     [ "$day" = "$D" ] || continue
                     [ -n "${forced[ingest]+x}" ] || continue
                 fi
-                [ -d "${conf[logs]}/dt=$day" ] || continue
+                [ -d "$(logs_dir "$day")" ] || continue
                 cmd_ingest_day "$day"; quote_cmd; echo
             done ;;
         eval)
@@ -401,7 +430,7 @@ if ! flock -n 9; then
     exit $RC_RETRY
 fi
 mkdir -p "${conf[runlogs]}" || die_config "cannot create '${conf[runlogs]}'"
-logfile="${conf[runlogs]}/dt=$D.log"
+logfile=$(runlog_file "$D")
 now_us() { echo "${EPOCHREALTIME/./}"; }
 t_start=$(now_us)
 log "date $D, root $root, window ${conf[days]} days, L ${conf[L]}, Q ${conf[Q]:-per user (UAC)}, zone ${conf[zone]}"
@@ -435,8 +464,8 @@ for s in $STAGES; do
     case "$s" in
     ingest)
         clean_tmp "${conf[segments]}"
-        [ -d "${conf[logs]}/dt=$D" ] || valid_file "$(seg_file "$D")" || {
-            log "ingest: no logs for $D in ${conf[logs]}/dt=$D"
+        [ -d "$(logs_dir "$D")" ] || valid_file "$(seg_file "$D")" || {
+            log "ingest: no logs for $D in $(logs_dir "$D")"
             summary+=("$(printf '%-7s failed: no logs for %s' ingest "$D")")
             finish $RC_NOINPUT
         }
@@ -449,7 +478,7 @@ for s in $STAGES; do
                 [ "$day" = "$D" ] || continue
                 [ -n "${forced[ingest]+x}" ] || continue
             fi
-            [ -d "${conf[logs]}/dt=$day" ] && todo_days+=("$day")
+            [ -d "$(logs_dir "$day")" ] && todo_days+=("$day")
         done
         for day in "${todo_days[@]}"; do
             cmd_ingest_day "$day"
@@ -458,11 +487,11 @@ for s in $STAGES; do
         done
         [ "$rc" = 0 ] && log "ingest: $n day(s) ingested"
         [ "$n" -gt 0 ] || [ "$rc" != 0 ] || { summary+=("ingest  nothing new"); continue; } ;;
-    tower) clean_tmp "${conf[models]}/dt=$D"; mkdir -p "${conf[models]}/dt=$D"
+    tower) clean_tmp "$(model_dir "$D")"; mkdir -p "$(model_dir "$D")"
         cmd_stage tower; run_cmd tower || rc=$? ;;
-    rank) clean_tmp "${conf[models]}/dt=$D"; mkdir -p "${conf[models]}/dt=$D"
+    rank) clean_tmp "$(model_dir "$D")"; mkdir -p "$(model_dir "$D")"
         cmd_stage rank; run_cmd rank || rc=$? ;;
-    uac) clean_tmp "${conf[avail]}/dt=$D"; mkdir -p "${conf[avail]}/dt=$D"
+    uac) clean_tmp "$(avail_dir "$D")"; mkdir -p "$(avail_dir "$D")"
         cmd_stage uac; run_cmd uac || rc=$? ;;
     match) clean_tmp "${conf[out]}"; mkdir -p "${conf[out]}"
         cmd_stage match; run_cmd match || rc=$? ;;

@@ -62,8 +62,10 @@ if [ ! -d "$Q/seg" ]; then
         --days 15 --start 2026-01-05 --seed 3 || exit 1
     ingest_all "$Q/world/logs" "$Q/seg" || exit 1
 fi
-"$BIN/dualrec-train-rank" --segments "$Q/seg" --date 2026-01-18 --days 14 \
-    --out "$Q/rank.bin" --ablation --xgb-rounds 100 2>&1 | sed 's/^/  /'
+{ "$BIN/dualrec-train-rank" --segments "$Q/seg" --date 2026-01-18 \
+      --days 14 --out "$Q/rank.bin" &&
+  "$BIN/dualrec-eval" rank --segments "$Q/seg" --date 2026-01-18 --days 14 \
+      --rank "$Q/rank.bin" --ablation --xgb-rounds 100; } 2>&1 | sed 's/^/  /'
 
 ML=/work/shared/data/movielens-latest-small
 if [ -f "$ML/ratings.csv" ]; then
@@ -76,9 +78,11 @@ if [ -f "$ML/ratings.csv" ]; then
             || exit 1
         ingest_all "$M/logs" "$M/seg" || exit 1
     fi
-    "$BIN/dualrec-train-rank" --segments "$M/seg" --date 2026-01-30 \
-        --days 30 --out "$M/rank.bin" --ablation --xgb-rounds 100 \
-        --theta-report 200,200 2>&1 | sed 's/^/  /'
+    { "$BIN/dualrec-train-rank" --segments "$M/seg" --date 2026-01-30 \
+          --days 30 --out "$M/rank.bin" &&
+      "$BIN/dualrec-eval" rank --segments "$M/seg" --date 2026-01-30 \
+          --days 30 --rank "$M/rank.bin" --ablation --xgb-rounds 100 \
+          --theta-report 200,200; } 2>&1 | sed 's/^/  /'
 else
     echo "  MovieLens: skipped, $ML not found"
 fi

@@ -16,6 +16,9 @@ top=100
 epochs=${BENCH_EPOCHS:-3}
 dir=$OUT/tower
 mkdir -p "$dir"
+src=$(cd "$(dirname "$0")/.." && pwd)
+tools=${BENCH_TOOLS:-$src/build/bench}
+[ -x "$tools/tower_bench" ] || make -C "$src" --no-print-directory bench-tools >/dev/null
 export OMP_NUM_THREADS=2
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
@@ -23,9 +26,9 @@ py=/usr/bin/python3
 echo "  $users users, $items items, $pos positive draws, d=$dim, top-$top," \
      "$epochs epochs, OMP_NUM_THREADS=2," \
      "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
-measure "dualrec-bench-tower (train + search)" \
+measure "tower_bench (train + search)" \
     sh -c 'exec "$@" >"$0"' "$dir/ours.txt" \
-    "$BIN/dualrec-bench-tower" --users "$users" --items "$items" \
+    "$tools/tower_bench" --users "$users" --items "$items" \
     --positives "$pos" --dim "$dim" --epochs "$epochs" --top "$top" \
     --clusters 64 --vecs "$dir"
 measure "faiss IndexFlatIP + numpy sgemm" \

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tower_peer.py -- the peer of bench_tower.sh: exact inner-product top-k
-with Faiss IndexFlatIP on the very vectors dualrec-bench-tower searched,
+with Faiss IndexFlatIP on the very vectors bench/tower_bench searched,
 and raw sgemm throughput of the same shape through numpy (OpenBLAS).
 
 usage: tower_peer.py DIR N_USERS N_ITEMS DIM TOP THREADS

@@ -20,6 +20,7 @@
 #include "dates.h"
 #include "diag.h"
 #include "iddict.h"
+#include "metrics.h"
 #include "segment.h"
 #include "worldgen.h"
 #include "xmem.h"
@@ -40,6 +41,7 @@ main(int argc, char **argv)
     struct avail *a = NULL;
     char *dpath, day_s[16];
     float *ps, *po, *py;
+    uint8_t *yb;
     size_t n = 0;
     uint64_t ev = 0, in_pred = 0, in_orac = 0;
     int32_t k;
@@ -96,10 +98,12 @@ main(int argc, char **argv)
     printf("# uac vs ground truth, day %s, %zu users\n",
            dates_format_day(a->day, day_s), n);
     printf("%-28s\t%10s\t%10s\n", "metric", "table", "oracle");
+    yb = avail_labels(py, n);
     printf("%-28s\t%10.4f\t%10.4f\n", "auc_active_next_day",
-           avail_auc(ps, py, n), avail_auc(po, py, n));
+           metrics_auc(ps, yb, n), metrics_auc(po, yb, n));
     printf("%-28s\t%10.4f\t%10.4f\n", "logloss_active_next_day",
-           avail_logloss(ps, py, n), avail_logloss(po, py, n));
+           metrics_logloss(ps, yb, n), metrics_logloss(po, yb, n));
+    free(yb);
     printf("%-28s\t%10.4f\t%10.4f\n", "session_hours_in_window",
            ev ? (double)in_pred / ev : 0, ev ? (double)in_orac / ev : 0);
     free(ps);

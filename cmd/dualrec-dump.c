@@ -4,6 +4,8 @@
  * dense indices are mapped back to the external ids through the
  * dictionaries of that segment root.  All the work is in src/store/segment.c;
  * this file turns argv into a section and a diag into an exit code.
+ * --layout ROOT --date D prints the run-root layout (base/layout.h), the
+ * paths run_daily.sh --print-layout must agree with.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,14 +15,18 @@
 #include "cli.h"
 #include "diag.h"
 #include "iddict.h"
+#include "layout.h"
 #include "rc.h"
 #include "segment.h"
 
 static const char usage_text[] =
     "usage: dualrec-dump [-q] [-v] [--section SECTION] [--segments SEGROOT]\n"
     "                    SEGMENT_FILE\n"
+    "       dualrec-dump --layout ROOT --date YYYY-MM-DD\n"
     "\n"
     "Print a day segment as TSV on stdout.\n"
+    "  --layout ROOT       instead: the paths of run root ROOT for --date\n"
+    "                      (key TAB path; the layout run_daily.sh uses)\n"
     "  -s, --section S     summary (default), exposures, inter, items,\n"
     "                      follows or users\n"
     "  -S, --segments DIR  segment root whose dict/ maps indices to ids\n"
@@ -31,6 +37,8 @@ static const char usage_text[] =
 static const struct option long_opts[] = {
     { "section",  required_argument, NULL, 's' },
     { "segments", required_argument, NULL, 'S' },
+    { "layout",   required_argument, NULL, 'L' },
+    { "date",     required_argument, NULL, 'D' },
     { "quiet",    no_argument,       NULL, 'q' },
     { "verbose",  no_argument,       NULL, 'v' },
     { "help",     no_argument,       NULL, 'h' },
@@ -66,18 +74,33 @@ main(int argc, char **argv)
     struct segment *seg = NULL;
     struct iddict *dicts[4] = { NULL, NULL, NULL, NULL };
     struct segment_names names;
-    int opt;
+    const char *layout_root = NULL;
+    int32_t day = 0;
+    int have_date = 0, opt;
 
     cli_init(argv[0]);
     while ((opt = getopt_long(argc, argv, "s:S:qvh", long_opts, NULL)) != -1) {
         switch (opt) {
         case 's': o.section = parse_section(optarg); break;
         case 'S': o.segroot = optarg; break;
+        case 'L': layout_root = optarg; break;
+        case 'D': day = cli_parse_date(optarg, "--date"); have_date = 1;
+                  break;
         case 'q': cli_verbosity = 0; break;
         case 'v': cli_verbosity = 2; break;
         case 'h': fputs(usage_text, stdout); return RC_OK;
         default:  cli_usage_exit(usage_text);
         }
+    }
+    if (layout_root != NULL || have_date) {
+        if (layout_root == NULL || !have_date || optind != argc)
+            cli_usage_exit(usage_text);
+        layout_print(stdout, layout_root, day);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            diag_errno(&d, RC_IO, "stdout: write failed");
+            cli_diag_exit(&d);
+        }
+        return RC_OK;
     }
     if (argc - optind != 1)
         cli_usage_exit(usage_text);

@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "rc.h"
 #include "segment.h"
+#include "targets.h"
 #include "tower.h"
 #include "xmem.h"
 
@@ -145,7 +146,12 @@ main(int argc, char **argv)
         for (uint32_t i = 0; i < w->cat.n_items; i++)
             targets[nt++] = i;
     } else {
-        nt = channels_new_items(w, date, next->zone_offset, &targets);
+        struct targets tg;
+
+        /* the new items of the night's targets (no long tail) */
+        targets_window(&tg, w, date, 0);
+        targets = tg.item;
+        nt = tg.n;
     }
     size_t *toff;
     uint32_t *tuser;

@@ -8,6 +8,10 @@
  * task and UAC calibration (src/eval/replay.c).  Writes DIR/report.html and
  * DIR/report.json; prints a short table on stdout.
  *
+ * rank: the ranker of date D on day D+1 (per-task AUC and log-loss, the
+ * xgboost baseline, theta_u, the Table 4 ablation; src/eval/modeleval.c),
+ * markdown tables on stdout.
+ *
  * --verify FILE...: check that each file is a complete, uncorrupted dualrec
  * binary file (header, zstd frame, checksum); run_daily.sh uses it to decide
  * whether a stage's output is complete.
@@ -18,9 +22,12 @@
 #include <string.h>
 
 #include "atomicfile.h"
+#include "binfile.h"
 #include "cli.h"
 #include "dates.h"
 #include "evalrep.h"
+#include "layout.h"
+#include "modeleval.h"
 #include "oracle.h"
 #include "rc.h"
 #include "replay.h"
@@ -31,6 +38,10 @@ static const char usage_text[] =
     "                    [--avail FILE] [--rank FILE [--tower FILE]]\n"
     "                    [--days N] [--report DIR] [-q] [-v]\n"
     "       dualrec-eval --verify FILE...\n"
+    "       dualrec-eval rank --segments SEGROOT --date D --rank FILE\n"
+    "                    [--tower FILE] [--days N] [--xgb-rounds N]\n"
+    "                    [--xgb-max N] [--theta-report ITEMS,CANDS]\n"
+    "                    [--ablation [--max-per-day N]] [-q] [-v]\n"
     "       dualrec-eval oracle --world DIR --segments SEGROOT --tables\n"
     "                    OUTROOT --date D [--avail FILE] [--cands FILE]\n"
     "                    [--L N] [--Q N] [--days N] [--seed N]\n"
@@ -46,6 +57,12 @@ static const char usage_text[] =
     "             prints the path of each complete one on stdout, a message\n"
     "             for each other on stderr; exit 0 when all are complete,\n"
     "             else the code of the first failure (65 or 66)\n"
+    "  rank       evaluate the ranker of date D on day D+1: tables on\n"
+    "             stdout, with the xgboost baseline (--xgb-rounds, default\n"
+    "             100; 0 skips it) on up to --xgb-max samples, theta_u's\n"
+    "             effect on the ITEMS most exposed items x CANDS active\n"
+    "             users (default 1000,500) and with --ablation the model\n"
+    "             retrained without augmentation / extra features\n"
     "  oracle     in a generated world (dualrec-gen --out DIR): expected\n"
     "             like+comment+follow of the table for D's uploads vs the\n"
     "             oracle, most-active, most-likes and random users (same L,\n"
@@ -53,6 +70,25 @@ static const char usage_text[] =
     "             of D; --cands: dualrec-match --dump-cands); writes\n"
     "             DIR/oracle.html, DIR/oracle.json (default\n"
     "             OUTROOT/../eval/dt=D), docs/quality.md\n";
+
+enum { R_XGBR = 256, R_XGBM, R_THREP, R_ABL, R_MAXDAY };
+
+static const struct option rank_opts[] = {
+    { "segments",     required_argument, NULL, 's' },
+    { "date",         required_argument, NULL, 'd' },
+    { "rank",         required_argument, NULL, 'r' },
+    { "tower",        required_argument, NULL, 'T' },
+    { "days",         required_argument, NULL, 'D' },
+    { "xgb-rounds",   required_argument, NULL, R_XGBR },
+    { "xgb-max",      required_argument, NULL, R_XGBM },
+    { "theta-report", required_argument, NULL, R_THREP },
+    { "ablation",     no_argument,       NULL, R_ABL },
+    { "max-per-day",  required_argument, NULL, R_MAXDAY },
+    { "quiet",        no_argument,       NULL, 'q' },
+    { "verbose",      no_argument,       NULL, 'v' },
+    { "help",         no_argument,       NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+};
 
 static const struct option long_opts[] = {
     { "segments", required_argument, NULL, 's' },
@@ -88,21 +124,24 @@ static const struct option oracle_opts_long[] = {
     { NULL, 0, NULL, 0 }
 };
 
-/* Path DIR/NAME, or OUTROOT/../eval/dt=D/NAME when dir is NULL. */
+/* Path DIR/NAME, or OUTROOT/../eval/dt=D/NAME when dir is NULL (the eval
+ * folder beside OUTROOT in the run root, as for the replay report). */
 static char *
 report_path(const char *dir, const char *outroot, int32_t date,
             const char *name)
 {
-    char day[16];
-    size_t n = (dir ? strlen(dir) : strlen(outroot)) + strlen(name) + 48;
-    char *p = xmalloc(n);
+    size_t n = (dir ? strlen(dir) : strlen(outroot)) + strlen(name)
+               + sizeof "/../" LAYOUT_EVAL_DIR + 2;
+    char *p = xmalloc(n), *q;
 
-    if (dir != NULL)
+    if (dir != NULL) {
         snprintf(p, n, "%s/%s", dir, name);
-    else
-        snprintf(p, n, "%s/../eval/dt=%s/%s", outroot,
-                 dates_format_day(date, day), name);
-    return p;
+        return p;
+    }
+    snprintf(p, n, "%s/../" LAYOUT_EVAL_DIR, outroot);
+    q = layout_day(p, date, *name ? name : NULL);
+    free(p);
+    return q;
 }
 
 static int
@@ -167,7 +206,7 @@ verify_files(int n, char **paths)
     for (int i = 0; i < n; i++) {
         struct diag d = DIAG_INIT;
 
-        if (evalrep_verify_file(paths[i], &d) < 0) {
+        if (binfile_verify(paths[i], &d) < 0) {
             fprintf(stderr, "%s: %s\n", cli_prog, d.msg);
             if (rc == RC_OK)
                 rc = d.rc;
@@ -176,6 +215,54 @@ verify_files(int n, char **paths)
         }
     }
     return rc;
+}
+
+/* dualrec-eval rank ...: argv[0] is "rank". */
+static int
+rank_main(int argc, char **argv)
+{
+    struct modeleval_rank_opts o;
+    struct diag d = DIAG_INIT;
+    int have_date = 0, opt;
+
+    modeleval_rank_default_opts(&o);
+    while ((opt = getopt_long(argc, argv, "qvh", rank_opts, NULL)) != -1) {
+        switch (opt) {
+        case 's': o.segroot = optarg; break;
+        case 'd': o.date = cli_parse_date(optarg, "--date"); have_date = 1;
+                  break;
+        case 'r': o.rank_path = optarg; break;
+        case 'T': o.tower_path = optarg; break;
+        case 'D': o.days = cli_parse_u32(optarg, "--days"); break;
+        case R_XGBR: o.xgb_rounds = cli_parse_u32(optarg, "--xgb-rounds");
+                     break;
+        case R_XGBM: o.xgb_max = cli_parse_u64(optarg, "--xgb-max"); break;
+        case R_THREP:
+            if (sscanf(optarg, "%zu,%zu", &o.theta_items, &o.theta_cands)
+                != 2 || o.theta_items == 0 || o.theta_cands == 0)
+                cli_bad_usage("--theta-report: expected ITEMS,CANDS, got "
+                              "'%s'", optarg);
+            break;
+        case R_ABL: o.ablation = 1; break;
+        case R_MAXDAY: o.max_per_day = cli_parse_u32(optarg, "--max-per-day");
+                       break;
+        case 'q': cli_verbosity = 0; break;
+        case 'v': cli_verbosity = 2; break;
+        case 'h': fputs(usage_text, stdout); return RC_OK;
+        default: cli_usage_exit(usage_text);
+        }
+    }
+    if (optind != argc || !o.segroot || !o.rank_path || !have_date)
+        cli_usage_exit(usage_text);
+    if (o.days < 2 || o.days > 3660)
+        cli_bad_usage("--days must be 2..3660, got '%u'", o.days);
+    if (modeleval_rank(&o, stdout, &d) < 0)
+        cli_diag_exit(&d);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        diag_errno(&d, RC_IO, "stdout: write failed");
+        cli_diag_exit(&d);
+    }
+    return RC_OK;
 }
 
 int
@@ -189,6 +276,8 @@ main(int argc, char **argv)
     double t0;
 
     cli_init(argv[0]);
+    if (argc > 1 && strcmp(argv[1], "rank") == 0)
+        return rank_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "oracle") == 0)
         return oracle_main(argc - 1, argv + 1);
     while ((opt = getopt_long(argc, argv, "qvh", long_opts, NULL)) != -1) {
@@ -217,17 +306,18 @@ main(int argc, char **argv)
     if (optind != argc || !o.segroot || !o.outroot || !have_date)
         cli_usage_exit(usage_text);
     if (report_dir == NULL) {
-        char day[16];
-        size_t n = strlen(o.outroot) + 40;
+        /* the eval folder beside OUTROOT in the run root */
+        size_t n = strlen(o.outroot) + sizeof "/../" LAYOUT_EVAL_DIR;
+        char *evalroot = xmalloc(n);
 
-        report_dir = xmalloc(n);
-        snprintf(report_dir, n, "%s/../eval/dt=%s", o.outroot,
-                 dates_format_day(o.date, day));
+        snprintf(evalroot, n, "%s/../" LAYOUT_EVAL_DIR, o.outroot);
+        report_dir = layout_day(evalroot, o.date, NULL);
+        free(evalroot);
     }
     html = xmalloc(strlen(report_dir) + 16);
     json = xmalloc(strlen(report_dir) + 16);
-    sprintf(html, "%s/report.html", report_dir);
-    sprintf(json, "%s/report.json", report_dir);
+    sprintf(html, "%s/" LAYOUT_REPORT_HTML, report_dir);
+    sprintf(json, "%s/" LAYOUT_REPORT_JSON, report_dir);
 
     t0 = cli_now();
     if (replay_run(&o, &rep, &d) < 0 || mkdir_p(report_dir, &d) < 0

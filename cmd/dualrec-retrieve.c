@@ -2,9 +2,10 @@
  * dualrec-retrieve -- candidate users for target items from every
  * retrieval channel, as TSV on stdout, for inspection and for scripts:
  *     item <TAB> user <TAB> channels <TAB> retr
- * with external ids, items in target order, users by retr descending.
- * The work is in src/model/channels.c; this file reads the targets, calls
- * channels_generate and prints the table and a summary.
+ * with external ids, items in target order (ascending index), users by
+ * retr descending.  The work is in src/model/targets.c (the same targets
+ * as dualrec-match) and src/model/channels.c; this file selects the
+ * targets, calls channels_generate and prints the table and a summary.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,19 +18,24 @@
 #include "diag.h"
 #include "rc.h"
 #include "segment.h"
+#include "targets.h"
 #include "tower.h"
 #include "xmem.h"
 
 static const char usage_text[] =
     "usage: dualrec-retrieve --segments SEGROOT --date YYYY-MM-DD\n"
     "                        --tower FILE [--days N] [--targets FILE]\n"
+    "                        [--long-tail-max N]\n"
     "                        [-k N] [--channels LIST] [-q|-v]\n"
     "\n"
     "Print candidate users for target items as TSV on stdout:\n"
     "item, user, channels (e.g. tower+i2i2u), tower score.\n"
     "  --days N         window (default 30)\n"
     "  --targets FILE   item ids, one per line ('-' = stdin); default: the\n"
-    "                   items uploaded on --date\n"
+    "                   night's targets, as dualrec-match selects them\n"
+    "                   (uploads of --date and long-tail items)\n"
+    "  --long-tail-max N  long tail: fewer than N exposures in the window\n"
+    "                   (default 20; 0 = the uploads only)\n"
     "  -k N             candidates per item (default 400)\n"
     "  --channels LIST  comma-separated subset of tower,i2i2u,i2u2u,creator\n";
 
@@ -39,6 +45,7 @@ static const struct option long_opts[] = {
     { "days",     required_argument, NULL, 'n' },
     { "tower",    required_argument, NULL, 't' },
     { "targets",  required_argument, NULL, 'T' },
+    { "long-tail-max", required_argument, NULL, 'L' },
     { "channels", required_argument, NULL, 'c' },
     { "quiet",    no_argument,       NULL, 'q' },
     { "verbose",  no_argument,       NULL, 'v' },
@@ -70,44 +77,6 @@ parse_channels(const char *s)
     return bits;
 }
 
-/* Target ids from a file, one per line; unknown ids are counted. */
-static size_t
-read_targets(const char *path, const struct window *w, uint32_t **out,
-             size_t *unknown, struct diag *d)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0, n = 0, room = 64;
-    ssize_t len;
-
-    *unknown = 0;
-    if (f == NULL) {
-        diag_errno(d, RC_NOINPUT, "%s: cannot open", path);
-        return SIZE_MAX;
-    }
-    *out = xmalloc(room * sizeof **out);
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
-        uint32_t i = iddict_find(w->items, line, (size_t)len);
-        if (i == IDDICT_NONE || i >= w->cat.n_items) {
-            (*unknown)++;
-            continue;
-        }
-        if (n == room) {
-            room *= 2;
-            *out = xreallocarray(*out, room, sizeof **out);
-        }
-        (*out)[n++] = i;
-    }
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    return n;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -121,8 +90,8 @@ main(int argc, char **argv)
     struct tower *t;
     struct cands *c;
     struct channels_stats st;
-    uint32_t *targets;
-    size_t nt, unknown = 0;
+    uint32_t tail_max = TARGETS_LONG_TAIL_MAX;
+    struct targets tg;
     int opt;
 
     cli_init(argv[0]);
@@ -134,6 +103,7 @@ main(int argc, char **argv)
         case 'n': days = cli_parse_u32(optarg, "--days"); break;
         case 't': tower_path = optarg; break;
         case 'T': targets_path = optarg; break;
+        case 'L': tail_max = cli_parse_u32(optarg, "--long-tail-max"); break;
         case 'k': cp.k = cli_parse_u32(optarg, "-k"); break;
         case 'c': cp.enabled = parse_channels(optarg); break;
         case 'q': cli_verbosity = 0; break;
@@ -152,15 +122,12 @@ main(int argc, char **argv)
     if (window_open(segroot, date, (int)days, 0, &w, &d) < 0)
         cli_diag_exit(&d);
     if (targets_path != NULL) {
-        nt = read_targets(targets_path, w, &targets, &unknown, &d);
-        if (nt == SIZE_MAX)
+        if (targets_file(&tg, targets_path, w->items, w->cat.n_items, &d) < 0)
             cli_diag_exit(&d);
     } else {
-        const struct segment *last = w->seg[w->n_days - 1];
-        nt = channels_new_items(w, date, last ? last->zone_offset : 0,
-                                &targets);
+        targets_window(&tg, w, date, tail_max);
     }
-    if (channels_generate_stats(w, t, &cp, targets, nt, NULL, &c, &st, &d)
+    if (channels_generate_stats(w, t, &cp, tg.item, tg.n, NULL, &c, &st, &d)
         < 0)
         cli_diag_exit(&d);
     char buf[48];
@@ -175,7 +142,7 @@ main(int argc, char **argv)
     }
     cli_log(1, "%zu targets (%zu unknown ids skipped), %zu candidates; "
             "%d of %d days loaded; per channel kept: tower %zu, i2i2u %zu, "
-            "i2u2u %zu, creator %zu", nt, unknown, c->n, st.days_loaded,
+            "i2u2u %zu, creator %zu", tg.n, tg.n_unknown, c->n, st.days_loaded,
             w->n_days, st.kept[0], st.kept[1], st.kept[2], st.kept[3]);
     if (st.no_features || st.no_engagers || st.no_creator || st.empty)
         cli_log(1, "%zu targets without features (tower used the global "
@@ -184,7 +151,7 @@ main(int argc, char **argv)
                 "with no candidate", st.no_features, st.no_engagers,
                 st.no_creator, st.empty);
     cands_free(c);
-    free(targets);
+    targets_release(&tg);
     tower_free(t);
     window_free(w);
     return RC_OK;

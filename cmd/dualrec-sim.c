@@ -17,6 +17,8 @@
 #include "cli.h"
 #include "dates.h"
 #include "evalrep.h"
+#include "layout.h"
+#include "publish.h"
 #include "rc.h"
 #include "sim.h"
 #include "worldgen.h"
@@ -55,8 +57,7 @@ load_policy(const char *spec, const struct worldgen *w, int32_t date,
             struct sim_policy *p, struct diag *d)
 {
     const char *eq = strchr(spec, '=');
-    char day[16], *name, *path, *man = NULL, desc[512];
-    size_t n, len;
+    char *name, *path, *man = NULL, desc[512];
     int rc;
 
     if (eq == NULL) {
@@ -64,16 +65,14 @@ load_policy(const char *spec, const struct worldgen *w, int32_t date,
         return 0;
     }
     name = xstrndup(spec, (size_t)(eq - spec));
-    n = strlen(eq) + 64;
-    path = xmalloc(n);
-    dates_format_day(date, day);
-    snprintf(path, n, "%s/dt=%s/manifest.json", eq + 1, day);
+    path = layout_day(eq + 1, date, NULL);
     desc[0] = '\0';
-    if (file_read_all(path, &man, &len, d) == 0) {
-        evalrep_manifest_section(man, "params", desc, sizeof desc);
+    if (publish_manifest_load(path, &man, d) == 0) {
+        publish_manifest_section(man, "params", desc, sizeof desc);
         free(man);
     }
-    snprintf(path, n, "%s/dt=%s/user_items.tsv.zst", eq + 1, day);
+    free(path);
+    path = layout_day(eq + 1, date, LAYOUT_USER_ITEMS);
     rc = sim_policy_load(path, w, name, desc, p, d);
     free(name);
     free(path);

@@ -1,20 +1,16 @@
 /*
  * dualrec-train-rank -- fit the multi-task creator-experience ranker on a
- * window of day segments and write the model file; optionally evaluate it
- * on the next day (per-task AUC/log-loss, new vs old items, the xgboost
- * baseline, the paper's Table 4 ablation, the effect of theta_u) and time
- * the scoring of a candidate table.  All the work is in src/rank*.c.
- *
- * stdout carries the evaluation tables (markdown); progress on stderr.
+ * window of day segments and write the model file; optionally time the
+ * scoring of a candidate table.  All the work is in src/model/rank*.c;
+ * the evaluation on the next day is `dualrec-eval rank`
+ * (src/eval/modeleval.c).  Progress on stderr; stdout stays empty.
  */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
-#include "dates.h"
 #include "rank.h"
 #include "segment.h"
 #include "tower.h"
@@ -25,22 +21,14 @@ static const char usage_text[] =
     "           [--dim K] [--hidden H] [--hash-bits B] [--lr X]\n"
     "           [--batch N] [--max-per-day N] [--no-augment] [--no-extra]\n"
     "           [--weights C,L,CM,F,LV] [--theta-weight X]\n"
-    "           [--eval] [--ablation] [--xgb-rounds N] [--xgb-max N]\n"
-    "           [--theta-report ITEMS,CANDS] [--bench-score ITEMS,CANDS]\n"
-    "  Trains on the days D-N+1 .. D (default N 30) and writes FILE.\n"
-    "  --eval       evaluate on day D+1 (its segment must exist): tables\n"
-    "               on stdout, with the xgboost baseline (--xgb-rounds,\n"
-    "               default 100; 0 skips it) on up to --xgb-max samples\n"
-    "  --ablation   also train without augmentation / extra features\n"
-    "  --theta-report top-10 concentration with/without theta_u over the\n"
-    "               ITEMS most exposed items of D+1 x CANDS of its active\n"
-    "               users (default 1000,500)\n"
+    "           [--bench-score ITEMS,CANDS]\n"
+    "  Trains on the days D-N+1 .. D (default N 30) and writes FILE\n"
+    "  (evaluate it with `dualrec-eval rank`).\n"
     "  --bench-score time scoring ITEMS x CANDS pairs with the model\n";
 
 enum { O_SEG = 256, O_DATE, O_DAYS, O_TOWER, O_EPOCHS, O_SEED, O_OUT,
        O_DIM, O_HIDDEN, O_HASH, O_LR, O_BATCH, O_MAXDAY, O_NOAUG,
-       O_NOEXTRA, O_WEIGHTS, O_THETA, O_EVAL, O_ABL, O_XGBR, O_XGBM,
-       O_BENCH, O_THREP };
+       O_NOEXTRA, O_WEIGHTS, O_THETA, O_BENCH };
 
 static const struct option long_opts[] = {
     { "segments", required_argument, NULL, O_SEG },
@@ -60,12 +48,7 @@ static const struct option long_opts[] = {
     { "no-extra", no_argument, NULL, O_NOEXTRA },
     { "weights", required_argument, NULL, O_WEIGHTS },
     { "theta-weight", required_argument, NULL, O_THETA },
-    { "eval", no_argument, NULL, O_EVAL },
-    { "ablation", no_argument, NULL, O_ABL },
-    { "xgb-rounds", required_argument, NULL, O_XGBR },
-    { "xgb-max", required_argument, NULL, O_XGBM },
     { "bench-score", required_argument, NULL, O_BENCH },
-    { "theta-report", required_argument, NULL, O_THREP },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -76,9 +59,9 @@ struct train_rank_opts {
     const char *segroot, *tower, *out;
     struct tower *t;            /* loaded from --tower, or NULL */
     int32_t date;
-    uint32_t days, xgb_rounds, xgb_max;
-    int have_date, eval, ablation;
-    size_t bench_items, bench_cands, theta_items, theta_cands;
+    uint32_t days;
+    int have_date;
+    size_t bench_items, bench_cands;
     struct rank_params p;
 };
 
@@ -98,132 +81,6 @@ parse_weights(const char *arg, float *w)
         w[t] = (float)v;
         s = end + 1;
     }
-}
-
-static void
-print_eval(const char *name, const struct rank_eval *ev)
-{
-    for (int t = 0; t < RANK_N_TASKS; t++)
-        printf("| %s | %s | %llu | %.4f | %.4f | %.4f | %.4f |\n", name,
-               rank_task_name(t), (unsigned long long)ev->task[t].n_pos,
-               ev->task[t].auc, ev->task[t].logloss, ev->task[t].auc_new,
-               ev->task[t].auc_old);
-    printf("| %s | score (explicit) | | %.4f | | per-item %.4f | "
-           "per-item -theta %.4f |\n", name, ev->auc_score, ev->gauc_score,
-           ev->gauc_theta);
-}
-
-/* Train one variant and evaluate it on test; prints one table row. */
-static int
-ablation_row(const struct train_rank_opts *o, const struct window *w,
-             const struct segment *test, unsigned flags, struct diag *d)
-{
-    struct rank_params p = o->p;
-    struct rank_model *m = NULL;
-    struct rank_context *ctx = NULL;
-    struct rank_eval ev;
-    int rc;
-
-    p.flags = flags;
-    rc = rank_train(w, o->t, &p, &m, NULL, d) < 0
-      || rank_context_build(m, w, o->t, &ctx, d) < 0
-      || rank_evaluate(m, ctx, test, &ev, d) < 0 ? -1 : 0;
-    if (rc == 0)
-        printf("| %-3s | %-3s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | "
-               "%.4f | %.4f |\n", flags & RANK_AUGMENT ? "yes" : "no",
-               flags & RANK_EXTRA ? "yes" : "no", ev.task[TASK_CLICK].auc,
-               ev.task[TASK_LIKE].auc, ev.task[TASK_COMMENT].auc,
-               ev.task[TASK_FOLLOW].auc, ev.task[TASK_LONG_VIEW].auc,
-               ev.auc_score, ev.task[TASK_LIKE].auc_new, ev.gauc_score);
-    rank_context_free(ctx);
-    rank_free(m);
-    return rc;
-}
-
-/*
- * theta_u: for theta weights 0 .. 1, the per-item AUC of the score for
- * explicit feedback on D+1 and how concentrated the top-10 users of the
- * report's items are.
- */
-static int
-theta_report(const struct train_rank_opts *o, const struct rank_model *m,
-             const struct rank_context *ctx, const struct segment *test,
-             struct diag *d)
-{
-    static const float gammas[] = { 0, 0.25f, 0.5f, 0.75f, 1, 1.5f };
-    struct cands *c = rank_eval_cands(test, o->theta_items, o->theta_cands,
-                                      o->p.seed);
-    struct rank_model mm = *m;
-    struct rank_eval ev;
-    uint32_t heavy = 0, nd;
-
-    /* the heaviest 1% of the day's active users */
-    for (size_t k = 0; k < test->n_exp; k++)
-        heavy += k == 0 || test->exp[k].user != test->exp[k - 1].user;
-    heavy = heavy / 100 > 0 ? heavy / 100 : 1;
-    printf("\n## theta_u: %zu items x %zu candidates (model weight %.2f)\n\n"
-           "| theta weight | per-item AUC (explicit) | top-10 slots held by "
-           "the %u heaviest | distinct users in top-10 |\n|---|---|---|---|\n",
-           c->n_items, c->n_items ? c->off[1] : 0, m->theta_weight, heavy);
-    for (size_t g = 0; g < sizeof gammas / sizeof gammas[0]; g++) {
-        double conc;
-
-        mm.theta_weight = gammas[g];
-        if (rank_evaluate(&mm, ctx, test, &ev, d) < 0
-            || rank_score_cands(&mm, ctx, c, d) < 0) {
-            cands_free(c);
-            return -1;
-        }
-        conc = rank_top_concentration(c, 10, heavy, &nd);
-        printf("| %s %.2f | %.4f | %.4f | %u |\n",
-               gammas[g] == 0 ? "without theta_u," : "with theta_u,",
-               gammas[g], ev.gauc_theta, conc, nd);
-    }
-    cands_free(c);
-    return 0;
-}
-
-static int
-evaluate(const struct train_rank_opts *o, const struct window *w,
-         const struct rank_model *m, const struct segment *test,
-         struct diag *d)
-{
-    struct rank_context *ctx = NULL;
-    struct rank_eval ev, xg;
-    char day[16];
-    int rc = -1;
-
-    if (rank_context_build(m, w, o->t, &ctx, d) < 0
-        || rank_evaluate(m, ctx, test, &ev, d) < 0)
-        goto out;
-    printf("## ranking evaluation on %s (%llu exposures, %llu of new "
-           "items)\n\n", dates_format_day(o->date + 1, day),
-           (unsigned long long)ev.n, (unsigned long long)ev.n_new);
-    printf("| model | task | positives | AUC | log-loss | AUC new items | "
-           "AUC old items |\n|---|---|---|---|---|---|---|\n");
-    print_eval("ranker", &ev);
-    if (o->xgb_rounds > 0) {
-        if (rank_xgb_baseline(w, o->t, test, m->flags, o->xgb_max,
-                              o->xgb_rounds, 6, o->p.seed, &xg, d) < 0)
-            goto out;
-        print_eval("xgboost", &xg);
-    }
-    if (theta_report(o, m, ctx, test, d) < 0)
-        goto out;
-    if (o->ablation) {
-        printf("\n## ablation (paper Table 4), AUC on %s\n\n"
-               "| augment | extra | click | like | comment | follow | "
-               "long_view | score | like new items | per-item score |\n"
-               "|---|---|---|---|---|---|---|---|---|---|\n",
-               dates_format_day(o->date + 1, day));
-        for (unsigned f = 0; f < 4; f++)
-            if (ablation_row(o, w, test, f, d) < 0)
-                goto out;
-    }
-    rc = 0;
-out:
-    rank_context_free(ctx);
-    return rc;
 }
 
 static int
@@ -255,14 +112,10 @@ bench_score(const struct train_rank_opts *o, const struct window *w,
 int
 main(int argc, char **argv)
 {
-    struct train_rank_opts o = { .days = 30, .xgb_rounds = 100,
-                                 .xgb_max = 2000000, .theta_items = 1000,
-                                 .theta_cands = 500,
-                                 .p = rank_default_params() };
+    struct train_rank_opts o = { .days = 30, .p = rank_default_params() };
     struct diag d = DIAG_INIT;
     struct window *w = NULL;
     struct rank_model *m = NULL;
-    struct segment *test = NULL;
     struct rank_train_stats st;
     int opt;
 
@@ -291,22 +144,11 @@ main(int argc, char **argv)
         case O_THETA: o.p.theta_weight
                           = (float)cli_parse_double(optarg, "--theta-weight");
                       break;
-        case O_EVAL: o.eval = 1; break;
-        case O_ABL: o.eval = o.ablation = 1; break;
-        case O_XGBR: o.xgb_rounds = cli_parse_u32(optarg, "--xgb-rounds");
-                     break;
-        case O_XGBM: o.xgb_max = cli_parse_u32(optarg, "--xgb-max"); break;
         case O_BENCH:
             if (sscanf(optarg, "%zu,%zu", &o.bench_items, &o.bench_cands) != 2
                 || o.bench_items == 0 || o.bench_cands == 0)
                 cli_bad_usage("--bench-score: expected ITEMS,CANDS, got '%s'",
                               optarg);
-            break;
-        case O_THREP:
-            if (sscanf(optarg, "%zu,%zu", &o.theta_items, &o.theta_cands)
-                != 2 || o.theta_items == 0 || o.theta_cands == 0)
-                cli_bad_usage("--theta-report: expected ITEMS,CANDS, got "
-                              "'%s'", optarg);
             break;
         case 'q': cli_verbosity = 0; break;
         case 'v': cli_verbosity = 2; break;
@@ -321,14 +163,6 @@ main(int argc, char **argv)
     if (o.tower != NULL && tower_load(o.tower, &o.t, &d) < 0)
         cli_diag_exit(&d);
 
-    if (o.eval) {
-        /* the test day first: no point training when it is missing */
-        char *path = segment_path(o.segroot, o.date + 1);
-
-        if (segment_load(path, &test, &d) < 0)
-            cli_diag_exit(&d);
-        free(path);
-    }
     if (window_open(o.segroot, o.date, (int)o.days, WINDOW_NO_INTER, &w, &d)
         < 0)
         cli_diag_exit(&d);
@@ -344,11 +178,9 @@ main(int argc, char **argv)
             (unsigned long long)st.n_samples, o.p.epochs, st.seconds,
             (double)st.n_samples / (st.seconds > 0 ? st.seconds : 1),
             st.loss_first, st.loss_last);
-    if ((o.eval && evaluate(&o, w, m, test, &d) < 0)
-        || (o.bench_items > 0 && bench_score(&o, w, m, &d) < 0))
+    if (o.bench_items > 0 && bench_score(&o, w, m, &d) < 0)
         cli_diag_exit(&d);
     rank_free(m);
-    segment_free(test);
     window_free(w);
     tower_free(o.t);
     return RC_OK;

@@ -19,6 +19,7 @@
 #include "check_common.h"
 #include "dates.h"
 #include "gbdt.h"
+#include "metrics.h"
 #include "rng.h"
 #include "xmem.h"
 
@@ -370,7 +371,12 @@ START_TEST(test_avail_gbdt_learns_and_is_deterministic)
     gp.nthread = 1;
     ck_assert_int_eq(gbdt_train(x, y, NULL, N, NFE, &gp, &g3, &d), 0);
     ck_assert_int_eq(gbdt_predict(g1, x, N, NFE, pr, &d), 0);
-    ck_assert(avail_auc(pr, y, N) > 0.99);
+    {
+        uint8_t *yb = avail_labels(y, N);
+
+        ck_assert(metrics_auc(pr, yb, N) > 0.99);
+        free(yb);
+    }
     ck_assert_int_eq(gbdt_save_buffer(g1, &b1, &d), 0);
     ck_assert_int_eq(gbdt_save_buffer(g2, &b2, &d), 0);
     ck_assert_int_eq(gbdt_save_buffer(g3, &b3, &d), 0);
@@ -430,7 +436,12 @@ START_TEST(test_avail_lr_learns)
     ck_assert(fabs(m1.w[0] - 2.0) < 0.3);
     ck_assert(fabs(m1.w[5] + 1.5) < 0.3);
     avail_lr_predict(&m1, x, N, 1, pr);
-    ck_assert(avail_auc(pr, y, N) > 0.8);
+    {
+        uint8_t *yb = avail_labels(y, N);
+
+        ck_assert(metrics_auc(pr, yb, N) > 0.8);
+        free(yb);
+    }
     free(x);
     free(y);
     free(pr);
@@ -438,21 +449,17 @@ START_TEST(test_avail_lr_learns)
 }
 END_TEST
 
-START_TEST(test_avail_metrics_small_cases)
+START_TEST(test_avail_labels_are_bytes)
 {
-    float s[] = { 0.1f, 0.4f, 0.35f, 0.8f };
-    float y[] = { 0, 0, 1, 1 };
-    float s2[] = { 0.5f, 0.5f, 0.5f, 0.5f };
-    double pr[10], ob[10];
-    size_t cnt[10], tot = 0;
+    float y[] = { 0, 1, 0.25f, 0.75f, 1 };
+    uint8_t *b = avail_labels(y, 5);
 
-    ck_assert_double_eq_tol(avail_auc(s, y, 4), 0.75, 1e-12);
-    ck_assert_double_eq_tol(avail_auc(s2, y, 4), 0.5, 1e-12);
-    ck_assert_double_eq_tol(avail_logloss(s2, y, 4), log(2.0), 1e-9);
-    avail_calibration(s, y, 4, pr, ob, cnt);
-    for (int b = 0; b < 10; b++)
-        tot += cnt[b];
-    ck_assert_uint_eq(tot, 4);
+    ck_assert_int_eq(b[0], 0);
+    ck_assert_int_eq(b[1], 1);
+    ck_assert_int_eq(b[2], 0);
+    ck_assert_int_eq(b[3], 1);
+    ck_assert_int_eq(b[4], 1);
+    free(b);
 }
 END_TEST
 
@@ -1015,7 +1022,7 @@ avail_suite(void)
     tcase_add_test(tc, test_avail_features_match_naive);
     tcase_add_test(tc, test_avail_gbdt_learns_and_is_deterministic);
     tcase_add_test(tc, test_avail_lr_learns);
-    tcase_add_test(tc, test_avail_metrics_small_cases);
+    tcase_add_test(tc, test_avail_labels_are_bytes);
     tcase_add_test(tc, test_avail_threshold_hits_target);
     tcase_add_test(tc, test_avail_windows_hold_share);
     tcase_add_test(tc, test_avail_build_learns_world);

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "binfile.h"
 #include "byteio.h"
 #include "check_common.h"
@@ -234,6 +235,83 @@ START_TEST(test_binfile_failed_write_leaves_nothing)
 }
 END_TEST
 
+static const char test_magic[8] = { '\x89', 'D', 'R', 'T', 'E', 'S', 'T',
+                                    '1' };
+
+START_TEST(test_binfile_verify_good_missing_corrupt_truncated)
+{
+    const char *dir = test_tmpdir();
+    char path[4200], bad[4200];
+    struct diag d = DIAG_INIT;
+    char payload[1000];
+    char *buf;
+    size_t len;
+
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (char)(i * 7);
+    snprintf(path, sizeof path, "%s/x.bin", dir);
+    ck_assert_int_eq(binfile_save(path, test_magic, 3, payload,
+                                  sizeof payload, 0, &d), 0);
+    ck_assert_int_eq(binfile_verify(path, &d), 0);
+
+    snprintf(bad, sizeof bad, "%s/missing.bin", dir);
+    ck_assert_int_eq(binfile_verify(bad, &d), -1);
+    ck_assert_int_eq(d.rc, RC_NOINPUT);
+
+    ck_assert_int_eq(file_read_all(path, &buf, &len, &d), 0);
+    snprintf(bad, sizeof bad, "%s/trunc.bin", dir);
+    ck_assert_int_eq(atomicfile_write(bad, buf, len - 5, &d), 0);
+    ck_assert_int_eq(binfile_verify(bad, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+
+    buf[len - 3] ^= 0x40;
+    snprintf(bad, sizeof bad, "%s/flip.bin", dir);
+    ck_assert_int_eq(atomicfile_write(bad, buf, len, &d), 0);
+    ck_assert_int_eq(binfile_verify(bad, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+
+    snprintf(bad, sizeof bad, "%s/text.bin", dir);
+    ck_assert_int_eq(atomicfile_write(bad, "hello world, not binary", 23,
+                                      &d), 0);
+    ck_assert_int_eq(binfile_verify(bad, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    ck_assert_ptr_nonnull(strstr(d.msg, "offset 0: not a dualrec file"));
+    free(buf);
+    test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_binfile_read_header_fields)
+{
+    const char *dir = test_tmpdir();
+    char path[4200];
+    struct diag d = DIAG_INIT;
+    struct binfile_header h;
+    char payload[100] = { 1, 2, 3 };
+    uint64_t sum;
+
+    snprintf(path, sizeof path, "%s/x.bin", dir);
+    ck_assert_int_eq(binfile_save(path, test_magic, 7, payload,
+                                  sizeof payload, 0, &d), 0);
+    ck_assert_int_eq(binfile_read_header(path, &h, &d), 0);
+    ck_assert(memcmp(h.magic, test_magic, sizeof h.magic) == 0);
+    ck_assert_uint_eq(h.version, 7);
+    ck_assert_uint_eq(h.flags, 0);
+    ck_assert_uint_eq(h.byte_order, 0x01020304);
+    ck_assert_uint_eq(h.header_size, BINFILE_HEADER_SIZE);
+    ck_assert_uint_eq(h.payload_len, sizeof payload);
+    ck_assert_int_eq(binfile_checksum(path, &sum, &d), 0);
+    ck_assert_uint_eq(sum, h.checksum);
+    snprintf(path, sizeof path, "%s/short.bin", dir);
+    ck_assert_int_eq(atomicfile_write(path, "\x89" "DR", 3, &d), 0);
+    ck_assert_int_eq(binfile_read_header(path, &h, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    ck_assert_ptr_nonnull(strstr(d.msg, "offset 3: truncated header "
+                                        "(3 of 48 bytes)"));
+    test_rmtree(dir);
+}
+END_TEST
+
 Suite *
 binfile_suite(void)
 {
@@ -245,6 +323,8 @@ binfile_suite(void)
     tcase_add_test(tc, test_binfile_large_round_trip_and_corruption);
     tcase_add_test(tc, test_binfile_empty_payload);
     tcase_add_test(tc, test_binfile_failed_write_leaves_nothing);
+    tcase_add_test(tc, test_binfile_verify_good_missing_corrupt_truncated);
+    tcase_add_test(tc, test_binfile_read_header_fields);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,8 +1,8 @@
 /*
- * check_eval.c -- the metric helpers and report writers of evalrep.h:
- * AUC against the O(n^2) pairwise definition (ties included), Gini against
- * the mean-absolute-difference definition, quantile calibration, file
- * verification of good, missing, corrupt and truncated files, and the HTML
+ * check_eval.c -- the helpers and report writers of evalrep.h: Gini
+ * against the mean-absolute-difference definition (AUC and calibration
+ * are tested in check_metrics.c, file verification in check_binfile.c,
+ * the manifest readers in check_publish.c), and the HTML
  * page being well-formed XML with no external reference.
  */
 #include <check.h>
@@ -16,62 +16,6 @@
 #include "check_common.h"
 #include "evalrep.h"
 #include "rng.h"
-
-static double
-naive_auc(const float *s, const uint8_t *y, size_t n)
-{
-    double num = 0, den = 0;
-
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            if (!y[i] || y[j])
-                continue;
-            den += 1;
-            num += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
-        }
-    return den > 0 ? num / den : NAN;
-}
-
-START_TEST(test_evalrep_auc_matches_pairwise_definition)
-{
-    struct rng r;
-    float s[300];
-    uint8_t y[300];
-
-    for (int trial = 0; trial < 20; trial++) {
-        size_t n = 1 + (size_t)trial * 15;
-
-        rng_seed(&r, 7, 1, (uint64_t)trial);
-        for (size_t i = 0; i < n; i++) {
-            /* few distinct scores, so many ties */
-            s[i] = (float)rng_below(&r, trial % 2 ? 5 : 1000) / 10.0f;
-            y[i] = rng_uniform(&r) < 0.3;
-        }
-        {
-            double a = evalrep_auc(s, y, n), b = naive_auc(s, y, n);
-
-            if (isnan(b))
-                ck_assert(isnan(a));
-            else
-                ck_assert_double_eq_tol(a, b, 1e-12);
-        }
-    }
-}
-END_TEST
-
-START_TEST(test_evalrep_auc_extremes)
-{
-    float s[4] = { 0.1f, 0.2f, 0.3f, 0.4f };
-    uint8_t up[4] = { 0, 0, 1, 1 }, down[4] = { 1, 1, 0, 0 };
-    uint8_t none[4] = { 0, 0, 0, 0 };
-    float flat[4] = { 1, 1, 1, 1 };
-
-    ck_assert_double_eq(evalrep_auc(s, up, 4), 1.0);
-    ck_assert_double_eq(evalrep_auc(s, down, 4), 0.0);
-    ck_assert_double_eq(evalrep_auc(flat, up, 4), 0.5);
-    ck_assert(isnan(evalrep_auc(s, none, 4)));
-}
-END_TEST
 
 START_TEST(test_evalrep_gini_matches_definition)
 {
@@ -104,77 +48,6 @@ START_TEST(test_evalrep_gini_matches_definition)
         ck_assert_double_eq_tol(evalrep_gini(one, 4), 0.75, 1e-15);
         ck_assert_double_eq(evalrep_gini(eq, 0), 0);
     }
-}
-END_TEST
-
-START_TEST(test_evalrep_calibration_bins)
-{
-    float p[10] = { 0.9f, 0.1f, 0.2f, 0.8f, 0.3f, 0.7f, 0.4f, 0.6f, 0.5f,
-                    0.0f };
-    uint8_t y[10] = { 1, 0, 0, 1, 0, 1, 1, 0, 0, 0 };
-    double mp[5], rate[5];
-    size_t cnt[5];
-    double mp3[3], rate3[3];
-    size_t cnt3[3];
-
-    evalrep_calibration(p, y, 10, 5, mp, rate, cnt);
-    /* sorted: 0.0 0.1 | 0.2 0.3 | 0.4 0.5 | 0.6 0.7 | 0.8 0.9 */
-    ck_assert_uint_eq(cnt[0], 2);
-    ck_assert_double_eq_tol(mp[0], 0.05, 1e-6);
-    ck_assert_double_eq_tol(rate[2], 0.5, 1e-12);
-    ck_assert_double_eq_tol(rate[3], 0.5, 1e-12);
-    ck_assert_double_eq_tol(rate[4], 1.0, 1e-12);
-    /* more bins than points: empty bins are NaN */
-    evalrep_calibration(p, y, 2, 3, mp3, rate3, cnt3);
-    ck_assert_uint_eq(cnt3[0] + cnt3[1] + cnt3[2], 2);
-    ck_assert_uint_eq(cnt3[0], 0);
-    ck_assert(isnan(rate3[0]));
-}
-END_TEST
-
-static const char test_magic[8] = { '\x89', 'D', 'R', 'T', 'E', 'S', 'T',
-                                    '1' };
-
-START_TEST(test_evalrep_verify_good_missing_corrupt_truncated)
-{
-    const char *dir = test_tmpdir();
-    char path[4200], bad[4200];
-    struct diag d = DIAG_INIT;
-    char payload[1000];
-    char *buf;
-    size_t len;
-
-    for (size_t i = 0; i < sizeof payload; i++)
-        payload[i] = (char)(i * 7);
-    snprintf(path, sizeof path, "%s/x.bin", dir);
-    ck_assert_int_eq(binfile_save(path, test_magic, 3, payload,
-                                  sizeof payload, 0, &d), 0);
-    ck_assert_int_eq(evalrep_verify_file(path, &d), 0);
-
-    snprintf(bad, sizeof bad, "%s/missing.bin", dir);
-    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
-    ck_assert_int_eq(d.rc, RC_NOINPUT);
-
-    ck_assert_int_eq(file_read_all(path, &buf, &len, &d), 0);
-    snprintf(bad, sizeof bad, "%s/trunc.bin", dir);
-    ck_assert_int_eq(atomicfile_write(bad, buf, len - 5, &d), 0);
-    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
-    ck_assert_int_eq(d.rc, RC_DATA);
-
-    buf[len - 3] ^= 0x40;
-    snprintf(bad, sizeof bad, "%s/flip.bin", dir);
-    ck_assert_int_eq(atomicfile_write(bad, buf, len, &d), 0);
-    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
-    ck_assert_int_eq(d.rc, RC_DATA);
-
-    snprintf(bad, sizeof bad, "%s/text.bin", dir);
-    ck_assert_int_eq(atomicfile_write(bad, "hello world, not binary", 23,
-                                      &d), 0);
-    ck_assert_int_eq(evalrep_verify_file(bad, &d), -1);
-    ck_assert_int_eq(d.rc, RC_DATA);
-    ck_assert_ptr_nonnull(strstr(d.msg, "offset 0: not a dualrec file"));
-    free(buf);
-    test_rmtree(dir);
 }
 END_TEST
 
@@ -338,30 +211,6 @@ START_TEST(test_evalrep_json_has_every_number)
 }
 END_TEST
 
-START_TEST(test_evalrep_manifest_helpers)
-{
-    const char *js = "{\"params\": {\"L\": \"200\", \"method\": "
-                     "\"auction\"},\n \"stats\": {\"targets\": \"17\"}}";
-    char buf[64];
-
-    ck_assert_int_eq(evalrep_manifest_get(js, "params", "L", buf, sizeof buf),
-                     0);
-    ck_assert_str_eq(buf, "200");
-    ck_assert_int_eq(evalrep_manifest_get(js, "stats", "targets", buf,
-                                         sizeof buf), 0);
-    ck_assert_str_eq(buf, "17");
-    /* a key of another section is not found */
-    ck_assert_int_eq(evalrep_manifest_get(js, "params", "targets", buf,
-                                         sizeof buf), -1);
-    ck_assert_int_eq(evalrep_manifest_get(js, "inputs", "L", buf, sizeof buf),
-                     -1);
-    evalrep_manifest_section(js, "params", buf, sizeof buf);
-    ck_assert_str_eq(buf, "L=200, method=auction");
-    evalrep_manifest_section(js, "nothing", buf, sizeof buf);
-    ck_assert_str_eq(buf, "");
-}
-END_TEST
-
 Suite *
 eval_suite(void)
 {
@@ -369,15 +218,10 @@ eval_suite(void)
     TCase *tm = tcase_create("metrics");
     TCase *tr = tcase_create("report");
 
-    tcase_add_test(tm, test_evalrep_auc_matches_pairwise_definition);
-    tcase_add_test(tm, test_evalrep_auc_extremes);
     tcase_add_test(tm, test_evalrep_gini_matches_definition);
-    tcase_add_test(tm, test_evalrep_calibration_bins);
-    tcase_add_test(tr, test_evalrep_verify_good_missing_corrupt_truncated);
     tcase_add_test(tr, test_evalrep_xml_checker_rejects_bad_documents);
     tcase_add_test(tr, test_evalrep_html_is_well_formed_and_offline);
     tcase_add_test(tr, test_evalrep_json_has_every_number);
-    tcase_add_test(tr, test_evalrep_manifest_helpers);
     suite_add_tcase(s, tm);
     suite_add_tcase(s, tr);
     return s;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "bgthread.h"
 #include "check_common.h"
 #include "dates.h"
 #include "iddict.h"
@@ -582,6 +583,51 @@ START_TEST(test_ingest_sort_exposures_matches_segment_sort)
 }
 END_TEST
 
+/* Without helper threads (bgthread.h's fallbacks: blocks made inline,
+ * no parser threads, zin reading on the caller, dictionaries saved before
+ * the segment is built) ingest writes the same bytes, plain and zstd. */
+START_TEST(test_ingest_same_bytes_without_helper_threads)
+{
+    static const char *const days[2][2] = {
+        { DAY1, "2022-04-10" },
+        { SAMPLE("world/logs/dt=2026-01-17"), "2026-01-17" },
+    };
+    static const char *const kinds[] = { "users", "items", "creators",
+                                         "tags" };
+    const char *root = test_tmpdir();
+    char *a = cat(root, "/a"), *b = cat(root, "/b");
+    struct ingest_opts o = ingest_default_opts();
+    struct ingest_stats st;
+    struct diag d = DIAG_INIT;
+
+    omp_set_num_threads(2);
+    for (int k = 0; k < 2; k++) {
+        char *sa = segment_path(a, day_of(days[k][1]));
+        char *sb = segment_path(b, day_of(days[k][1]));
+
+        ck_assert_int_eq(run_day(a, days[k][0], days[k][1], &o, &st, &d), 0);
+        bgthread_set_enabled(0);
+        ck_assert_msg(run_day(b, days[k][0], days[k][1], &o, &st, &d) == 0,
+                      "%s", d.msg);
+        bgthread_set_enabled(1);
+        assert_same_file(sa, sb);
+        free(sa);
+        free(sb);
+    }
+    for (int k = 0; k < 4; k++) {
+        char *da = segment_dict_path(a, kinds[k]);
+        char *db = segment_dict_path(b, kinds[k]);
+
+        assert_same_file(da, db);
+        free(da);
+        free(db);
+    }
+    free(a);
+    free(b);
+    test_rmtree(root);
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -591,6 +637,7 @@ ingest_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_ingest_sample_day_contents);
     tcase_add_test(tc, test_ingest_same_bytes_rerun_and_threads);
+    tcase_add_test(tc, test_ingest_same_bytes_without_helper_threads);
     tcase_add_test(tc, test_ingest_many_chunks_same_bytes_with_1_and_2_threads);
     tcase_add_test(tc, test_ingest_dictionaries_stable_across_days);
     tcase_add_test(tc, test_ingest_zone_moves_the_day_boundary);

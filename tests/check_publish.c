@@ -211,6 +211,46 @@ START_TEST(test_publish_unwritable_root)
 }
 END_TEST
 
+START_TEST(test_publish_manifest_readers)
+{
+    const char *js = "{\"params\": {\"L\": \"200\", \"method\": "
+                     "\"auction\"},\n \"stats\": {\"targets\": \"17\"}}";
+    char buf[64];
+
+    ck_assert_int_eq(publish_manifest_get(js, "params", "L", buf, sizeof buf),
+                     0);
+    ck_assert_str_eq(buf, "200");
+    ck_assert_int_eq(publish_manifest_get(js, "stats", "targets", buf,
+                                          sizeof buf), 0);
+    ck_assert_str_eq(buf, "17");
+    /* a key of another section is not found */
+    ck_assert_int_eq(publish_manifest_get(js, "params", "targets", buf,
+                                          sizeof buf), -1);
+    ck_assert_int_eq(publish_manifest_get(js, "inputs", "L", buf, sizeof buf),
+                     -1);
+    publish_manifest_section(js, "params", buf, sizeof buf);
+    ck_assert_str_eq(buf, "L=200, method=auction");
+    publish_manifest_section(js, "nothing", buf, sizeof buf);
+    ck_assert_str_eq(buf, "");
+    {
+        const char *dir = test_tmpdir();
+        char *path = cat(dir, "manifest.json"), *got = NULL;
+        struct diag d = DIAG_INIT;
+
+        ck_assert_int_eq(atomicfile_write(path, js, strlen(js), &d), 0);
+        ck_assert_int_eq(publish_manifest_load(dir, &got, &d), 0);
+        ck_assert_str_eq(got, js);
+        free(got);
+        free(path);
+        path = cat(dir, "none");
+        ck_assert_int_eq(publish_manifest_load(path, &got, &d), -1);
+        ck_assert_int_eq(d.rc, RC_NOINPUT);
+        free(path);
+        test_rmtree(dir);
+    }
+}
+END_TEST
+
 Suite *
 publish_suite(void)
 {
@@ -222,6 +262,7 @@ publish_suite(void)
     tcase_add_test(tc, test_publish_abort_leaves_nothing);
     tcase_add_test(tc, test_publish_records_inputs);
     tcase_add_test(tc, test_publish_unwritable_root);
+    tcase_add_test(tc, test_publish_manifest_readers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -548,33 +548,6 @@ START_TEST(test_rank_tower_feature)
 }
 END_TEST
 
-START_TEST(test_rank_auc_matches_pairs)
-{
-    struct rng r;
-    float s[300];
-    uint8_t y[300];
-
-    rng_seed(&r, 5, 0, 0);
-    for (int k = 0; k < 300; k++) {
-        s[k] = (float)rng_below(&r, 20);    /* many ties */
-        y[k] = rng_uniform(&r) < 0.3 + 0.02 * s[k];
-    }
-    {
-        double num = 0, den = 0;
-
-        for (int i = 0; i < 300; i++)
-            for (int j = 0; j < 300; j++)
-                if (y[i] && !y[j]) {
-                    den += 1;
-                    num += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
-                }
-        ck_assert_double_eq_tol(rank_auc(s, y, 300), num / den, 1e-12);
-    }
-    memset(y, 0, sizeof y);
-    ck_assert(isnan(rank_auc(s, y, 300)));
-}
-END_TEST
-
 Suite *
 rank_suite(void)
 {
@@ -588,7 +561,6 @@ rank_suite(void)
     tcase_add_test(tc, test_rank_missing_features_score_finite);
     tcase_add_test(tc, test_rank_theta_reduces_concentration);
     tcase_add_test(tc, test_rank_evaluate_next_day);
-    tcase_add_test(tc, test_rank_auc_matches_pairs);
     tcase_add_test(tc, test_rank_tower_feature);
     tcase_add_test(tf, test_rank_save_load_round_trip);
     tcase_add_test(tf, test_rank_load_rejects_bad_files);

@@ -26,59 +26,11 @@
 /* ---- metric helpers (pure functions) ----------------------------------- */
 
 /*
- * Area under the ROC curve of score for binary labels y (0/1): the
- * probability that a random positive outranks a random negative, ties
- * counting one half (Mann-Whitney with mid-ranks).  NaN when either class
- * is empty.  O(n log n); score and y are not modified.
- */
-double evalrep_auc(const float *score, const uint8_t *y, size_t n);
-
-/* Mean log-loss of probabilities p (clamped to [1e-7, 1 - 1e-7]); NaN when
- * n = 0. */
-double evalrep_logloss(const float *p, const uint8_t *y, size_t n);
-
-/*
  * Gini coefficient of non-negative counts x[0..n): 0 when all equal, near 1
  * when one holds everything; 0 for n = 0 or an all-zero vector.  Computed
  * as sum_i (2i - n + 1) x_(i) / (n sum x) over x sorted ascending.
  */
 double evalrep_gini(const uint32_t *x, size_t n);
-
-/*
- * Calibration by quantile bins: sort by p, cut into nbins bins of (nearly)
- * equal count, and report per bin the mean predicted p, the realised rate
- * of y and the count.  mean_p, rate (double[nbins]) and count
- * (size_t[nbins]) are filled; bins beyond n are empty (count 0, NaN).
- * Ties in p are ordered by index, so the cut is deterministic.
- */
-void evalrep_calibration(const float *p, const uint8_t *y, size_t n,
-                         int nbins, double *mean_p, double *rate,
-                         size_t *count);
-
-/*
- * Check that a file is a complete dualrec binary file: the binfile header
- * (any magic "\x89DR...", the version it states), the zstd frame and the
- * payload checksum.  It does not interpret the payload.  RC_NOINPUT when
- * missing, RC_DATA when corrupt or not a dualrec file.
- */
-int evalrep_verify_file(const char *path, struct diag *d);
-
-/*
- * Readers of the manifest.json dualrec-match publishes (docs/matching.md),
- * whose "params" and "stats" objects hold string values only.
- * evalrep_manifest_get looks up "key": "value" inside the top-level object
- * `section` and copies the value into buf; 0, or -1 when absent (or longer
- * than cap - 1).
- */
-int evalrep_manifest_get(const char *json, const char *section,
-                         const char *key, char *buf, size_t cap);
-
-/*
- * All "key": "value" pairs of the manifest's `section` object as
- * "key=value, key=value" into buf (truncated to cap); "" when absent.
- */
-void evalrep_manifest_section(const char *json, const char *section,
-                              char *buf, size_t cap);
 
 /* ---- the report ---------------------------------------------------------- */
 

@@ -227,15 +227,9 @@ void avail_lr_fit(const float *x, const float *y, size_t n, double l2,
 void avail_lr_predict(const struct avail_lr *m, const float *x, size_t n,
                       int nthread, float *out);
 
-/* ROC AUC of scores s against 0/1 labels y (ties counted half); 0.5 when
- * a class is empty. */
-double avail_auc(const float *s, const float *y, size_t n);
-/* Mean log-loss with probabilities clipped to [1e-7, 1 - 1e-7]. */
-double avail_logloss(const float *s, const float *y, size_t n);
-/* Calibration by decile of s: mean prediction and observed rate and count
- * per decile (rows sorted by s, split into 10 near-equal parts). */
-void avail_calibration(const float *s, const float *y, size_t n,
-                       double pred[10], double obs[10], size_t cnt[10]);
+/* The 0/1 float labels y as bytes (y > 0.5), the label form of metrics.h
+ * (AUC, log-loss, calibration); a new xmalloc'd array the caller frees. */
+uint8_t *avail_labels(const float *y, size_t n);
 
 /*
  * The threshold for a_u on validation scores s / labels y:

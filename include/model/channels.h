@@ -100,14 +100,6 @@ int channels_one(const struct window *w, const struct tower *t,
 /* ---- evaluation helpers (src/model/channels_eval.c) ---- */
 
 /*
- * Items whose upload time falls on `day` (days since 1970-01-01 in the
- * zone offset given), ascending, in a new array (*out, caller frees);
- * returns the count.
- */
-size_t channels_new_items(const struct window *w, int32_t day,
-                          int32_t zone_offset, uint32_t **out);
-
-/*
  * Ground truth for targets: the users with positive feedback (weights of
  * p, as tower_obs_value) on target k in segment `next`, leaving out users
  * listed for that item in `seen` (the window's observations, e.g. the

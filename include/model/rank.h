@@ -241,10 +241,6 @@ int rank_xgb_baseline(const struct window *w, const struct tower *t,
                       uint64_t max_train, uint32_t rounds, uint32_t depth,
                       uint64_t seed, struct rank_eval *ev, struct diag *d);
 
-/* Mann-Whitney AUC of scores s against 0/1 labels y (n entries); ties get
- * half credit.  NaN when a class is empty. */
-double rank_auc(const float *s, const uint8_t *y, size_t n);
-
 /*
  * Concentration of the top users across items: for each item of c take
  * its top_k entries by c->score (ties by user index); returns the share of

@@ -6,9 +6,10 @@
  *   1. load the models (tower, rank) and the availability table for D+1
  *      first, so that a missing input fails before anything is written;
  *   2. open the window of segments ending at D;
- *   3. targets: items uploaded on D plus long-tail items (fewer than
- *      long_tail_max exposures in the window), or an explicit list of
- *      external ids (unknown ids are counted and reported, not fatal);
+ *   3. targets (targets.h): items uploaded on D plus long-tail items
+ *      (fewer than long_tail_max exposures in the window), or an explicit
+ *      list of external ids (unknown ids are counted and reported, not
+ *      fatal);
  *   4. eligible users: a_u = 1 and Q_u > 0, and in time-slice mode only
  *      users whose peak hour (the argmax of hourly[u], ties: earliest)
  *      falls in the slice -- so slices that partition the day partition
@@ -102,28 +103,6 @@ struct match_report {
  */
 int match_run(const struct match_opts *o, struct match_report *r,
               struct diag *d);
-
-/*
- * Target selection by the window rule (exposed for tests): items whose
- * upload time falls on day `day` (in the window's zone) plus items with
- * metadata in the window and fewer than long_tail_max exposures.  Sorted
- * item indices in a new array; counts in *n_new / *n_long_tail.
- */
-uint32_t *match_targets_window(const struct window *w, int32_t day,
-                               uint32_t long_tail_max, size_t *n,
-                               size_t *n_new, size_t *n_long_tail);
-
-/*
- * Targets from a list of external item ids, one per line ('#' comments
- * and blank lines skipped, surrounding spaces trimmed, an optional header
- * line "item" skipped); path "-" reads stdin.  Ids the dictionary does not
- * know are counted in r->n_unknown (the first one kept in
- * r->unknown_example); duplicates are kept once.  Sorted indices in a new
- * array.  RC_NOINPUT when the file is missing.
- */
-int match_targets_file(const char *path, const struct iddict *items,
-                       uint32_t n_catalog, uint32_t **out, size_t *n,
-                       struct match_report *r, struct diag *d);
 
 /*
  * The peak hour of each user's hourly availability (hourly is n_users x

@@ -26,10 +26,11 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "layout.h"
 #include "outtable.h"
 
-#define PUBLISH_MANIFEST "manifest.json"
-#define PUBLISH_SUCCESS  "_SUCCESS"
+#define PUBLISH_MANIFEST LAYOUT_MANIFEST
+#define PUBLISH_SUCCESS  LAYOUT_SUCCESS
 #define PUBLISH_VERSION  1
 
 struct publish;
@@ -75,5 +76,27 @@ void publish_abort(struct publish *p);
 
 /* rm -r of a directory of files (and subdirectories); 0 or -1. */
 int publish_rmtree(const char *dir);
+
+/*
+ * Readers of a published manifest.json (the one place that parses it),
+ * whose "params" and "stats" objects hold string values only.
+ * publish_manifest_load reads DIR/manifest.json of a partition into a new
+ * NUL-terminated buffer (*json, caller frees); RC_NOINPUT when missing.
+ */
+int publish_manifest_load(const char *dir, char **json, struct diag *d);
+
+/*
+ * Look up "key": "value" inside the top-level object `section` and copy
+ * the value into buf; 0, or -1 when absent (or longer than cap - 1).
+ */
+int publish_manifest_get(const char *json, const char *section,
+                         const char *key, char *buf, size_t cap);
+
+/*
+ * All "key": "value" pairs of the manifest's `section` object as
+ * "key=value, key=value" into buf (truncated to cap); "" when absent.
+ */
+void publish_manifest_section(const char *json, const char *section,
+                              char *buf, size_t cap);
 
 #endif

@@ -61,8 +61,32 @@ int binfile_save(const char *path, const char magic[BINFILE_MAGIC_SIZE],
 int binfile_load(const char *path, const char magic[BINFILE_MAGIC_SIZE],
                  uint32_t version, void **out, size_t *n, struct diag *d);
 
-/* The checksum stored in a file's header, without reading the payload
- * (manifests record it as the file's fingerprint). */
+/* The fields of a file's 48-byte header, as stored (see the table above). */
+struct binfile_header {
+    char magic[BINFILE_MAGIC_SIZE];
+    uint32_t version, flags, byte_order, header_size;
+    uint64_t payload_len, checksum, comp_len;
+};
+
+/*
+ * Read only the header of path into *h, without checking the fields or
+ * reading the payload (manifests record magic, version and checksum as
+ * the file's fingerprint).  RC_NOINPUT when missing, RC_IO on a read
+ * error, RC_DATA "<path>: offset <n>: truncated header" when short.
+ */
+int binfile_read_header(const char *path, struct binfile_header *h,
+                        struct diag *d);
+
+/* The checksum stored in a file's header (binfile_read_header). */
 int binfile_checksum(const char *path, uint64_t *sum, struct diag *d);
+
+/*
+ * Check that a file is a complete dualrec binary file of any format: a
+ * magic starting "\x89DR", the version it states, the zstd frame and the
+ * payload checksum (binfile_load); the payload is not interpreted.
+ * RC_NOINPUT when missing, RC_DATA when corrupt or not a dualrec file
+ * ("<path>: offset 0: not a dualrec file").
+ */
+int binfile_verify(const char *path, struct diag *d);
 
 #endif

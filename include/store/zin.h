@@ -7,9 +7,10 @@
  * a zstd frame magic.  A helper thread reads (and decompresses) straight
  * into the buffer the caller will read next, named ahead with zin_start,
  * while the caller parses: reading, decompressing and parsing overlap, and
- * the bytes handed out are the same whatever the scheduling.  Memory is
- * bounded (the caller's buffers, a 1 MiB read buffer and zstd's window),
- * independent of the file length.
+ * the bytes handed out are the same whatever the scheduling (and without
+ * the thread, when none can be started: then zin_read does the work).
+ * Memory is bounded (the caller's buffers, a 1 MiB read buffer and zstd's
+ * window), independent of the file length.
  *
  * A zstd stream must end on a complete frame: a truncated or corrupt frame
  * is an error (RC_DATA), never silently short data.

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "bgthread.h"
 #include "warmbuf.h"
 #include "xmem.h"
 
@@ -22,7 +23,7 @@
 struct warmbuf {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_t thread;
+    struct bgthread thread;
     int started;                /* 1 running, 0 not yet, -1 never */
     size_t want;                /* under mu */
     atomic_int stop;
@@ -121,8 +122,7 @@ warmbuf_want(struct warmbuf *w, size_t bytes)
     }
     pthread_mutex_unlock(&w->mu);
     if (w->started == 0)
-        w->started = pthread_create(&w->thread, NULL, warm_main, w) == 0
-                     ? 1 : -1;
+        w->started = bgthread_start(&w->thread, warm_main, w) == 0 ? 1 : -1;
 }
 
 static void
@@ -134,7 +134,7 @@ stop(struct warmbuf *w)
     atomic_store(&w->stop, 1);
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
+    bgthread_join(&w->thread);
     w->started = -1;
 }
 

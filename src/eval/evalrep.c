@@ -1,5 +1,6 @@
 /*
- * evalrep.c -- metric helpers and the report writers of evalrep.h.
+ * evalrep.c -- the Gini helper, file checks and the report writers of
+ * evalrep.h (AUC, log-loss and calibration are in base/metrics.h).
  *
  * The report is kept as a flat list of items (section starts, numbers,
  * tables, charts) in insertion order; each writer walks it once.  The HTML
@@ -13,89 +14,10 @@
 #include <string.h>
 
 #include "atomicfile.h"
-#include "binfile.h"
-#include "byteio.h"
 #include "evalrep.h"
 #include "xmem.h"
 
 /* ---- metric helpers ----------------------------------------------------- */
-
-struct scored {
-    float s;
-    uint8_t y;
-    size_t i;
-};
-
-static int
-scored_cmp(const void *a, const void *b)
-{
-    const struct scored *x = a, *y = b;
-
-    if (x->s < y->s)
-        return -1;
-    if (x->s > y->s)
-        return 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static struct scored *
-scored_sorted(const float *score, const uint8_t *y, size_t n)
-{
-    struct scored *v = xmalloc((n ? n : 1) * sizeof *v);
-
-    for (size_t i = 0; i < n; i++) {
-        v[i].s = score[i];
-        v[i].y = y[i] ? 1 : 0;
-        v[i].i = i;
-    }
-    qsort(v, n, sizeof *v, scored_cmp);
-    return v;
-}
-
-double
-evalrep_auc(const float *score, const uint8_t *y, size_t n)
-{
-    struct scored *v = scored_sorted(score, y, n);
-    double rank_sum = 0, npos = 0, nneg;
-    size_t i = 0;
-
-    /* Mann-Whitney U: sum of the positives' mid-ranks (1-based). */
-    while (i < n) {
-        size_t j = i, pos = 0;
-        double mid;
-
-        while (j < n && v[j].s == v[i].s)
-            pos += v[j++].y;
-        mid = ((double)i + 1 + (double)j) / 2;
-        rank_sum += mid * (double)pos;
-        npos += (double)pos;
-        i = j;
-    }
-    free(v);
-    nneg = (double)n - npos;
-    if (npos == 0 || nneg == 0)
-        return NAN;
-    return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
-}
-
-double
-evalrep_logloss(const float *p, const uint8_t *y, size_t n)
-{
-    double sum = 0;
-
-    if (n == 0)
-        return NAN;
-    for (size_t i = 0; i < n; i++) {
-        double q = p[i];
-
-        if (!(q >= 1e-7))
-            q = 1e-7;
-        if (q > 1 - 1e-7)
-            q = 1 - 1e-7;
-        sum -= y[i] ? log(q) : log(1 - q);
-    }
-    return sum / (double)n;
-}
 
 static int
 u32_cmp(const void *a, const void *b)
@@ -122,121 +44,6 @@ evalrep_gini(const uint32_t *x, size_t n)
     }
     free(v);
     return total > 0 ? num / ((double)n * total) : 0;
-}
-
-void
-evalrep_calibration(const float *p, const uint8_t *y, size_t n, int nbins,
-                    double *mean_p, double *rate, size_t *count)
-{
-    struct scored *v = scored_sorted(p, y, n);
-
-    for (int b = 0; b < nbins; b++) {
-        size_t lo = n * (size_t)b / (size_t)nbins;
-        size_t hi = n * (size_t)(b + 1) / (size_t)nbins;
-        double sp = 0, sy = 0;
-
-        for (size_t i = lo; i < hi; i++) {
-            sp += v[i].s;
-            sy += v[i].y;
-        }
-        count[b] = hi - lo;
-        mean_p[b] = hi > lo ? sp / (double)(hi - lo) : NAN;
-        rate[b] = hi > lo ? sy / (double)(hi - lo) : NAN;
-    }
-    free(v);
-}
-
-int
-evalrep_verify_file(const char *path, struct diag *d)
-{
-    unsigned char h[12];
-    char magic[BINFILE_MAGIC_SIZE];
-    void *payload = NULL;
-    size_t n = 0;
-    FILE *fp = fopen(path, "rb");
-
-    if (fp == NULL)
-        return diag_errno(d, path_exists(path) ? RC_IO : RC_NOINPUT,
-                          "%s: cannot open", path);
-    if (fread(h, 1, sizeof h, fp) != sizeof h) {
-        fclose(fp);
-        return diag_set(d, RC_DATA, "%s: offset 0: too short for a dualrec "
-                        "file", path);
-    }
-    fclose(fp);
-    if (h[0] != 0x89 || h[1] != 'D' || h[2] != 'R')
-        return diag_set(d, RC_DATA, "%s: offset 0: not a dualrec file", path);
-    memcpy(magic, h, sizeof magic);
-    if (binfile_load(path, magic, get_le32(h + 8), &payload, &n, d) < 0)
-        return -1;
-    free(payload);
-    return 0;
-}
-
-/* ---- manifest.json ---------------------------------------------------------- */
-
-int
-evalrep_manifest_get(const char *json, const char *section, const char *key,
-                     char *buf, size_t cap)
-{
-    char pat[128];
-    const char *s, *end, *v, *q;
-
-    snprintf(pat, sizeof pat, "\"%s\": {", section);
-    s = strstr(json, pat);
-    if (s == NULL)
-        return -1;
-    s += strlen(pat);
-    end = strchr(s, '}');
-    if (end == NULL)
-        return -1;
-    snprintf(pat, sizeof pat, "\"%s\": \"", key);
-    v = strstr(s, pat);
-    if (v == NULL || v > end)
-        return -1;
-    v += strlen(pat);
-    q = strchr(v, '"');
-    if (q == NULL || q > end || (size_t)(q - v) >= cap)
-        return -1;
-    memcpy(buf, v, (size_t)(q - v));
-    buf[q - v] = '\0';
-    return 0;
-}
-
-void
-evalrep_manifest_section(const char *json, const char *section, char *buf,
-                         size_t cap)
-{
-    char pat[128];
-    const char *s, *end;
-    size_t k = 0;
-    int in_str = 0, n_str = 0;
-
-    buf[0] = '\0';
-    snprintf(pat, sizeof pat, "\"%s\": {", section);
-    s = strstr(json, pat);
-    if (s == NULL || cap < 4)
-        return;
-    s += strlen(pat);
-    end = strchr(s, '}');
-    if (end == NULL)
-        return;
-    /* strings alternate key, value: key=value, ... */
-    for (; s < end && k + 4 < cap; s++) {
-        if (*s == '"' && s[-1] != '\\') {
-            in_str = !in_str;
-            if (!in_str && ++n_str % 2 == 1)
-                buf[k++] = '=';
-            else if (!in_str && memchr(s + 1, '"', (size_t)(end - s - 1))) {
-                buf[k++] = ',';
-                buf[k++] = ' ';
-            }
-            continue;
-        }
-        if (in_str)
-            buf[k++] = *s;
-    }
-    buf[k] = '\0';
 }
 
 /* ---- the report model ---------------------------------------------------- */

@@ -22,8 +22,10 @@
 #include "cands.h"
 #include "dates.h"
 #include "iddict.h"
+#include "layout.h"
 #include "oracle.h"
 #include "outtable.h"
+#include "publish.h"
 #include "rng.h"
 #include "segment.h"
 #include "worldgen.h"
@@ -802,10 +804,10 @@ check_date(const struct ctx *x, char *manifest, struct diag *d)
                         "days %s..%s", o->world_dir, want,
                         dates_format_day(first, a),
                         dates_format_day(last - 1, b));
-    if (evalrep_manifest_get(manifest, "params", "date", got,
+    if (publish_manifest_get(manifest, "params", "date", got,
                              sizeof got) < 0 || strcmp(got, want) != 0)
-        return diag_set(d, RC_DATA, "%s/dt=%s/manifest.json: date '%s', "
-                        "expected '%s'", o->outroot, want, got, want);
+        return diag_set(d, RC_DATA, "%s/dt=%s/" LAYOUT_MANIFEST ": date "
+                        "'%s', expected '%s'", o->outroot, want, got, want);
     return 0;
 }
 
@@ -819,8 +821,7 @@ oracle_run(const struct oracle_opts *o, struct evalrep **out,
     struct ctx x;
     struct table tb;
     struct outcome pol[5], var[5];
-    char *dir, *path, *manifest = NULL, day[16];
-    size_t n_dir = strlen(o->outroot) + 32, len;
+    char *dir, *path = NULL, *manifest = NULL, day[16], note[512];
     size_t nm;
     uint16_t *qall = NULL;
     float *val = NULL;
@@ -830,17 +831,14 @@ oracle_run(const struct oracle_opts *o, struct evalrep **out,
     memset(&x, 0, sizeof x);
     memset(&tb, 0, sizeof tb);
     x.o = o;
-    dir = xmalloc(n_dir);
-    path = xmalloc(n_dir + 32);
-    snprintf(dir, n_dir, "%s/dt=%s", o->outroot,
-             dates_format_day(o->date, day));
-    snprintf(path, n_dir + 32, "%s/manifest.json", dir);
+    dates_format_day(o->date, day);
+    dir = layout_day(o->outroot, o->date, NULL);
     if (worldgen_truth_load(o->world_dir, &x.t, d) < 0
-        || file_read_all(path, &manifest, &len, d) < 0
+        || publish_manifest_load(dir, &manifest, d) < 0
         || check_date(&x, manifest, d) < 0 || load_users(&x, d) < 0)
         goto done;
     load_items(&x);
-    snprintf(path, n_dir + 32, "%s/item_users.tsv.zst", dir);
+    path = layout_day(o->outroot, o->date, LAYOUT_ITEM_USERS);
     if (load_table(&x, path, &tb, d) < 0
         || load_activity(&x, d) < 0
         || (o->avail_path != NULL && load_avail(&x, d) < 0)
@@ -877,9 +875,9 @@ oracle_run(const struct oracle_opts *o, struct evalrep **out,
     pol[4] = baseline(&x, NULL);
 
     r = evalrep_new("dualrec oracle evaluation");
-    snprintf(path, n_dir + 32, "date %s, world %s, tables %s", day,
+    snprintf(note, sizeof note, "date %s, world %s, tables %s", day,
              o->world_dir, dir);
-    evalrep_note(r, path);
+    evalrep_note(r, note);
     report(&x, &tb, pol, names, 5, var, n_var, r);
     *out = r;
     rc = 0;

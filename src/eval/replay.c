@@ -18,7 +18,10 @@
 #include "avail.h"
 #include "cands.h"
 #include "dates.h"
+#include "layout.h"
+#include "metrics.h"
 #include "outtable.h"
+#include "publish.h"
 #include "rank.h"
 #include "replay.h"
 #include "segment.h"
@@ -280,12 +283,12 @@ uac_section(const struct avail *a, const uint8_t *active,
                 EVALREP_INT, 0);
     evalrep_num(r, "active_rate", "share active on D+1", share(act, n),
                 EVALREP_PCT, 0);
-    evalrep_num(r, "auc", "AUC of p_active", evalrep_auc(a->p_active, y, n),
+    evalrep_num(r, "auc", "AUC of p_active", metrics_auc(a->p_active, y, n),
                 EVALREP_REAL, 1);
     evalrep_num(r, "logloss", "log-loss of p_active",
-                evalrep_logloss(a->p_active, y, n), EVALREP_REAL, 0);
+                metrics_logloss(a->p_active, y, n), EVALREP_REAL, 0);
     evalrep_num(r, "auc_lr", "AUC of the logistic baseline",
-                evalrep_auc(a->p_lr, y, n), EVALREP_REAL, 0);
+                metrics_auc(a->p_lr, y, n), EVALREP_REAL, 0);
     evalrep_num(r, "available", "users with a_u = 1", (double)sel,
                 EVALREP_INT, 0);
     evalrep_num(r, "precision", "precision of a_u (a_u = 1 and active)",
@@ -302,7 +305,7 @@ uac_section(const struct avail *a, const uint8_t *active,
                 "(hours)", share(hours, (double)sel), EVALREP_REAL, 0);
     evalrep_num(r, "window_share", "share of D+1 impressions inside the "
                 "predicted windows", share(in_win, all_imp), EVALREP_PCT, 0);
-    evalrep_calibration(a->p_active, y, n, 10, mp, rate, cnt);
+    metrics_calibration(a->p_active, y, n, 10, mp, rate, cnt);
     t = evalrep_table(r, "calibration", "Calibration by decile of p_active",
                       "decile", 3, cols, fmts);
     for (int b = 0; b < 10; b++) {
@@ -331,7 +334,7 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
 {
     char date_s[16], next_s[16], val[64], title[160];
     char *dir, *path, *manifest = NULL;
-    size_t n_dir, man_len;
+    size_t n_dir;
     struct window *w = NULL;
     struct matched m = { 0 };
     struct avail *a = NULL;
@@ -349,19 +352,17 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
     dates_format_day(o->date, date_s);
     dates_format_day(o->date + 1, next_s);
     n_dir = strlen(o->outroot) + 64;
-    dir = xmalloc(n_dir);
+    dir = layout_day(o->outroot, o->date, NULL);
     path = xmalloc(n_dir + 32);
-    snprintf(dir, n_dir, "%s/dt=%s", o->outroot, date_s);
-    snprintf(path, n_dir + 32, "%s/_SUCCESS", dir);
+    snprintf(path, n_dir + 32, "%s/" LAYOUT_SUCCESS, dir);
     if (!path_exists(path)) {
         diag_set(d, RC_NOINPUT, "%s: date %s is not published (no "
                  "_SUCCESS)", dir, date_s);
         goto out;
     }
-    snprintf(path, n_dir + 32, "%s/manifest.json", dir);
-    if (file_read_all(path, &manifest, &man_len, d) < 0)
+    if (publish_manifest_load(dir, &manifest, d) < 0)
         goto out;
-    if (evalrep_manifest_get(manifest, "params", "L", val, sizeof val) == 0)
+    if (publish_manifest_get(manifest, "params", "L", val, sizeof val) == 0)
         L = (uint32_t)strtoul(val, NULL, 10);
 
     if (window_open(o->segroot, o->date + 1, 2, 0, &w, d) < 0)
@@ -376,7 +377,7 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
     n_users = iddict_count(w->users);
     n_items = iddict_count(w->items);
 
-    snprintf(path, n_dir + 32, "%s/item_users.tsv.zst", dir);
+    snprintf(path, n_dir + 32, "%s/" LAYOUT_ITEM_USERS, dir);
     if (read_table(path, w, &m, d) < 0)
         goto out;
 
@@ -593,8 +594,8 @@ replay_run(const struct replay_opts *o, struct evalrep **out, struct diag *d)
                 nn_full += aud[i] >= L;
             }
         }
-        if (evalrep_manifest_get(manifest, "stats", "targets", val,
-                                sizeof val) == 0)
+        if (publish_manifest_get(manifest, "stats", "targets", val,
+                                 sizeof val) == 0)
             n_targets = strtod(val, NULL);
         evalrep_section(r, "coverage", "Coverage of target and new items");
         evalrep_num(r, "L", "audience size L", L, EVALREP_INT, 0);

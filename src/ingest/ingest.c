@@ -26,10 +26,12 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "bgthread.h"
 #include "dates.h"
 #include "iddict.h"
 #include "ingest.h"
 #include "ingest_int.h"
+#include "layout.h"
 #include "segment.h"
 #include "warmbuf.h"
 #include "xmem.h"
@@ -54,7 +56,7 @@ struct item_row {
  * the next block while the current one fills.
  */
 struct block_maker {
-    pthread_t thread;
+    struct bgthread thread;
     int started, stop;
     int wanted;                 /* a block is asked for */
     void *ready;                /* made, not yet taken */
@@ -109,8 +111,8 @@ take_block(struct block_maker *m)
     if (!m->started) {
         pthread_mutex_init(&m->mu, NULL);
         pthread_cond_init(&m->cv, NULL);
-        m->started = pthread_create(&m->thread, NULL, block_maker_main, m)
-                     == 0 ? 1 : -1;
+        m->started = bgthread_start(&m->thread, block_maker_main, m) == 0
+                     ? 1 : -1;
     }
     if (m->started < 0)
         return xmalloc_big(EXP_BLOCK_BYTES);
@@ -134,7 +136,7 @@ stop_block_maker(struct block_maker *m)
     m->stop = 1;
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
-    pthread_join(m->thread, NULL);
+    bgthread_join(&m->thread);
     free(m->ready);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);
@@ -208,7 +210,7 @@ now(void)
 static int
 take_lock(struct run *r, struct diag *d)
 {
-    char *dir = join(r->o->segroot, "dict");
+    char *dir = join(r->o->segroot, LAYOUT_DICT_DIR);
     char *path = join(dir, ".lock");
     int rc = 0;
 
@@ -290,7 +292,7 @@ save_dicts(struct run *r, struct diag *d)
 /* save_dicts on a thread of its own. */
 struct dict_saver {
     struct run *r;
-    pthread_t thread;
+    struct bgthread thread;
     int started, rc;
     struct diag d;
 };
@@ -331,20 +333,16 @@ put_csv_field(FILE *fp, const char *p, size_t n)
 static int
 open_rejects(struct run *r, struct diag *d)
 {
-    char day[16];
-
     if (r->o->rejects_path != NULL) {
         r->rej_path = xstrdup(r->o->rejects_path);
     } else {
-        char sub[32], *dir;
+        char *dir = layout_day(r->o->segroot, r->o->day, NULL);
 
-        snprintf(sub, sizeof sub, "dt=%s", dates_format_day(r->o->day, day));
-        dir = join(r->o->segroot, sub);
         if (mkdir_p(dir, d) < 0) {
             free(dir);
             return -1;
         }
-        r->rej_path = join(dir, "rejects.csv");
+        r->rej_path = join(dir, LAYOUT_REJECTS);
         free(dir);
     }
     if (atomicfile_open(&r->rej, r->rej_path, d) < 0)
@@ -846,8 +844,8 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     /* the dictionaries are final: save them while the segment is built
      * (they must be on disk before the segment, which is saved last) */
     dict_saver.r = &r;
-    dict_saver.started = pthread_create(&dict_saver.thread, NULL,
-                                        save_dicts_thread, &dict_saver) == 0;
+    dict_saver.started = bgthread_start(&dict_saver.thread, save_dicts_thread,
+                                        &dict_saver) == 0;
     seg = xcalloc(1, sizeof *seg);
     seg->day = o->day;
     seg->zone_offset = o->lr.zone_offset;
@@ -864,7 +862,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     st->dict_tags = iddict_count(r.dict[D_TAGS]);
 
     if (dict_saver.started) {
-        pthread_join(dict_saver.thread, NULL);
+        bgthread_join(&dict_saver.thread);
         dict_saver.started = 0;
     } else {
         dict_saver.rc = save_dicts(&r, &dict_saver.d);
@@ -890,7 +888,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
     rc = 0;
 out:
     if (dict_saver.started)
-        pthread_join(dict_saver.thread, NULL);
+        bgthread_join(&dict_saver.thread);
     st->seconds = now() - r.t0;
     segment_free(seg);
     free(seg_path);

@@ -309,8 +309,7 @@ start_parsers(struct logread *r)
     if (want > LR_MAX_PARSERS)
         want = LR_MAX_PARSERS;
     for (i = 0; i < want; i++)
-        if (pthread_create(&r->parser[r->n_parsers], NULL, parser_thread, r)
-            == 0)
+        if (bgthread_start(&r->parser[r->n_parsers], parser_thread, r) == 0)
             r->n_parsers++;
 }
 
@@ -326,7 +325,7 @@ stop_parsers(struct logread *r)
     pthread_cond_broadcast(&r->cv_work);
     pthread_mutex_unlock(&r->mu);
     for (i = 0; i < r->n_parsers; i++)
-        pthread_join(r->parser[i], NULL);
+        bgthread_join(&r->parser[i]);
     r->n_parsers = 0;
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bgthread.h"
 #include "diag.h"
 #include "logread.h"
 #include "zin.h"
@@ -170,7 +171,7 @@ struct logread {
     struct diag fail;
 
     /* parser threads */
-    pthread_t parser[LR_MAX_PARSERS];
+    struct bgthread parser[LR_MAX_PARSERS];
     int n_parsers, threads_started, stop;
     struct block *pending;      /* published, chunks left to claim */
     pthread_mutex_t mu;

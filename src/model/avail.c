@@ -29,6 +29,7 @@
 #include "avail.h"
 #include "binfile.h"
 #include "byteio.h"
+#include "metrics.h"
 #include "xmem.h"
 
 #define F AVAIL_N_FEATURES
@@ -179,6 +180,7 @@ fit_models(const struct avail_scan *s, const struct avail_params *p,
     if (va->n > 0) {
         float *pg = xmalloc(va->n * sizeof *pg);
         float *pl = xmalloc(va->n * sizeof *pl);
+        uint8_t *yb;
 
         if (gbdt_predict(g, va->x, va->n, F, pg, d) < 0) {
             free(pg);
@@ -186,10 +188,12 @@ fit_models(const struct avail_scan *s, const struct avail_params *p,
             goto out;
         }
         avail_lr_predict(&lr, va->x, va->n, p->nthread, pl);
-        a->valid[0] = avail_auc(pg, va->y_act, va->n);
-        a->valid[1] = avail_logloss(pg, va->y_act, va->n);
-        a->valid[2] = avail_auc(pl, va->y_act, va->n);
-        a->valid[3] = avail_logloss(pl, va->y_act, va->n);
+        yb = avail_labels(va->y_act, va->n);
+        a->valid[0] = metrics_auc(pg, yb, va->n);
+        a->valid[1] = metrics_logloss(pg, yb, va->n);
+        a->valid[2] = metrics_auc(pl, yb, va->n);
+        a->valid[3] = metrics_logloss(pl, yb, va->n);
+        free(yb);
         a->threshold = avail_pick_threshold(pg, va->y_act, va->n,
                                             p->target, p->target_value,
                                             &a->valid[4], &a->valid[5]);

@@ -18,6 +18,7 @@
 
 #include "avail.h"
 #include "dates.h"
+#include "metrics.h"
 #include "xmem.h"
 
 struct avail_evalpool {
@@ -198,6 +199,7 @@ avail_evalpool_finish(const struct avail_evalpool *pl, struct avail_eval *ev)
     float cut = 2.0f;
     float *sorted = xmalloc((n ? n : 1) * sizeof *sorted);
     uint64_t fl = 0;
+    uint8_t *yb;
 
     memset(ev, 0, sizeof *ev);
     ev->day = pl->last_day;
@@ -208,14 +210,16 @@ avail_evalpool_finish(const struct avail_evalpool *pl, struct avail_eval *ev)
     for (int j = 0; j < 3; j++)
         ev->win_share[j] = pl->n_events ? (double)pl->in[j] / pl->n_events
                                         : 0;
-    ev->auc[0] = avail_auc(pl->p, pl->y, n);
-    ev->auc[1] = avail_auc(pl->p_lr, pl->y, n);
-    ev->logloss[0] = avail_logloss(pl->p, pl->y, n);
-    ev->logloss[1] = avail_logloss(pl->p_lr, pl->y, n);
-    avail_calibration(pl->p, pl->y, n, ev->cal_pred[0], ev->cal_obs[0],
-                      ev->cal_n);
-    avail_calibration(pl->p_lr, pl->y, n, ev->cal_pred[1], ev->cal_obs[1],
-                      ev->cal_n);
+    yb = avail_labels(pl->y, n);
+    ev->auc[0] = metrics_auc(pl->p, yb, n);
+    ev->auc[1] = metrics_auc(pl->p_lr, yb, n);
+    ev->logloss[0] = metrics_logloss(pl->p, yb, n);
+    ev->logloss[1] = metrics_logloss(pl->p_lr, yb, n);
+    metrics_calibration(pl->p, yb, n, 10, ev->cal_pred[0], ev->cal_obs[0],
+                        ev->cal_n);
+    metrics_calibration(pl->p_lr, yb, n, 10, ev->cal_pred[1],
+                        ev->cal_obs[1], ev->cal_n);
+    free(yb);
     for (size_t r = 0; r < n; r++) {
         ev->n_active += pl->y[r] > 0;
         ev->n_flagged += pl->flag[r];

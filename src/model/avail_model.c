@@ -207,65 +207,14 @@ sorted_scores(const float *s, const float *y, size_t n)
     return v;
 }
 
-double
-avail_auc(const float *s, const float *y, size_t n)
+uint8_t *
+avail_labels(const float *y, size_t n)
 {
-    struct scored *v = sorted_scores(s, y, n);
-    double pos = 0, neg = 0, rank_sum = 0;
+    uint8_t *b = xmalloc(n ? n : 1);
 
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        double np = 0;
-
-        while (j < n && v[j].s == v[i].s) {
-            np += v[j].y > 0.5;
-            j++;
-        }
-        /* Ranks i+1 .. j share their average. */
-        rank_sum += np * ((double)(i + 1) + (double)j) / 2.0;
-        pos += np;
-        neg += (double)(j - i) - np;
-        i = j;
-    }
-    free(v);
-    if (pos == 0 || neg == 0)
-        return 0.5;
-    return (rank_sum - pos * (pos + 1) / 2.0) / (pos * neg);
-}
-
-double
-avail_logloss(const float *s, const float *y, size_t n)
-{
-    double l = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        double p = s[i];
-
-        p = p < 1e-7 ? 1e-7 : p > 1 - 1e-7 ? 1 - 1e-7 : p;
-        l -= y[i] > 0.5 ? log(p) : log(1 - p);
-    }
-    return n ? l / (double)n : 0;
-}
-
-void
-avail_calibration(const float *s, const float *y, size_t n,
-                  double pred[10], double obs[10], size_t cnt[10])
-{
-    struct scored *v = sorted_scores(s, y, n);
-
-    for (int b = 0; b < 10; b++) {
-        size_t i0 = n * (size_t)b / 10, i1 = n * (size_t)(b + 1) / 10;
-        double ps = 0, ys = 0;
-
-        for (size_t i = i0; i < i1; i++) {
-            ps += v[i].s;
-            ys += v[i].y;
-        }
-        cnt[b] = i1 - i0;
-        pred[b] = cnt[b] ? ps / (double)cnt[b] : 0;
-        obs[b] = cnt[b] ? ys / (double)cnt[b] : 0;
-    }
-    free(v);
+    for (size_t i = 0; i < n; i++)
+        b[i] = y[i] > 0.5f;
+    return b;
 }
 
 float

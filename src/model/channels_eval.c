@@ -1,6 +1,6 @@
 /*
- * channels_eval.c -- offline evaluation helpers for retrieval: new items of
- * a day, next-day ground truth, recall, the most-active-users baseline and
+ * channels_eval.c -- offline evaluation helpers for retrieval: next-day
+ * ground truth, recall, the most-active-users baseline and
  * a concentration measure (see channels.h).  Used by
  * dualrec-eval-retrieval; nothing here runs in the nightly pipeline.
  */
@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "channels.h"
-#include "dates.h"
 #include "xmem.h"
 
 /* qsort that accepts an empty (possibly NULL) array. */
@@ -18,21 +17,6 @@ sortv(void *base, size_t n, size_t size,
 {
     if (n > 1)
         qsort(base, n, size, cmp);
-}
-
-size_t
-channels_new_items(const struct window *w, int32_t day, int32_t zone_offset,
-                   uint32_t **out)
-{
-    const struct catalog *cat = &w->cat;
-    size_t n = 0;
-
-    *out = xmalloc(((size_t)cat->n_items + 1) * sizeof **out);
-    for (uint32_t i = 0; i < cat->n_items; i++)
-        if (cat->upload_t[i] != INT64_MIN
-            && dates_day_of(cat->upload_t[i], zone_offset) == day)
-            (*out)[n++] = i;
-    return n;
 }
 
 static int

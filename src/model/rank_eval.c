@@ -1,74 +1,30 @@
 /*
  * rank_eval.c -- offline evaluation of the ranker on the day after its
  * window (global time split), the gradient-boosted-trees baseline on the
- * same dense features, and the top-user concentration measure of theta_u.
+ * same dense features (trained through gbdt.h), and the top-user
+ * concentration measure of theta_u.
  *
- * Metrics are computed over every exposure of the test day: per task AUC
- * (Mann-Whitney with half credit for ties) and mean log-loss, AUC split
- * by new items (no exposure anywhere in the window) and old ones, and the
- * AUC of the integrated score for explicit feedback.  The baseline replays
- * the window exactly as training does (same warm-up, same day-ahead
- * features) so both models see the same information.
+ * Metrics are computed over every exposure of the test day, with the
+ * conventions of metrics.h: per task AUC of the raw predictions and mean
+ * log-loss, AUC split by new items (no exposure anywhere in the window)
+ * and old ones, and the AUC of the integrated score for explicit
+ * feedback.  The baseline replays the window exactly as training does
+ * (same warm-up, same day-ahead features) so both models see the same
+ * information.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <omp.h>
-#include <xgboost/c_api.h>
 
+#include "gbdt.h"
+#include "metrics.h"
 #include "rank_int.h"
 #include "rng.h"
 #include "xmem.h"
 
 #define T RANK_N_TASKS
-
-struct scored {
-    float s;
-    uint8_t y;
-    uint32_t idx;
-};
-
-static int
-scored_cmp(const void *pa, const void *pb)
-{
-    const struct scored *a = pa, *b = pb;
-
-    if (a->s != b->s)
-        return a->s < b->s ? -1 : 1;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
-double
-rank_auc(const float *s, const uint8_t *y, size_t n)
-{
-    struct scored *v = xmalloc((n ? n : 1) * sizeof *v);
-    double npos = 0, nneg = 0, rsum = 0;
-    size_t i = 0;
-
-    for (size_t k = 0; k < n; k++) {
-        v[k].s = isfinite(s[k]) ? s[k] : 0.0f;
-        v[k].y = y[k] != 0;
-        v[k].idx = (uint32_t)k;
-        npos += v[k].y;
-    }
-    nneg = (double)n - npos;
-    qsort(v, n, sizeof *v, scored_cmp);
-    while (i < n) {
-        size_t j = i;
-        double pos = 0;
-
-        while (j < n && v[j].s == v[i].s)
-            pos += v[j++].y;
-        /* ranks i+1 .. j share their mean */
-        rsum += pos * ((double)(i + 1) + (double)j) / 2.0;
-        i = j;
-    }
-    free(v);
-    if (npos == 0 || nneg == 0)
-        return NAN;
-    return (rsum - npos * (npos + 1) / 2.0) / (npos * nneg);
-}
 
 /*
  * Per-item AUC of score s for labels y, averaged over items with both
@@ -113,7 +69,7 @@ group_auc(const float *s, const uint8_t *y, const uint32_t *items, size_t n,
             gs[k] = s[idx[off[i] + k]];
             gy[k] = y[idx[off[i] + k]];
         }
-        a = rank_auc(gs, gy, m);
+        a = metrics_auc(gs, gy, m);
         if (isnan(a))
             continue;
         sum += a * (double)m;
@@ -146,33 +102,28 @@ metrics(const float *p, const uint8_t *y, const uint8_t *is_new,
     for (int t = 0; t < T; t++) {
         struct rank_eval_task *et = &ev->task[t];
         size_t a = 0, b = 0;
-        double ll = 0;
 
         for (size_t k = 0; k < n; k++) {
-            float q = p[k * T + t];
-
-            q = q < 1e-7f ? 1e-7f : q > 1 - 1e-7f ? 1 - 1e-7f : q;
-            s[k] = q;
+            s[k] = p[k * T + t];
             yy[k] = y[k * T + t];
             et->n_pos += yy[k];
-            ll -= yy[k] ? log(q) : log(1 - q);
         }
-        et->logloss = n > 0 ? ll / (double)n : NAN;
-        et->auc = rank_auc(s, yy, n);
+        et->logloss = metrics_logloss(s, yy, n);
+        et->auc = metrics_auc(s, yy, n);
         for (size_t k = 0; k < n; k++) {
             if (is_new[k]) {
                 sn[a] = s[k];
                 yn[a++] = yy[k];
             }
         }
-        et->auc_new = rank_auc(sn, yn, a);
+        et->auc_new = metrics_auc(sn, yn, a);
         for (size_t k = 0; k < n; k++) {
             if (!is_new[k]) {
                 sn[b] = s[k];
                 yn[b++] = yy[k];
             }
         }
-        et->auc_old = rank_auc(sn, yn, b);
+        et->auc_old = metrics_auc(sn, yn, b);
     }
     for (size_t k = 0; k < n; k++) {
         float v = 0;
@@ -181,7 +132,7 @@ metrics(const float *p, const uint8_t *y, const uint8_t *is_new,
             v += weight[t] * p[k * T + t];
         s[k] = v;
     }
-    ev->auc_score = rank_auc(s, expl, n);
+    ev->auc_score = metrics_auc(s, expl, n);
     ev->gauc_score = group_auc(s, expl, items, n, &ev->gauc_items);
     ev->gauc_theta = NAN;
     if (theta != NULL) {
@@ -252,13 +203,6 @@ rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
 
 /* ---- xgboost baseline ---- */
 
-static int
-xgb_fail(struct diag *d, const char *what)
-{
-    return diag_set(d, RC_INTERNAL, "xgboost %s: %s", what,
-                    XGBGetLastError());
-}
-
 /* Dense features of every exposure of seg into f (n x D). */
 static void
 dense_rows(const struct rank_context *ctx, const struct segment *seg,
@@ -289,9 +233,10 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
     float *f = NULL, *ft, *p;
     uint8_t *y = NULL, *yt, *is_new, *expl;
     uint32_t *items;
+    struct gbdt_params gp = gbdt_default_params();
+    float *lab = NULL, *pt = NULL;
     double keep;
     int rc = -1;
-    char buf[32];
 
     if (rank_ctx_tower(ctx, w, t, d) < 0) {
         rank_context_free(ctx);
@@ -347,56 +292,35 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
         diag_set(d, RC_DATA, "no exposures to train the baseline on");
         goto out;
     }
+    gp.objective = "binary:logistic";
+    gp.tree_method = "hist";
+    gp.rounds = (int)rounds;
+    gp.max_depth = (int)depth;
+    gp.eta = 0.1;
+    gp.nthread = omp_get_max_threads();
+    gp.seed = seed % 1000003;
+    lab = xmalloc(n * sizeof *lab);
+    pt = xmalloc((nt ? nt : 1) * sizeof *pt);
     for (int task = 0; task < T; task++) {
-        DMatrixHandle dtr = NULL, dte = NULL;
-        BoosterHandle bst = NULL;
-        float *lab = xmalloc(n * sizeof *lab);
-        bst_ulong olen = 0;
-        const float *out = NULL;
-        int bad = 0;
+        struct gbdt *g = NULL;
 
         for (size_t k = 0; k < n; k++)
             lab[k] = y[k * T + task];
-        if (XGDMatrixCreateFromMat(f, n, RANK_N_DENSE, NAN, &dtr) != 0
-            || XGDMatrixSetFloatInfo(dtr, "label", lab, n) != 0
-            || XGDMatrixCreateFromMat(ft, nt, RANK_N_DENSE, NAN, &dte) != 0
-            || XGBoosterCreate(&dtr, 1, &bst) != 0)
-            bad = xgb_fail(d, "setup");
-        snprintf(buf, sizeof buf, "%u", depth);
-        if (!bad && (XGBoosterSetParam(bst, "objective", "binary:logistic")
-                     || XGBoosterSetParam(bst, "tree_method", "hist")
-                     || XGBoosterSetParam(bst, "eta", "0.1")
-                     || XGBoosterSetParam(bst, "max_depth", buf)
-                     || XGBoosterSetParam(bst, "verbosity", "0")))
-            bad = xgb_fail(d, "parameters");
-        snprintf(buf, sizeof buf, "%d", omp_get_max_threads());
-        if (!bad && XGBoosterSetParam(bst, "nthread", buf))
-            bad = xgb_fail(d, "parameters");
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)(seed % 1000003));
-        if (!bad && XGBoosterSetParam(bst, "seed", buf))
-            bad = xgb_fail(d, "parameters");
-        for (uint32_t it = 0; !bad && it < rounds; it++)
-            if (XGBoosterUpdateOneIter(bst, (int)it, dtr) != 0)
-                bad = xgb_fail(d, "training");
-        if (!bad && (XGBoosterPredict(bst, dte, 0, 0, 0, &olen, &out) != 0
-                     || olen != nt))
-            bad = xgb_fail(d, "prediction");
-        for (size_t k = 0; !bad && k < nt; k++)
-            p[k * T + task] = out[k];
-        if (bst)
-            XGBoosterFree(bst);
-        if (dtr)
-            XGDMatrixFree(dtr);
-        if (dte)
-            XGDMatrixFree(dte);
-        free(lab);
-        if (bad)
+        if (gbdt_train(f, lab, NULL, n, RANK_N_DENSE, &gp, &g, d) < 0
+            || gbdt_predict(g, ft, nt, RANK_N_DENSE, pt, d) < 0) {
+            gbdt_free(g);
             goto out;
+        }
+        gbdt_free(g);
+        for (size_t k = 0; k < nt; k++)
+            p[k * T + task] = pt[k];
     }
     metrics(p, yt, is_new, expl, items, NULL, nt, defp.weight, ev);
     rc = 0;
 out:
     rank_context_free(ctx);
+    free(lab);
+    free(pt);
     free(f);
     free(y);
     free(ft);

@@ -3,7 +3,6 @@
  * checked before anything is written; every later step works on dense
  * indices; external ids appear only in the outputs.
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +12,12 @@
 #include "atomicfile.h"
 #include "avail.h"
 #include "dates.h"
+#include "layout.h"
 #include "match.h"
 #include "outtable.h"
 #include "publish.h"
 #include "rank.h"
+#include "targets.h"
 #include "tower.h"
 #include "xmem.h"
 
@@ -29,7 +30,7 @@ match_default_opts(struct match_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->window_days = 30;
-    o->long_tail_max = 20;
+    o->long_tail_max = TARGETS_LONG_TAIL_MAX;
     o->slice_lo = o->slice_hi = -1;
     o->redis_prefix = "dualrec";
     o->new_first = 1;
@@ -47,30 +48,8 @@ now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* Sort and drop duplicates; returns the new count. */
-static size_t
-sort_unique_u32(uint32_t *v, size_t n)
-{
-    size_t m = 0;
-
-    qsort(v, n, sizeof *v, cmp_u32);
-    for (size_t i = 0; i < n; i++) {
-        if (m == 0 || v[m - 1] != v[i])
-            v[m++] = v[i];
-    }
-    return m;
-}
-
-/* Item i was uploaded on day (in the window's zone), as the window rule
- * decides "new". */
+/* Item i was uploaded on day in the window's zone: the "new" of the
+ * window rule (targets.h: the zone of the last present segment). */
 static int
 is_upload_of(const struct window *w, uint32_t i, int32_t day)
 {
@@ -81,106 +60,6 @@ is_upload_of(const struct window *w, uint32_t i, int32_t day)
             zone = w->seg[k]->zone_offset;
     return i < w->cat.n_items && w->cat.upload_t[i] != INT64_MIN
            && dates_day_of(w->cat.upload_t[i], zone) == day;
-}
-
-uint32_t *
-match_targets_window(const struct window *w, int32_t day,
-                     uint32_t long_tail_max, size_t *n, size_t *n_new,
-                     size_t *n_long_tail)
-{
-    const struct catalog *cat = &w->cat;
-    uint32_t *nexp = xcalloc(cat->n_items ? cat->n_items : 1, sizeof *nexp);
-    uint32_t *out = xmalloc((cat->n_items ? cat->n_items : 1) * sizeof *out);
-    int32_t zone = 0;
-    size_t m = 0;
-
-    *n_new = *n_long_tail = 0;
-    for (int k = 0; k < w->n_days; k++) {
-        const struct segment *s = w->seg[k];
-
-        if (s == NULL)
-            continue;
-        zone = s->zone_offset;
-        for (size_t j = 0; j < s->n_exp; j++) {
-            uint32_t i = s->exp[j].item;
-
-            if (i < cat->n_items && nexp[i] < UINT32_MAX)
-                nexp[i]++;
-        }
-    }
-    for (uint32_t i = 0; i < cat->n_items; i++) {
-        int described = cat->upload_t[i] != INT64_MIN
-                        || cat->creator[i] != SEG_NONE;
-
-        if (cat->upload_t[i] != INT64_MIN
-            && dates_day_of(cat->upload_t[i], zone) == day) {
-            out[m++] = i;
-            (*n_new)++;
-        } else if (described && nexp[i] < long_tail_max) {
-            out[m++] = i;
-            (*n_long_tail)++;
-        }
-    }
-    free(nexp);
-    *n = m;
-    return out;
-}
-
-int
-match_targets_file(const char *path, const struct iddict *items,
-                   uint32_t n_catalog, uint32_t **out, size_t *n,
-                   struct match_report *r, struct diag *d)
-{
-    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    char *line = NULL;
-    size_t lcap = 0, m = 0, cap = 0, lineno = 0;
-    uint32_t *v = NULL;
-    ssize_t got;
-
-    *out = NULL;
-    *n = 0;
-    if (fp == NULL)
-        return diag_errno(d, RC_NOINPUT, "%s: cannot open", path);
-    while ((got = getline(&line, &lcap, fp)) >= 0) {
-        char *s = line, *e = line + got;
-        uint32_t idx;
-
-        lineno++;
-        while (e > s && isspace((unsigned char)e[-1]))
-            e--;
-        while (s < e && isspace((unsigned char)*s))
-            s++;
-        if (s == e || *s == '#')
-            continue;
-        if (lineno == 1 && e - s == 4 && memcmp(s, "item", 4) == 0)
-            continue;
-        idx = iddict_find(items, s, (size_t)(e - s));
-        if (idx == IDDICT_NONE || idx >= n_catalog) {
-            if (r->n_unknown++ == 0)
-                snprintf(r->unknown_example, sizeof r->unknown_example,
-                         "%s:%zu: unknown item '%.*s'", path, lineno,
-                         (int)(e - s > 60 ? 60 : e - s), s);
-            continue;
-        }
-        v = xgrow(v, &cap, m + 1, sizeof *v);
-        v[m++] = idx;
-    }
-    if (ferror(fp)) {
-        diag_errno(d, RC_IO, "%s: read failed", path);
-        if (fp != stdin)
-            fclose(fp);
-        free(line);
-        free(v);
-        return -1;
-    }
-    if (fp != stdin)
-        fclose(fp);
-    free(line);
-    if (v == NULL)
-        v = xmalloc(sizeof *v);
-    *n = sort_unique_u32(v, m);
-    *out = v;
-    return 0;
 }
 
 void
@@ -208,8 +87,7 @@ struct run {
     struct avail *avail;
     struct window *w;
     struct rank_context *ctx;
-    uint32_t *targets;
-    size_t n_targets;
+    struct targets tg;
     uint32_t n_users;
     uint8_t *eligible;
     uint16_t *cap;
@@ -227,7 +105,7 @@ run_release(struct run *x)
     avail_free(x->avail);
     rank_context_free(x->ctx);
     window_free(x->w);
-    free(x->targets);
+    targets_release(&x->tg);
     free(x->eligible);
     free(x->cap);
     free(x->p_active);
@@ -447,9 +325,9 @@ publish_all(const struct match_opts *o, const struct run *x,
 
     if (publish_begin(o->outroot, o->day, &p, d) < 0)
         return -1;
-    if (write_table(p, "item_users.tsv.zst", OUTTABLE_ITEM_USERS_HEADER,
+    if (write_table(p, LAYOUT_ITEM_USERS, OUTTABLE_ITEM_USERS_HEADER,
                     o->zstd_level, &src, 1, d) < 0
-        || write_table(p, "user_items.tsv.zst", OUTTABLE_USER_ITEMS_HEADER,
+        || write_table(p, LAYOUT_USER_ITEMS, OUTTABLE_USER_ITEMS_HEADER,
                        o->zstd_level, &src, 0, d) < 0
         || describe(o, x, r, p, d) < 0) {
         publish_abort(p);
@@ -469,9 +347,9 @@ write_redis(const struct match_opts *o, const struct run *x,
 {
     struct outtable_src src = src_of(x);
     struct atomicfile af;
-    char dt[16] = "dt=";
+    char dt[LAYOUT_DT_SIZE];
 
-    dates_format_day(o->day, dt + 3);
+    layout_dt(o->day, dt);
     if (strcmp(o->redis_path, "-") == 0)
         return outtable_redis(stdout, "<stdout>", &src, o->redis_prefix, dt,
                               o->redis_ttl, d);
@@ -670,23 +548,25 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
 
     t = now();
     if (o->targets_path != NULL) {
-        if (match_targets_file(o->targets_path, x->w->items,
-                               x->w->cat.n_items, &x->targets,
-                               &x->n_targets, r, d) < 0)
+        if (targets_file(&x->tg, o->targets_path, x->w->items,
+                         x->w->cat.n_items, d) < 0)
             return -1;
+        r->n_unknown = x->tg.n_unknown;
+        snprintf(r->unknown_example, sizeof r->unknown_example, "%s",
+                 x->tg.unknown_example);
     } else {
-        x->targets = match_targets_window(x->w, o->day, o->long_tail_max,
-                                          &x->n_targets, &r->n_new,
-                                          &r->n_long_tail);
+        targets_window(&x->tg, x->w, o->day, o->long_tail_max);
+        r->n_new = x->tg.n_new;
+        r->n_long_tail = x->tg.n_long_tail;
     }
-    r->n_targets = x->n_targets;
+    r->n_targets = x->tg.n;
     r->seconds[MS_TARGETS] = now() - t;
 
     t = now();
-    if (x->n_targets == 0)
+    if (x->tg.n == 0)
         x->c = cands_new(0, 0);
-    else if (channels_generate(x->w, x->tower, &o->channels, x->targets,
-                               x->n_targets, x->eligible, &x->c, d) < 0)
+    else if (channels_generate(x->w, x->tower, &o->channels, x->tg.item,
+                               x->tg.n, x->eligible, &x->c, d) < 0)
         return -1;
     r->n_cands = x->c->n;
     r->seconds[MS_RETRIEVAL] = now() - t;

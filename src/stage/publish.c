@@ -101,7 +101,7 @@ publish_begin(const char *outroot, int32_t day, struct publish **out,
               struct diag *d)
 {
     struct publish *p;
-    char date[16], name[64];
+    char dt[LAYOUT_DT_SIZE], name[64];
 
     *out = NULL;
     if (mkdir_p(outroot, d) < 0)
@@ -109,10 +109,9 @@ publish_begin(const char *outroot, int32_t day, struct publish **out,
     p = xcalloc(1, sizeof *p);
     p->outroot = xstrdup(outroot);
     p->day = day;
-    dates_format_day(day, date);
-    snprintf(name, sizeof name, "dt=%s", date);
-    p->final = join(outroot, name);
-    snprintf(name, sizeof name, ".dt=%s.tmp.%ld", date, (long)getpid());
+    layout_dt(day, dt);
+    p->final = join(outroot, dt);
+    snprintf(name, sizeof name, ".%s.tmp.%ld", dt, (long)getpid());
     p->tmpdir = join(outroot, name);
     /* a leftover from a crashed run with our pid: start clean */
     publish_rmtree(p->tmpdir);
@@ -174,30 +173,20 @@ int
 publish_add_input(struct publish *p, const char *kind, const char *path,
                   struct diag *d)
 {
-    unsigned char h[12];
+    struct binfile_header h;
     struct input_rec r;
-    uint64_t sum;
-    FILE *fp;
 
-    if (binfile_checksum(path, &sum, d) < 0)
+    if (binfile_read_header(path, &h, d) < 0)
         return -1;
-    fp = fopen(path, "rb");
-    if (fp == NULL)
-        return diag_errno(d, RC_NOINPUT, "%s: cannot open", path);
-    if (fread(h, 1, sizeof h, fp) != sizeof h) {
-        fclose(fp);
-        return diag_set(d, RC_DATA, "%s: offset 0: truncated header", path);
-    }
-    fclose(fp);
     memset(&r, 0, sizeof r);
     for (int i = 0; i < 5; i++) {
-        unsigned char ch = h[3 + i];
+        unsigned char ch = (unsigned char)h.magic[3 + i];
 
         r.format[i] = ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\'
                       ? (char)ch : '?';
     }
-    r.version = get_le32(h + 8);
-    r.checksum = sum;
+    r.version = h.version;
+    r.checksum = h.checksum;
     r.kind = xstrdup(kind);
     r.path = xstrdup(path);
     p->inputs = xgrow(p->inputs, &p->cap_inputs, p->n_inputs + 1,
@@ -416,4 +405,81 @@ publish_commit(struct publish *p, struct diag *d)
     }
     publish_free(p);
     return rc;
+}
+
+/* ---- reading a manifest ------------------------------------------------- */
+
+int
+publish_manifest_load(const char *dir, char **json, struct diag *d)
+{
+    char *path = join(dir, PUBLISH_MANIFEST);
+    size_t len;
+    int rc = file_read_all(path, json, &len, d);
+
+    free(path);
+    return rc;
+}
+
+int
+publish_manifest_get(const char *json, const char *section, const char *key,
+                     char *buf, size_t cap)
+{
+    char pat[128];
+    const char *s, *end, *v, *q;
+
+    snprintf(pat, sizeof pat, "\"%s\": {", section);
+    s = strstr(json, pat);
+    if (s == NULL)
+        return -1;
+    s += strlen(pat);
+    end = strchr(s, '}');
+    if (end == NULL)
+        return -1;
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    v = strstr(s, pat);
+    if (v == NULL || v > end)
+        return -1;
+    v += strlen(pat);
+    q = strchr(v, '"');
+    if (q == NULL || q > end || (size_t)(q - v) >= cap)
+        return -1;
+    memcpy(buf, v, (size_t)(q - v));
+    buf[q - v] = '\0';
+    return 0;
+}
+
+void
+publish_manifest_section(const char *json, const char *section, char *buf,
+                         size_t cap)
+{
+    char pat[128];
+    const char *s, *end;
+    size_t k = 0;
+    int in_str = 0, n_str = 0;
+
+    buf[0] = '\0';
+    snprintf(pat, sizeof pat, "\"%s\": {", section);
+    s = strstr(json, pat);
+    if (s == NULL || cap < 4)
+        return;
+    s += strlen(pat);
+    end = strchr(s, '}');
+    if (end == NULL)
+        return;
+    /* strings alternate key, value: key=value, ... */
+    for (; s < end && k + 4 < cap; s++) {
+        if (*s == '"' && s[-1] != '\\') {
+            in_str = !in_str;
+            if (!in_str && ++n_str % 2 == 1)
+                buf[k++] = '=';
+            else if (!in_str && memchr(s + 1, '"', (size_t)(end - s - 1))) {
+                buf[k++] = ',';
+                buf[k++] = ' ';
+            }
+            continue;
+        }
+        if (in_str)
+            buf[k++] = *s;
+    }
+    buf[k] = '\0';
 }

@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "atomicfile.h"
+#include "bgthread.h"
 #include "binfile.h"
 #include "byteio.h"
 #include "xmem.h"
@@ -133,8 +134,8 @@ binfile_save(const char *path, const char magic[BINFILE_MAGIC_SIZE],
     struct sum_job sum = { p, n, 0 };
     struct atomicfile af;
     ZSTD_CCtx *cc;
-    pthread_t thread;
-    int threaded, rc;
+    struct bgthread thread;
+    int rc;
     uint64_t clen;
 
     cc = make_cctx(path, level, n, d);
@@ -146,11 +147,11 @@ binfile_save(const char *path, const char magic[BINFILE_MAGIC_SIZE],
     }
     /* zstd's workers and the checksum share the cores; the calling thread
      * mostly waits for compressed output. */
-    threaded = n >= SUM_THREAD_MIN
-               && pthread_create(&thread, NULL, sum_run, &sum) == 0;
+    if (n < SUM_THREAD_MIN || bgthread_start(&thread, sum_run, &sum) < 0)
+        thread.running = 0;
     rc = write_frame(cc, &af, p, n, &clen, d);
-    if (threaded)
-        pthread_join(thread, NULL);
+    if (thread.running)
+        bgthread_join(&thread);
     else
         sum_run(&sum);
     ZSTD_freeCCtx(cc);
@@ -299,7 +300,8 @@ fail:
 }
 
 int
-binfile_checksum(const char *path, uint64_t *sum, struct diag *d)
+binfile_read_header(const char *path, struct binfile_header *hd,
+                    struct diag *d)
 {
     unsigned char h[BINFILE_HEADER_SIZE];
     FILE *fp = fopen(path, "rb");
@@ -310,7 +312,55 @@ binfile_checksum(const char *path, uint64_t *sum, struct diag *d)
                           "%s: cannot open", path);
     rc = read_header(fp, path, h, d);
     fclose(fp);
-    if (rc == 0)
-        *sum = get_le64(h + 32);
-    return rc;
+    if (rc < 0)
+        return -1;
+    memcpy(hd->magic, h, BINFILE_MAGIC_SIZE);
+    hd->version = get_le32(h + 8);
+    hd->flags = get_le32(h + 12);
+    hd->byte_order = get_le32(h + 16);
+    hd->header_size = get_le32(h + 20);
+    hd->payload_len = get_le64(h + 24);
+    hd->checksum = get_le64(h + 32);
+    hd->comp_len = get_le64(h + 40);
+    return 0;
+}
+
+int
+binfile_checksum(const char *path, uint64_t *sum, struct diag *d)
+{
+    struct binfile_header h;
+
+    if (binfile_read_header(path, &h, d) < 0)
+        return -1;
+    *sum = h.checksum;
+    return 0;
+}
+
+int
+binfile_verify(const char *path, struct diag *d)
+{
+    unsigned char h[12];
+    char magic[BINFILE_MAGIC_SIZE];
+    void *payload = NULL;
+    size_t n = 0;
+    FILE *fp = fopen(path, "rb");
+
+    /* The first 12 bytes decide "is it ours" before binfile_load checks
+     * the rest, so that a text file is named as such, not as truncated. */
+    if (fp == NULL)
+        return diag_errno(d, path_exists(path) ? RC_IO : RC_NOINPUT,
+                          "%s: cannot open", path);
+    if (fread(h, 1, sizeof h, fp) != sizeof h) {
+        fclose(fp);
+        return diag_set(d, RC_DATA, "%s: offset 0: too short for a dualrec "
+                        "file", path);
+    }
+    fclose(fp);
+    if (h[0] != 0x89 || h[1] != 'D' || h[2] != 'R')
+        return diag_set(d, RC_DATA, "%s: offset 0: not a dualrec file", path);
+    memcpy(magic, h, sizeof magic);
+    if (binfile_load(path, magic, get_le32(h + 8), &payload, &n, d) < 0)
+        return -1;
+    free(payload);
+    return 0;
 }

@@ -77,6 +77,7 @@
 #include "binfile.h"
 #include "byteio.h"
 #include "dates.h"
+#include "layout.h"
 #include "segment.h"
 #include "xmem.h"
 
@@ -109,13 +110,7 @@ segment_free(struct segment *seg)
 char *
 segment_path(const char *segroot, int32_t day)
 {
-    char date[16];
-    size_t n = strlen(segroot) + 32;
-    char *p = xmalloc(n);
-
-    snprintf(p, n, "%s/dt=%s/segment.bin", segroot,
-             dates_format_day(day, date));
-    return p;
+    return layout_day(segroot, day, LAYOUT_SEGMENT);
 }
 
 char *
@@ -124,7 +119,7 @@ segment_dict_path(const char *segroot, const char *kind)
     size_t n = strlen(segroot) + strlen(kind) + 16;
     char *p = xmalloc(n);
 
-    snprintf(p, n, "%s/dict/%s.dict", segroot, kind);
+    snprintf(p, n, "%s/" LAYOUT_DICT_DIR "/%s.dict", segroot, kind);
     return p;
 }
 

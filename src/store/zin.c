@@ -8,7 +8,9 @@
  * touches the file descriptor and the zstd context after open.  A request
  * ends with the buffer full, at the end of the stream, or at an error;
  * the bytes before an error are handed out first and the error on the
- * next call.
+ * next call.  When no thread can be started (bgthread.h), zin_start is a
+ * no-op and zin_read fills the buffer on the caller's thread: the same
+ * bytes, without the overlap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "bgthread.h"
 #include "xmem.h"
 #include "zin.h"
 
@@ -50,8 +53,9 @@ struct zin {
     uint64_t req_raw_in;    /* file bytes consumed when it was done */
     struct diag err;        /* when stream == STREAM_ERR */
     int done;               /* the end or the error was handed out */
-    int stop, started;
-    pthread_t thread;
+    int stop, started;      /* started: the helper thread runs */
+    int inline_stream;      /* no thread: the stream state between reads */
+    struct bgthread thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
@@ -179,6 +183,31 @@ fill_plain(struct zin *z, unsigned char *buf, size_t cap, size_t *got,
     return n < cap ? STREAM_EOF : STREAM_MORE;
 }
 
+/* Serve the pending request: fill z->req_buf (outside mu), then record
+ * the result (under mu when a thread runs).  *stream carries the state
+ * from one request to the next. */
+static void
+serve(struct zin *z, int *stream, int locked)
+{
+    struct diag err = DIAG_INIT;
+    size_t got = 0;
+
+    if (locked)
+        pthread_mutex_unlock(&z->mu);
+    if (*stream == STREAM_MORE)
+        *stream = z->zstd ? fill_zstd(z, z->req_buf, z->req_cap, &got, &err)
+                          : fill_plain(z, z->req_buf, z->req_cap, &got, &err);
+    if (locked)
+        pthread_mutex_lock(&z->mu);
+    if (*stream == STREAM_ERR && err.rc != RC_OK)
+        z->err = err;
+    z->req_got = got;
+    z->stream = *stream;
+    z->req_raw_in = z->zstd ? z->raw_total - (z->raw_len - z->raw_pos)
+                            : z->raw_total;
+    z->req = REQ_DONE;
+}
+
 static void *
 worker(void *arg)
 {
@@ -187,27 +216,11 @@ worker(void *arg)
 
     pthread_mutex_lock(&z->mu);
     for (;;) {
-        struct diag err = DIAG_INIT;
-        size_t got = 0;
-
         while (!z->stop && z->req != REQ_PENDING)
             pthread_cond_wait(&z->cv, &z->mu);
         if (z->stop)
             break;
-        pthread_mutex_unlock(&z->mu);
-        if (stream == STREAM_MORE)
-            stream = z->zstd ? fill_zstd(z, z->req_buf, z->req_cap, &got,
-                                         &err)
-                             : fill_plain(z, z->req_buf, z->req_cap, &got,
-                                          &err);
-        pthread_mutex_lock(&z->mu);
-        if (stream == STREAM_ERR && err.rc != RC_OK)
-            z->err = err;
-        z->req_got = got;
-        z->stream = stream;
-        z->req_raw_in = z->zstd ? z->raw_total - (z->raw_len - z->raw_pos)
-                                : z->raw_total;
-        z->req = REQ_DONE;
+        serve(z, &stream, 1);
         pthread_cond_broadcast(&z->cv);
     }
     pthread_mutex_unlock(&z->mu);
@@ -260,14 +273,13 @@ zin_open(const char *path, struct zin **out, struct diag *d)
     }
     pthread_mutex_init(&z->mu, NULL);
     pthread_cond_init(&z->cv, NULL);
-    if (pthread_create(&z->thread, NULL, worker, z) != 0) {
-        diag_set(d, RC_INTERNAL, "%s: cannot start reader thread", path);
+    /* without a thread, zin_read fills on the caller's thread */
+    z->started = bgthread_start(&z->thread, worker, z) == 0;
+    if (!z->started) {
         pthread_mutex_destroy(&z->mu);
         pthread_cond_destroy(&z->cv);
-        zin_close(z);
-        return -1;
     }
-    z->started = 1;
+    z->inline_stream = STREAM_MORE;
     *out = z;
     return 0;
 }
@@ -275,6 +287,8 @@ zin_open(const char *path, struct zin **out, struct diag *d)
 void
 zin_start(struct zin *z, void *buf, size_t cap)
 {
+    if (!z->started)
+        return;             /* no thread: zin_read does the work */
     pthread_mutex_lock(&z->mu);
     if (z->req == REQ_NONE && !z->done && cap > 0) {
         z->req_buf = buf;
@@ -294,20 +308,27 @@ zin_read(struct zin *z, void *buf, size_t cap, size_t *got, struct diag *d)
     *got = 0;
     if (z->done || cap == 0)
         return 0;
-    pthread_mutex_lock(&z->mu);
-    if (z->req == REQ_NONE) {
+    if (!z->started) {
         z->req_buf = buf;
         z->req_cap = cap;
-        z->req = REQ_PENDING;
-        pthread_cond_broadcast(&z->cv);
+        serve(z, &z->inline_stream, 0);
+    } else {
+        pthread_mutex_lock(&z->mu);
+        if (z->req == REQ_NONE) {
+            z->req_buf = buf;
+            z->req_cap = cap;
+            z->req = REQ_PENDING;
+            pthread_cond_broadcast(&z->cv);
+        }
+        while (z->req != REQ_DONE)
+            pthread_cond_wait(&z->cv, &z->mu);
     }
-    while (z->req != REQ_DONE)
-        pthread_cond_wait(&z->cv, &z->mu);
     n = z->req_got;
     stream = z->stream;
     z->bytes_in = z->req_raw_in;
     z->req = REQ_NONE;
-    pthread_mutex_unlock(&z->mu);
+    if (z->started)
+        pthread_mutex_unlock(&z->mu);
     /* zin_start's buffer is the caller's next one; should the caller read
      * elsewhere after all, the bytes move there */
     if (z->req_buf != (unsigned char *)buf) {
@@ -356,7 +377,7 @@ zin_close(struct zin *z)
         z->stop = 1;
         pthread_cond_broadcast(&z->cv);
         pthread_mutex_unlock(&z->mu);
-        pthread_join(z->thread, NULL);
+        bgthread_join(&z->thread);
         pthread_mutex_destroy(&z->mu);
         pthread_cond_destroy(&z->cv);
     }

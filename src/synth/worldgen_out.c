@@ -18,6 +18,7 @@
 #include "atomicfile.h"
 #include "byteio.h"
 #include "dates.h"
+#include "layout.h"
 #include "worldgen.h"
 #include "worldgen_int.h"
 #include "xmem.h"
@@ -355,13 +356,13 @@ write_day(struct worldgen *w, const char *root, unsigned flags,
           struct diag *d)
 {
     struct day_writer dw;
-    char dir[4096], date[16];
+    char dir[4096], dt[LAYOUT_DT_SIZE];
     int rc = 0, f;
 
     memset(&dw, 0, sizeof dw);
     dw.w = w;
-    if ((size_t)snprintf(dir, sizeof dir, "%s/logs/dt=%s", root,
-                         dates_format_day(w->day, date)) >= sizeof dir)
+    if ((size_t)snprintf(dir, sizeof dir, "%s/" LAYOUT_LOGS_DIR "/%s", root,
+                         layout_dt(w->day, dt)) >= sizeof dir)
         return diag_set(d, RC_CANTCREAT, "%s: path too long", root);
     if (mkdir_p(dir, d) < 0)
         return -1;

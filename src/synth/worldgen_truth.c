@@ -73,6 +73,7 @@
 #include "binfile.h"
 #include "byteio.h"
 #include "dates.h"
+#include "layout.h"
 #include "worldgen.h"
 #include "worldgen_int.h"
 #include "xmem.h"
@@ -164,9 +165,9 @@ put_users(struct bbuf *b, const struct worldgen *w)
 static void
 put_day_path(char *buf, size_t n, const char *tdir, int32_t day)
 {
-    char date[16];
+    char dt[LAYOUT_DT_SIZE];
 
-    snprintf(buf, n, "%s/days/dt=%s.bin", tdir, dates_format_day(day, date));
+    snprintf(buf, n, "%s/days/%s.bin", tdir, layout_dt(day, dt));
 }
 
 int

@@ -2,8 +2,8 @@
 # dualrec-match end to end on a tiny generated world: gen -> ingest ->
 # tower, rank, uac -> match.  Checks the published partition (tables,
 # manifest, _SUCCESS), byte-identical reruns and thread counts, --stdout,
-# Redis protocol, explicit target lists (unknown ids reported, empty list
-# publishes an empty date) and the missing / wrong-day input errors.
+# Redis protocol, the same targets as dualrec-retrieve, explicit target
+# lists (unknown ids reported, empty list publishes an empty date) and the missing / wrong-day input errors.
 . "$(dirname "$0")/lib.sh"
 
 for x in gen ingest train-tower train-rank uac match; do
@@ -54,6 +54,20 @@ over=$(tail -n +2 "$TMP/iu.tsv" | cut -f1 | uniq -c | awk '$1 > 20' | wc -l)
 [ "$over" -eq 0 ] || die "an item got more than L users"
 grep -q 'SET' "$TMP/load.resp" || die "redis file lacks the pointer swap"
 cp -r "$P" "$TMP/first"
+
+# dualrec-retrieve selects the same targets (targets.h): all of them by
+# default, the uploads of D with --long-tail-max 0
+mstat() { sed -n "s/^ *\"$1\": \"\([0-9]*\)\",\{0,1\}$/\1/p" "$P/manifest.json"; }
+nt=$(mstat targets) nn=$(mstat targets_new)
+[ -n "$nt" ] && [ -n "$nn" ] || die "manifest lacks the target counts"
+rt() {
+    "$BIN/dualrec-retrieve" --segments "$S" --date $D --days 6 \
+        --tower "$TMP/tower.bin" -k 2 "$@"
+}
+expect_exit 0 rt
+expect_stderr_has "$nt targets (0 unknown ids skipped)"
+expect_exit 0 rt --long-tail-max 0
+expect_stderr_has "$nn targets (0 unknown ids skipped)"
 
 # rerun (same inputs, 1 thread): byte-identical date folder
 OMP_NUM_THREADS=1

@@ -1,7 +1,8 @@
 #!/bin/sh
 # dualrec-train-rank on the committed sample world: trains, writes the same
-# model bytes with 1 and 2 threads, evaluates on the next day (tables on
-# stdout, baseline included), and refuses a missing test day clearly.
+# model bytes with 1 and 2 threads; dualrec-eval rank evaluates the saved
+# model on the next day (tables on stdout, baseline included, the same
+# with 1 thread) and refuses a missing test day clearly.
 . "$(dirname "$0")/lib.sh"
 X=$BIN/dualrec-train-rank
 S=$TMP/seg
@@ -19,15 +20,25 @@ expect_exit 0 env OMP_NUM_THREADS=2 "$X" -q $ARGS --out "$TMP/m2"
 [ -s "$ERR_FILE" ] && die "-q printed something"
 cmp -s "$TMP/m1" "$TMP/m2" || die "1 and 2 threads wrote different models"
 
-expect_exit 0 "$X" -q $ARGS --out "$TMP/m3" --eval --xgb-rounds 3 \
+# the evaluation of the saved model is dualrec-eval rank
+E="$BIN/dualrec-eval rank --segments $S --days 4"
+expect_exit 0 $E -q --date 2026-01-08 --rank "$TMP/m1" --xgb-rounds 3 \
     --theta-report 50,100
 grep -q '^| ranker | like |' "$OUT_FILE" || die "no ranker row"
 grep -q '^| xgboost | like |' "$OUT_FILE" || die "no baseline row"
 grep -q '^| with theta_u, 1.00 |' "$OUT_FILE" || die "no theta table"
-cmp -s "$TMP/m1" "$TMP/m3" || die "--eval changed the model"
+cp "$OUT_FILE" "$TMP/eval1"
+expect_exit 0 env OMP_NUM_THREADS=1 $E -q --date 2026-01-08 --rank "$TMP/m2" \
+    --xgb-rounds 3 --theta-report 50,100
+cmp -s "$OUT_FILE" "$TMP/eval1" || die "evaluation differs with 1 thread"
 
-# the day after 2026-01-09 was not ingested
-expect_exit 66 "$X" -q --segments "$S" --date 2026-01-09 --days 4 \
-    --epochs 1 --hash-bits 14 --out "$TMP/m4" --eval --xgb-rounds 0
-expect_stderr_has "dualrec-train-rank: "
+# the day after 2026-01-09 was not ingested: nothing is computed
+expect_exit 0 "$X" -q --segments "$S" --date 2026-01-09 --days 4 \
+    --epochs 1 --hash-bits 14 --out "$TMP/m4"
+expect_exit 66 $E -q --date 2026-01-09 --rank "$TMP/m4" --xgb-rounds 0
+expect_stderr_has "dualrec-eval: "
 expect_stderr_has "dt=2026-01-10/segment.bin"
+expect_exit 64 $E --date 2026-01-08
+expect_stderr_has "usage: dualrec-eval"
+expect_exit 64 "$X" $ARGS --out "$TMP/m5" --eval
+expect_stderr_has "usage: dualrec-train-rank"

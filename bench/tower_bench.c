@@ -1,5 +1,5 @@
 /*
- * dualrec-bench-tower -- time the tower's training and exact top-L user
+ * tower_bench -- time the tower's training and exact top-L user
  * search on a planted-cluster world held in memory (towersynth.h), and
  * measure raw sgemm throughput of the same shape.  Used by
  * bench/bench_tower.sh; optionally writes the vectors as raw float32 files
@@ -25,10 +25,10 @@
 #include "xmem.h"
 
 static const char usage_text[] =
-    "usage: dualrec-bench-tower [--users N] [--items N] [--positives N]\n"
-    "                           [--dim N] [--epochs N] [--top L]\n"
-    "                           [--clusters N] [--seed S] [--no-features]\n"
-    "                           [--vecs DIR] [-q|-v]\n"
+    "usage: tower_bench [--users N] [--items N] [--positives N]\n"
+    "                   [--dim N] [--epochs N] [--top L]\n"
+    "                   [--clusters N] [--seed S] [--no-features]\n"
+    "                   [--vecs DIR] [-q|-v]\n"
     "  Trains the tower on a generated world (10% of items are new, without\n"
     "  history), searches the top L users of every item, and prints\n"
     "  figures as 'key value' lines.  --vecs DIR writes users.f32 and\n"

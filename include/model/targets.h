@@ -1,0 +1,59 @@
+/*
+ * targets.h -- which items are the night's targets, defined once.
+ *
+ * For run date D (data up to and including D) over a window of segments
+ * ending at D, the targets are, by the window rule,
+ *   new        items whose upload time falls on D, the day read in the
+ *              window's zone (the zone offset of its last present
+ *              segment; UTC when none is present);
+ *   long tail  the other items described in the window (an upload time or
+ *              a creator) with fewer than long_tail_max exposures in the
+ *              whole window (0 turns long tail off, leaving the uploads);
+ * or, instead, an explicit list of external item ids (a targets file).
+ * Either way the result is a set: item indices ascending, each once.
+ * dualrec-match, dualrec-retrieve and dualrec-eval-retrieval all select
+ * through this module (docs/matching.md, "Targets").
+ */
+#ifndef DUALREC_TARGETS_H
+#define DUALREC_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "iddict.h"
+#include "segment.h"
+
+/* The long-tail bound of the nightly run (dualrec-match --long-tail-max). */
+#define TARGETS_LONG_TAIL_MAX 20
+
+struct targets {
+    uint32_t *item;             /* n item indices, ascending, no repeats */
+    size_t n;
+    size_t n_new, n_long_tail;  /* window rule: why they are targets */
+    size_t n_unknown;           /* file: ids the dictionary does not know */
+    char unknown_example[128];  /* the first one, "FILE:LINE: unknown
+                                   item 'x'" (truncated) */
+};
+
+/* The window rule above for day `day`; fills *t (release with
+ * targets_release). */
+void targets_window(struct targets *t, const struct window *w, int32_t day,
+                    uint32_t long_tail_max);
+
+/*
+ * Targets from a list of external item ids, one per line ('#' comments
+ * and blank lines skipped, surrounding spaces trimmed, an optional header
+ * line "item" skipped); path "-" reads stdin.  Ids the dictionary does not
+ * know, or whose index is not below n_catalog, are counted in n_unknown,
+ * not fatal; duplicates are kept once.  RC_NOINPUT when the file is
+ * missing, RC_IO on a read error (*t is then empty).
+ */
+int targets_file(struct targets *t, const char *path,
+                 const struct iddict *items, uint32_t n_catalog,
+                 struct diag *d);
+
+/* Frees t->item and empties *t. */
+void targets_release(struct targets *t);
+
+#endif
