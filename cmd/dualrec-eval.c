@@ -28,6 +28,7 @@
 #include "evalrep.h"
 #include "layout.h"
 #include "modeleval.h"
+#include "oracle.h"
 #include "rc.h"
 #include "replay.h"
 #include "xmem.h"
@@ -41,6 +42,10 @@ static const char usage_text[] =
     "                    [--tower FILE] [--days N] [--xgb-rounds N]\n"
     "                    [--xgb-max N] [--theta-report ITEMS,CANDS]\n"
     "                    [--ablation [--max-per-day N]] [-q] [-v]\n"
+    "       dualrec-eval oracle --world DIR --segments SEGROOT --tables\n"
+    "                    OUTROOT --date D [--avail FILE] [--cands FILE]\n"
+    "                    [--L N] [--Q N] [--days N] [--seed N]\n"
+    "                    [--report DIR] [-q] [-v]\n"
     "Replay the tables published for date D (OUTROOT/dt=D) on day D+1's\n"
     "segment: hit rate, recall, coverage, items per user, ranking AUC per\n"
     "task (--rank, the model of date D), UAC calibration (--avail, the\n"
@@ -57,7 +62,14 @@ static const char usage_text[] =
     "             100; 0 skips it) on up to --xgb-max samples, theta_u's\n"
     "             effect on the ITEMS most exposed items x CANDS active\n"
     "             users (default 1000,500) and with --ablation the model\n"
-    "             retrained without augmentation / extra features\n";
+    "             retrained without augmentation / extra features\n"
+    "  oracle     in a generated world (dualrec-gen --out DIR): expected\n"
+    "             like+comment+follow of the table for D's uploads vs the\n"
+    "             oracle, most-active, most-likes and random users (same L,\n"
+    "             Q) and the regret decomposition (--avail: the UAC table\n"
+    "             of D; --cands: dualrec-match --dump-cands); writes\n"
+    "             DIR/oracle.html, DIR/oracle.json (default\n"
+    "             OUTROOT/../eval/dt=D), docs/quality.md\n";
 
 enum { R_XGBR = 256, R_XGBM, R_THREP, R_ABL, R_MAXDAY };
 
@@ -93,6 +105,98 @@ static const struct option long_opts[] = {
     { "help",     no_argument,       NULL, 'h' },
     { NULL, 0, NULL, 0 }
 };
+
+static const struct option oracle_opts_long[] = {
+    { "world",    required_argument, NULL, 'w' },
+    { "segments", required_argument, NULL, 's' },
+    { "tables",   required_argument, NULL, 't' },
+    { "date",     required_argument, NULL, 'd' },
+    { "avail",    required_argument, NULL, 'a' },
+    { "cands",    required_argument, NULL, 'c' },
+    { "L",        required_argument, NULL, 'L' },
+    { "Q",        required_argument, NULL, 'Q' },
+    { "days",     required_argument, NULL, 'D' },
+    { "seed",     required_argument, NULL, 'S' },
+    { "report",   required_argument, NULL, 'o' },
+    { "quiet",    no_argument,       NULL, 'q' },
+    { "verbose",  no_argument,       NULL, 'v' },
+    { "help",     no_argument,       NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+};
+
+/* Path DIR/NAME, or OUTROOT/../eval/dt=D/NAME when dir is NULL (the eval
+ * folder beside OUTROOT in the run root, as for the replay report). */
+static char *
+report_path(const char *dir, const char *outroot, int32_t date,
+            const char *name)
+{
+    size_t n = (dir ? strlen(dir) : strlen(outroot)) + strlen(name)
+               + sizeof "/../" LAYOUT_EVAL_DIR + 2;
+    char *p = xmalloc(n), *q;
+
+    if (dir != NULL) {
+        snprintf(p, n, "%s/%s", dir, name);
+        return p;
+    }
+    snprintf(p, n, "%s/../" LAYOUT_EVAL_DIR, outroot);
+    q = layout_day(p, date, *name ? name : NULL);
+    free(p);
+    return q;
+}
+
+static int
+oracle_main(int argc, char **argv)
+{
+    struct oracle_opts o;
+    struct diag d = DIAG_INIT;
+    struct evalrep *rep = NULL;
+    const char *dir = NULL;
+    char *html, *json, *rdir;
+    int have_date = 0, opt;
+
+    oracle_default_opts(&o);
+    while ((opt = getopt_long(argc, argv, "qvh", oracle_opts_long, NULL))
+           != -1) {
+        switch (opt) {
+        case 'w': o.world_dir = optarg; break;
+        case 's': o.segroot = optarg; break;
+        case 't': o.outroot = optarg; break;
+        case 'd': o.date = cli_parse_date(optarg, "--date"); have_date = 1;
+                  break;
+        case 'a': o.avail_path = optarg; break;
+        case 'c': o.cands_path = optarg; break;
+        case 'L': o.L = cli_parse_u32(optarg, "--L"); break;
+        case 'Q': o.Q = cli_parse_u32(optarg, "--Q"); break;
+        case 'D': o.days = (int)cli_parse_u32(optarg, "--days"); break;
+        case 'S': o.seed = cli_parse_u64(optarg, "--seed"); break;
+        case 'o': dir = optarg; break;
+        case 'q': cli_verbosity = 0; break;
+        case 'v': cli_verbosity = 2; break;
+        case 'h': fputs(usage_text, stdout); return RC_OK;
+        default: cli_usage_exit(usage_text);
+        }
+    }
+    if (optind != argc || !o.world_dir || !o.segroot || !o.outroot
+        || !have_date)
+        cli_usage_exit(usage_text);
+    if (o.L == 0 || o.Q == 0 || o.Q > 65535 || o.days < 1)
+        cli_bad_usage("--L and --Q must be at least 1 (Q at most 65535), "
+                      "--days at least 1");
+    html = report_path(dir, o.outroot, o.date, "oracle.html");
+    json = report_path(dir, o.outroot, o.date, "oracle.json");
+    rdir = report_path(dir, o.outroot, o.date, "");
+    if (oracle_run(&o, &rep, &d) < 0 || mkdir_p(rdir, &d) < 0
+        || evalrep_write_json(rep, json, &d) < 0
+        || evalrep_write_html(rep, html, &d) < 0)
+        cli_diag_exit(&d);
+    evalrep_write_text(rep, stdout);
+    cli_log(1, "report %s", html);
+    evalrep_free(rep);
+    free(html);
+    free(json);
+    free(rdir);
+    return RC_OK;
+}
 
 static int
 verify_files(int n, char **paths)
@@ -174,6 +278,8 @@ main(int argc, char **argv)
     cli_init(argv[0]);
     if (argc > 1 && strcmp(argv[1], "rank") == 0)
         return rank_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "oracle") == 0)
+        return oracle_main(argc - 1, argv + 1);
     while ((opt = getopt_long(argc, argv, "qvh", long_opts, NULL)) != -1) {
         switch (opt) {
         case 's': o.segroot = optarg; break;

@@ -21,17 +21,25 @@ static const char usage_text[] =
     "                     [--method auction|greedy|greedy-items|exact]\n"
     "                     [--min-audience N]\n"
     "                     [--redis FILE|-] [--redis-prefix P]\n"
-    "                     [--redis-ttl SECONDS] [--stdout] [-q|-v]\n"
+    "                     [--redis-ttl SECONDS] [--stdout]\n"
+    "                     [--dump-cands FILE] [--new-first 0|1]\n"
+    "                     [--min-capacity-ratio R] [-q|-v]\n"
     "Matches the targets of day D (uploads of D and long-tail items, or\n"
     "the ids in --targets) to available users and publishes\n"
     "OUTROOT/dt=D/{item_users,user_items}.tsv.zst, manifest.json, _SUCCESS.\n"
     "--stdout writes item->users TSV to stdout; --redis writes Redis\n"
-    "protocol for redis-cli --pipe.  At least one output is required.\n";
+    "protocol for redis-cli --pipe.  At least one output is required.\n"
+    "--dump-cands writes every scored candidate (plain TSV) for\n"
+    "dualrec-eval oracle.  --new-first 1 (default): the day's uploads are\n"
+    "assigned first, long-tail targets get the capacity left.  The sum of\n"
+    "Q_u over eligible users below L x the day's uploads (L x targets with\n"
+    "--targets) is warned about; below R (0.25) times it the stage exits\n"
+    "65 after publishing.\n";
 
 enum { OPT_SEG = 256, OPT_DATE, OPT_TOWER, OPT_RANK, OPT_AVAIL, OPT_OUT,
        OPT_TARGETS, OPT_L, OPT_TAIL, OPT_SLICE, OPT_DAYS, OPT_CANDS,
        OPT_METHOD, OPT_REDIS, OPT_RPREFIX, OPT_RTTL, OPT_STDOUT,
-       OPT_FLOOR };
+       OPT_FLOOR, OPT_DUMP, OPT_MINCAP, OPT_NEWFIRST };
 
 static const struct option long_opts[] = {
     { "segments",      required_argument, NULL, OPT_SEG },
@@ -52,6 +60,9 @@ static const struct option long_opts[] = {
     { "redis-ttl",     required_argument, NULL, OPT_RTTL },
     { "stdout",        no_argument,       NULL, OPT_STDOUT },
     { "min-audience",  required_argument, NULL, OPT_FLOOR },
+    { "dump-cands",    required_argument, NULL, OPT_DUMP },
+    { "min-capacity-ratio", required_argument, NULL, OPT_MINCAP },
+    { "new-first",     required_argument, NULL, OPT_NEWFIRST },
     { "quiet",         no_argument,       NULL, 'q' },
     { "verbose",       no_argument,       NULL, 'v' },
     { "help",          no_argument,       NULL, 'h' },
@@ -150,6 +161,16 @@ main(int argc, char **argv)
         case OPT_RTTL:    o.redis_ttl = cli_parse_u32(optarg, "--redis-ttl");
                           break;
         case OPT_STDOUT:  o.to_stdout = 1; break;
+        case OPT_DUMP:    o.cands_path = optarg; break;
+        case OPT_MINCAP:  o.min_cap_ratio = cli_parse_double(optarg,
+                                              "--min-capacity-ratio");
+                          break;
+        case OPT_NEWFIRST:
+            if (strcmp(optarg, "0") != 0 && strcmp(optarg, "1") != 0)
+                cli_bad_usage("--new-first: expected 0 or 1, got '%s'",
+                              optarg);
+            o.new_first = optarg[0] == '1';
+            break;
         case OPT_FLOOR:   o.assign.min_audience = cli_parse_u32(optarg,
                                                     "--min-audience");
                           break;
@@ -178,5 +199,16 @@ main(int argc, char **argv)
     if (match_run(&o, &r, &d) < 0)
         cli_diag_exit(&d);
     report(&o, &r);
+    if (r.cap_ratio < 1.0)
+        fprintf(stderr, "%s: warning: capacity short: eligible users can "
+                "take %llu pairs, the targets need %llu (ratio %.3f)\n",
+                cli_prog, (unsigned long long)r.cap_supply,
+                (unsigned long long)r.cap_demand, r.cap_ratio);
+    if (r.cap_ratio < o.min_cap_ratio) {
+        fprintf(stderr, "%s: capacity ratio %.3f below --min-capacity-ratio "
+                "%g%s\n", cli_prog, r.cap_ratio, o.min_cap_ratio,
+                r.published ? " (tables published)" : "");
+        return RC_DATA;
+    }
     return RC_OK;
 }

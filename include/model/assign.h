@@ -18,7 +18,10 @@
  * outweighs a score loss of up to B: with the default (1.0) the optimum
  * fills audiences first (coverage, the paper's new-item metric) and ranks
  * users by score among equal fills.  For a fixed number of pairs the
- * objective is the total score.  Edges of ineligible users, users with
+ * objective is the total score.  With params.raw_values, v_e = s_e
+ * instead (no shift, no bonus; only edges with s_e > 0 are usable): the
+ * plain maximum-weight assignment, for scores that are values already.
+ * Edges of ineligible users, users with
  * capacity 0 and non-finite scores are not usable.
  *
  * Fairness floor.  The objective alone lets a market short of user
@@ -83,6 +86,10 @@ struct assign_params {
     uint32_t min_audience;      /* auction/greedy: first stage with this
                                    room per item, then the rest (10; 0 or
                                    >= L: one stage) */
+    int raw_values;             /* 1: v_e = s_e, edges with s_e <= 0 not
+                                   usable, no fill bonus (the oracle of
+                                   dualrec-eval: scores are expected
+                                   feedback); 0: the objective above */
 };
 
 struct assign_params assign_default_params(void);

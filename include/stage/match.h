@@ -44,11 +44,19 @@ struct match_opts {
     const char *targets_path;   /* NULL: window rule; "-": stdin */
     uint32_t long_tail_max;     /* exposures below which an item is long
                                    tail (20); 0 disables */
+    double min_cap_ratio;       /* capacity ratio below which the stage
+                                   fails after publishing (0.25) */
+    int new_first;              /* window rule: the day's uploads are
+                                   assigned first, long-tail targets get
+                                   the capacity left (1) */
     int slice_lo, slice_hi;     /* hours [lo, hi), wrapping when lo > hi;
                                    -1: no slice */
     int to_stdout;              /* item->users TSV on stdout */
     const char *redis_path;     /* NULL: none; "-": stdout */
     const char *redis_prefix;   /* "dualrec" */
+    const char *cands_path;     /* NULL: none; else every scored candidate
+                                   as a zstd TSV (for dualrec-eval oracle's
+                                   regret decomposition) */
     uint32_t redis_ttl;         /* seconds, 0 = keys do not expire */
     int zstd_level;             /* tables (0 = 3) */
     struct assign_params assign;
@@ -87,6 +95,10 @@ struct match_report {
     char empty_cause[256];
     /* day segments older than the window (history it does not use) */
     uint32_t segments_before_window;
+    uint64_t cap_supply;        /* sum of Q_u over eligible users */
+    uint64_t cap_demand;        /* L x the day's uploads (window rule) or
+                                   L x targets (explicit list) */
+    double cap_ratio;           /* supply / demand (inf when no demand) */
     int published;
     char final_dir[4096];
 };

@@ -120,6 +120,16 @@ double worldgen_p_active_day(const struct worldgen *w, uint32_t user,
 void worldgen_p_online_week(const struct worldgen *w, uint32_t user,
                             double p[7][24]);
 
+/*
+ * Expected creator feedback of one impression of item i to user u: the
+ * probability of a like plus that of a comment plus that of a follow,
+ * each given the click they need (the feedback model of docs/worldgen.md):
+ * sigmoid(a + C_CLICK) * (sigmoid(a + C_LIKE) + sigmoid(a + C_COMMENT) +
+ * sigmoid(a + creator bias + C_FOLLOW)), a = u . v + b_u + b_i.
+ */
+double worldgen_expected_feedback(const struct worldgen *w, uint32_t u,
+                                  uint32_t i);
+
 /* Feedback flags of an impression. */
 enum worldgen_fb {
     WG_CLICK     = 1 << 0,

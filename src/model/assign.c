@@ -29,6 +29,7 @@ assign_default_params(void)
     p.eps_rel = 1e-3;
     p.max_rounds = 300;
     p.min_audience = 10;
+    p.raw_values = 0;
     return p;
 }
 
@@ -105,7 +106,7 @@ prep_init(struct prep *pr, const struct cands *c, uint32_t n_users,
         uint32_t u = c->user[e];
         float s = c->score[e];
         int ok = cap[u] > 0 && (eligible == NULL || eligible[u])
-                 && isfinite(s);
+                 && isfinite(s) && (!p->raw_values || s > 0);
 
         pr->usable[e] = (uint8_t)ok;
         if (ok) {
@@ -120,6 +121,11 @@ prep_init(struct prep *pr, const struct cands *c, uint32_t n_users,
     if (n_usable == 0) {
         pr->shift = 0;
         pr->vmax = 0;
+        return 0;
+    }
+    if (p->raw_values) {
+        pr->shift = 0;
+        pr->vmax = hi;
         return 0;
     }
     range = hi - lo;

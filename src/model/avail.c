@@ -50,7 +50,7 @@ avail_default_params(void)
     p.target = AVAIL_TARGET_RECALL;
     p.target_value = 0.9;
     p.cap_scale = 0.25;
-    p.cap_min = 1;
+    p.cap_min = 10;
     p.cap_max = 50;
     p.window_share = 0.8;
     p.hour_decay = 0.85;

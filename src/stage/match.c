@@ -4,6 +4,7 @@
  * indices; external ids appear only in the outputs.
  */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@ match_default_opts(struct match_opts *o)
     o->long_tail_max = TARGETS_LONG_TAIL_MAX;
     o->slice_lo = o->slice_hi = -1;
     o->redis_prefix = "dualrec";
+    o->new_first = 1;
+    o->min_cap_ratio = 0.25;
     o->assign = assign_default_params();
     o->channels = channels_default_params();
 }
@@ -44,6 +47,20 @@ now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Item i was uploaded on day in the window's zone: the "new" of the
+ * window rule (targets.h: the zone of the last present segment). */
+static int
+is_upload_of(const struct window *w, uint32_t i, int32_t day)
+{
+    int32_t zone = 0;
+
+    for (int k = 0; k < w->n_days; k++)
+        if (w->seg[k] != NULL)
+            zone = w->seg[k]->zone_offset;
+    return i < w->cat.n_items && w->cat.upload_t[i] != INT64_MIN
+           && dates_day_of(w->cat.upload_t[i], zone) == day;
 }
 
 void
@@ -276,6 +293,9 @@ describe(const struct match_opts *o, const struct run *x,
     stat_u(p, "segments_before_window", r->segments_before_window);
     publish_add_param(p, "empty_cause", r->empty_cause[0] ? r->empty_cause
                                                           : "-");
+    stat_u(p, "capacity_supply", r->cap_supply);
+    stat_u(p, "capacity_demand", r->cap_demand);
+    stat_g(p, "capacity_ratio", r->cap_ratio);
 
     if (publish_add_input(p, "tower", o->tower_path, d) < 0
         || publish_add_input(p, "rank", o->rank_path, d) < 0
@@ -434,6 +454,162 @@ segments_before(const char *segroot, int32_t first)
     return n;
 }
 
+/*
+ * The entries of c's items with tier[k] == want, in a new table (same
+ * order).  map[j] (new array) is the entry of c that entry j copies.
+ */
+static struct cands *
+cands_subset(const struct cands *c, const uint8_t *tier, int want,
+             size_t **map)
+{
+    size_t ni = 0, n = 0, j = 0;
+    struct cands *s;
+
+    for (size_t k = 0; k < c->n_items; k++)
+        if (tier[k] == want) {
+            ni++;
+            n += c->off[k + 1] - c->off[k];
+        }
+    s = cands_new(ni, n);
+    *map = xmalloc((n ? n : 1) * sizeof **map);
+    ni = 0;
+    for (size_t k = 0; k < c->n_items; k++) {
+        if (tier[k] != want)
+            continue;
+        s->items[ni] = c->items[k];
+        for (size_t e = c->off[k]; e < c->off[k + 1]; e++, j++) {
+            s->user[j] = c->user[e];
+            s->channels[j] = c->channels[e];
+            s->retr[j] = c->retr[e];
+            s->score[j] = c->score[e];
+            memcpy(s->p + j * CANDS_N_TASKS, c->p + e * CANDS_N_TASKS,
+                   CANDS_N_TASKS * sizeof *s->p);
+            (*map)[j] = e;
+        }
+        s->off[++ni] = j;
+    }
+    s->n = j;
+    return s;
+}
+
+/*
+ * Uploads of D first: the day's uploads (tier 0) are assigned with the
+ * whole capacity, long-tail targets (tier 1) with what is left, and the
+ * two results are put back in c's item order.  Long-tail items are many
+ * (every described item with few exposures) and each is worth little, so
+ * in one market they took most of the capacity the day's uploads needed.
+ */
+static int
+assign_tiers(const struct cands *c, uint32_t n_users, const uint16_t *cap,
+             const uint8_t *eligible, const uint8_t *tier,
+             const struct assign_params *ap, struct assign **out,
+             struct diag *d)
+{
+    struct cands *sc[2];
+    size_t *map[2];
+    struct assign *sa[2] = { NULL, NULL }, *a;
+    uint16_t *cap2 = xmalloc((n_users ? n_users : 1) * sizeof *cap2);
+    size_t pos[2] = { 0, 0 }, n = 0;
+    int rc = 0;
+
+    for (int t = 0; t < 2; t++)
+        sc[t] = cands_subset(c, tier, t, &map[t]);
+    memcpy(cap2, cap, n_users * sizeof *cap2);
+    for (int t = 0; t < 2 && rc == 0; t++) {
+        rc = assign_run(sc[t], n_users, cap2, eligible, ap, &sa[t], d);
+        for (uint32_t u = 0; rc == 0 && u < n_users; u++)
+            cap2[u] = (uint16_t)(cap2[u] - sa[t]->user_items[u]);
+    }
+    if (rc < 0)
+        goto done;
+    a = xcalloc(1, sizeof *a);
+    a->n_items = c->n_items;
+    a->off = xcalloc(c->n_items + 1, sizeof *a->off);
+    a->n = sa[0]->n + sa[1]->n;
+    a->edge = xmalloc((a->n ? a->n : 1) * sizeof *a->edge);
+    a->n_users = n_users;
+    a->user_items = xcalloc(n_users ? n_users : 1, sizeof *a->user_items);
+    for (size_t k = 0; k < c->n_items; k++) {
+        int t = tier[k];
+        size_t q = pos[t]++;
+
+        for (size_t j = sa[t]->off[q]; j < sa[t]->off[q + 1]; j++)
+            a->edge[n++] = map[t][sa[t]->edge[j]];
+        a->off[k + 1] = n;
+    }
+    a->converged = 1;
+    for (int t = 0; t < 2; t++) {
+        for (uint32_t u = 0; u < n_users; u++)
+            a->user_items[u] += sa[t]->user_items[u];
+        a->n_full += sa[t]->n_full;
+        a->n_empty += sa[t]->n_empty;
+        a->n_usable += sa[t]->n_usable;
+        a->objective += sa[t]->objective;
+        a->score_sum += sa[t]->score_sum;
+        a->rounds += sa[t]->rounds;
+        a->converged = a->converged && sa[t]->converged;
+    }
+    a->value_shift = sa[0]->value_shift;
+    *out = a;
+done:
+    for (int t = 0; t < 2; t++) {
+        assign_free(sa[t]);
+        cands_free(sc[t]);
+        free(map[t]);
+    }
+    free(cap2);
+    return rc;
+}
+
+/*
+ * Every scored candidate as plain TSV (a header row, then `item user
+ * score p_click p_like p_comment p_follow`), in the order of the candidate table (items in target order,
+ * users as retrieval listed them): what the oracle evaluation needs to
+ * tell retrieval losses from ranking and matching losses.
+ */
+static int
+write_cands(const char *path, const struct run *x, struct diag *d)
+{
+    static const int task[4] = { TASK_CLICK, TASK_LIKE, TASK_COMMENT,
+                                 TASK_FOLLOW };
+    const struct cands *c = x->c;
+    struct bbuf row = BBUF_INIT;
+    struct atomicfile af;
+    char num[32];
+    int ok = 1;
+
+    if (atomicfile_open(&af, path, d) < 0)
+        return -1;
+    fputs("item\tuser\tscore\tp_click\tp_like\tp_comment\tp_follow\n",
+          af.fp);
+    for (size_t k = 0; k < c->n_items && ok; k++) {
+        for (size_t e = c->off[k]; e < c->off[k + 1]; e++) {
+            row.len = 0;
+            outtable_put_id(&row, x->item_names[c->items[k]]);
+            bbuf_put_u8(&row, '\t');
+            outtable_put_id(&row, x->user_names[c->user[e]]);
+            snprintf(num, sizeof num, "\t%.6g", (double)c->score[e]);
+            bbuf_put(&row, num, strlen(num));
+            for (int j = 0; j < 4; j++) {
+                snprintf(num, sizeof num, "\t%.6g",
+                         (double)c->p[e * CANDS_N_TASKS + task[j]]);
+                bbuf_put(&row, num, strlen(num));
+            }
+            bbuf_put_u8(&row, '\n');
+            if (fwrite(row.p, 1, row.len, af.fp) != row.len) {
+                ok = 0;
+                break;
+            }
+        }
+    }
+    bbuf_release(&row);
+    if (!ok) {
+        atomicfile_abort(&af);
+        return diag_set(d, RC_IO, "%s: write failed", path);
+    }
+    return atomicfile_commit(&af, d);
+}
+
 static int
 run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
           struct diag *d)
@@ -478,11 +654,32 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
     r->seconds[MS_RANKING] = now() - t;
 
     t = now();
-    if (assign_run(x->c, x->n_users, x->cap, x->eligible, &o->assign, &x->a,
-                   d) < 0
-        || assign_check(x->c, x->n_users, x->cap, x->eligible, &o->assign,
+    if (o->new_first && o->targets_path == NULL && r->n_new > 0
+        && r->n_long_tail > 0) {
+        uint8_t *tier = xmalloc(x->c->n_items ? x->c->n_items : 1);
+        int rc;
+
+        for (size_t k = 0; k < x->c->n_items; k++)
+            tier[k] = !is_upload_of(x->w, x->c->items[k], o->day);
+        rc = assign_tiers(x->c, x->n_users, x->cap, x->eligible, tier,
+                          &o->assign, &x->a, d);
+        free(tier);
+        if (rc < 0)
+            return -1;
+    } else if (assign_run(x->c, x->n_users, x->cap, x->eligible, &o->assign,
+                          &x->a, d) < 0) {
+        return -1;
+    }
+    if (assign_check(x->c, x->n_users, x->cap, x->eligible, &o->assign,
                         x->a, d) < 0)
         return -1;
+    for (uint32_t u = 0; u < x->n_users; u++)
+        if (x->eligible[u])
+            r->cap_supply += x->cap[u];
+    r->cap_demand = (uint64_t)o->assign.L
+                    * (o->targets_path == NULL ? r->n_new : r->n_targets);
+    r->cap_ratio = r->cap_demand > 0 ? (double)r->cap_supply
+                                       / (double)r->cap_demand : INFINITY;
     r->assign.pairs = x->a->n;
     r->assign.full = x->a->n_full;
     r->assign.empty = x->a->n_empty;
@@ -505,6 +702,8 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
     if (o->to_stdout && write_stdout(x, d) < 0)
         return -1;
     if (o->redis_path != NULL && write_redis(o, x, d) < 0)
+        return -1;
+    if (o->cands_path != NULL && write_cands(o->cands_path, x, d) < 0)
         return -1;
     r->seconds[MS_OUTPUT] = now() - t;
     return 0;

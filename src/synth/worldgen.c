@@ -923,6 +923,22 @@ pick_organic(const struct worldgen *w, const struct pools *pl, uint32_t u,
     return best;
 }
 
+double
+worldgen_expected_feedback(const struct worldgen *w, uint32_t u, uint32_t i)
+{
+    uint32_t dim = w->p.dim;
+    const struct wg_item *it;
+    double s;
+
+    assert(u < w->p.n_users && i < w->n_items);
+    it = &w->items[i];
+    s = dot(w->user_vec + (size_t)u * dim, w->item_vec + (size_t)i * dim,
+            dim) + w->user_bias[u] + it->bias;
+    return sigmoid(s + C_CLICK)
+           * (sigmoid(s + C_LIKE) + sigmoid(s + C_COMMENT)
+              + sigmoid(s + w->creator_bias[it->creator] + C_FOLLOW));
+}
+
 /*
  * Feedback of user u on item i at day `day`, from the (day, u, i) stream:
  * the same impression gets the same draws whatever else the feed showed.

@@ -1,0 +1,82 @@
+#!/bin/sh
+# dualrec-eval oracle on a tiny generated world after the whole chain
+# (gen -> ingest -> tower, rank, uac -> match --dump-cands): the report's
+# figures are consistent (published <= oracle, the regret steps add up to
+# the gap), the day's uploads come first in the assignment, and the
+# capacity check of dualrec-match warns and fails past its threshold.
+. "$(dirname "$0")/lib.sh"
+
+for x in gen ingest train-tower train-rank uac match eval; do
+    [ -x "$BIN/dualrec-$x" ] || die "dualrec-$x is not built"
+done
+W=$TMP/world
+S=$TMP/seg
+D=2026-01-10
+"$BIN/dualrec-gen" -q --out "$W" --users 400 --items-per-day 20 --days 6 \
+    --start 2026-01-05 --seed 5 || die "dualrec-gen failed"
+for i in 0 1 2 3 4 5; do
+    day=$(date -u -d "2026-01-05 + $i day" +%F)
+    "$BIN/dualrec-ingest" -q --segments "$S" --date "$day" \
+        --logs "$W/logs/dt=$day" || die "ingest $day failed"
+done
+"$BIN/dualrec-train-tower" -q --segments "$S" --date $D --days 6 --dim 8 \
+    --epochs 2 --out "$TMP/tower.bin" || die "train-tower failed"
+"$BIN/dualrec-train-rank" -q --segments "$S" --date $D --days 6 --epochs 1 \
+    --hash-bits 12 --out "$TMP/rank.bin" || die "train-rank failed"
+"$BIN/dualrec-uac" -q --segments "$S" --date $D --days 6 --rounds 5 \
+    --train-days 2 --out "$TMP/avail.bin" || die "uac failed"
+m() {
+    "$BIN/dualrec-match" --segments "$S" --date $D --tower "$TMP/tower.bin" \
+        --rank "$TMP/rank.bin" --avail "$TMP/avail.bin" --days 6 --L 20 "$@"
+}
+o() {
+    "$BIN/dualrec-eval" oracle --world "$W" --segments "$S" \
+        --tables "$TMP/$1" --date $D --avail "$TMP/avail.bin" \
+        --cands "$TMP/cands.tsv" --L 20 --Q 10 --report "$TMP/rep-$1" -q
+}
+num() { # num FILE KEY: the first "KEY": number of a report
+    sed -n "s/.*\"$2\": \([-0-9.e+]*\).*/\1/p" "$1" | head -n 1
+}
+
+expect_exit 0 m --out "$TMP/out" --dump-cands "$TMP/cands.tsv"
+head -n 1 "$TMP/cands.tsv" | grep -qx "$(printf 'item\tuser\tscore\tp_click\tp_like\tp_comment\tp_follow')" \
+    || die "candidates header"
+grep -q '"capacity_ratio"' "$TMP/out/dt=$D/manifest.json" \
+    || die "manifest lacks capacity_ratio"
+expect_exit 0 o out
+J=$TMP/rep-out/oracle.json
+[ -f "$TMP/rep-out/oracle.html" ] || die "no oracle.html"
+orc=$(num "$J" feedback_oracle)
+pub=$(num "$J" feedback_published)
+awk -v a="$orc" -v b="$pub" 'BEGIN { exit !(a > 0 && b >= 0 && b <= a * (1 + 1e-6)) }' \
+    || die "published $pub vs oracle $orc"
+sum=$(for k in availability capacity retrieval affinity matching; do
+          num "$J" "loss_$k"; done | awk '{ s += $1 } END { printf "%.9g", s }')
+awk -v s="$sum" -v a="$orc" -v b="$pub" \
+    'BEGIN { d = s - (a - b); exit !(d < 1e-6 && d > -1e-6) }' \
+    || die "regret steps $sum do not add up to $orc - $pub"
+
+# the day's uploads first: at least as many of their pairs as one market
+expect_exit 0 m --out "$TMP/one" --new-first 0
+expect_exit 0 "$BIN/dualrec-eval" oracle --world "$W" --segments "$S" \
+    --tables "$TMP/one" --date $D --L 20 --Q 10 --report "$TMP/rep-one" -q
+p1=$(num "$J" budget_used)
+p0=$(num "$TMP/rep-one/oracle.json" budget_used)
+awk -v a="$p1" -v b="$p0" 'BEGIN { exit !(a >= b) }' \
+    || die "uploads first used $p1 of the budget, one market $p0"
+
+# capacity short (L 2000 for 400 users): warned; past the default
+# threshold (0.25) published and exit 65; above a lower one, exit 0
+expect_exit 65 m --out "$TMP/short" --L 2000
+expect_stderr_has "warning: capacity short: eligible users can take"
+expect_stderr_has "below --min-capacity-ratio 0.25 (tables published)"
+[ -f "$TMP/short/dt=$D/_SUCCESS" ] || die "tables not published"
+expect_exit 0 m --out "$TMP/short" --L 2000 --min-capacity-ratio 0.01
+expect_stderr_has "warning: capacity short: eligible users can take"
+
+# a date without tables; a world that is not there
+expect_exit 66 "$BIN/dualrec-eval" oracle --world "$W" --segments "$S" \
+    --tables "$TMP/out" --date 2026-01-09 -q
+expect_exit 66 "$BIN/dualrec-eval" oracle --world "$TMP/nowhere" \
+    --segments "$S" --tables "$TMP/out" --date $D -q
+expect_exit 64 "$BIN/dualrec-eval" oracle --world "$W" --date $D
