@@ -33,8 +33,8 @@ static const char usage_text[] =
     "dualrec-eval oracle.  --new-first 1 (default): the day's uploads are\n"
     "assigned first, long-tail targets get the capacity left.  The sum of\n"
     "Q_u over eligible users below L x the day's uploads (L x targets with\n"
-    "--targets) is warned about; below R (0.25) times it the stage exits\n"
-    "65 after publishing.\n";
+    "--targets) is warned about; below R (0.25) times that need, or times\n"
+    "10 x the known users if smaller, the stage exits 65 after publishing.\n";
 
 enum { OPT_SEG = 256, OPT_DATE, OPT_TOWER, OPT_RANK, OPT_AVAIL, OPT_OUT,
        OPT_TARGETS, OPT_L, OPT_TAIL, OPT_SLICE, OPT_DAYS, OPT_CANDS,
@@ -199,11 +199,14 @@ main(int argc, char **argv)
     if (match_run(&o, &r, &d) < 0)
         cli_diag_exit(&d);
     report(&o, &r);
-    if (r.cap_ratio < 1.0)
+    if (r.cap_supply < r.cap_demand)
         fprintf(stderr, "%s: warning: capacity short: eligible users can "
-                "take %llu pairs, the targets need %llu (ratio %.3f)\n",
-                cli_prog, (unsigned long long)r.cap_supply,
-                (unsigned long long)r.cap_demand, r.cap_ratio);
+                "take %llu pairs, the targets need %llu (%llu reachable "
+                "from %u users at Q=%d; ratio %.3f)\n", cli_prog,
+                (unsigned long long)r.cap_supply,
+                (unsigned long long)r.cap_demand,
+                (unsigned long long)r.cap_reachable, r.n_users,
+                MATCH_CAP_REF, r.cap_ratio);
     if (r.cap_ratio < o.min_cap_ratio) {
         fprintf(stderr, "%s: capacity ratio %.3f below --min-capacity-ratio "
                 "%g%s\n", cli_prog, r.cap_ratio, o.min_cap_ratio,

@@ -72,6 +72,15 @@ enum match_step {
 };
 extern const char *const match_step_names[MS_N_STEPS];
 
+/*
+ * The capacity check's reference: a platform with U known users can give
+ * the targets at most U x Q pairs, Q the paper's per-user capacity.  The
+ * check fails only when the eligible users' capacity is far below that
+ * (or below the targets' need, if smaller): a starving capacity model, not
+ * a catalogue larger than its audience.
+ */
+#define MATCH_CAP_REF 10
+
 struct match_report {
     double seconds[MS_N_STEPS];
     size_t n_targets;           /* target items matched */
@@ -98,7 +107,10 @@ struct match_report {
     uint64_t cap_supply;        /* sum of Q_u over eligible users */
     uint64_t cap_demand;        /* L x the day's uploads (window rule) or
                                    L x targets (explicit list) */
-    double cap_ratio;           /* supply / demand (inf when no demand) */
+    uint64_t cap_reachable;     /* min(demand, MATCH_CAP_REF x users):
+                                   what the targets could take from every
+                                   known user at the paper's Q */
+    double cap_ratio;           /* supply / reachable (inf when none) */
     int published;
     char final_dir[4096];
 };

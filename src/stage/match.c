@@ -295,6 +295,7 @@ describe(const struct match_opts *o, const struct run *x,
                                                           : "-");
     stat_u(p, "capacity_supply", r->cap_supply);
     stat_u(p, "capacity_demand", r->cap_demand);
+    stat_u(p, "capacity_reachable", r->cap_reachable);
     stat_g(p, "capacity_ratio", r->cap_ratio);
 
     if (publish_add_input(p, "tower", o->tower_path, d) < 0
@@ -678,8 +679,12 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
             r->cap_supply += x->cap[u];
     r->cap_demand = (uint64_t)o->assign.L
                     * (o->targets_path == NULL ? r->n_new : r->n_targets);
-    r->cap_ratio = r->cap_demand > 0 ? (double)r->cap_supply
-                                       / (double)r->cap_demand : INFINITY;
+    r->cap_reachable = (uint64_t)MATCH_CAP_REF * x->n_users;
+    if (r->cap_demand < r->cap_reachable)
+        r->cap_reachable = r->cap_demand;
+    r->cap_ratio = r->cap_reachable > 0 ? (double)r->cap_supply
+                                          / (double)r->cap_reachable
+                                        : INFINITY;
     r->assign.pairs = x->a->n;
     r->assign.full = x->a->n_full;
     r->assign.empty = x->a->n_empty;

@@ -65,13 +65,23 @@ p0=$(num "$TMP/rep-one/oracle.json" budget_used)
 awk -v a="$p1" -v b="$p0" 'BEGIN { exit !(a >= b) }' \
     || die "uploads first used $p1 of the budget, one market $p0"
 
-# capacity short (L 2000 for 400 users): warned; past the default
-# threshold (0.25) published and exit 65; above a lower one, exit 0
-expect_exit 65 m --out "$TMP/short" --L 2000
+# capacity short (L 2000 for 400 users): warned, but the targets cannot
+# take more than every user at Q = 10, and the eligible users' capacity is
+# most of that: not a starving capacity model, exit 0
+expect_exit 0 m --out "$TMP/wide" --L 2000
+expect_stderr_has "warning: capacity short: eligible users can take"
+# a starving availability table (almost nobody eligible): warned; past
+# the default threshold (0.25) published and exit 65; below a lower one,
+# exit 0
+"$BIN/dualrec-uac" -q --segments "$S" --date $D --days 6 --rounds 5 \
+    --train-days 2 --threshold 0.999 --cap-min 1 --cap-max 1 \
+    --out "$TMP/starve.bin" || die "uac (starving) failed"
+expect_exit 65 m --out "$TMP/short" --avail "$TMP/starve.bin"
 expect_stderr_has "warning: capacity short: eligible users can take"
 expect_stderr_has "below --min-capacity-ratio 0.25 (tables published)"
 [ -f "$TMP/short/dt=$D/_SUCCESS" ] || die "tables not published"
-expect_exit 0 m --out "$TMP/short" --L 2000 --min-capacity-ratio 0.01
+expect_exit 0 m --out "$TMP/short2" --avail "$TMP/starve.bin" \
+    --min-capacity-ratio 0
 expect_stderr_has "warning: capacity short: eligible users can take"
 
 # a date without tables; a world that is not there

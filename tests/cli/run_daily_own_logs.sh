@@ -60,8 +60,11 @@ expect_exit 0 "$RUN_DAILY" --config ml.conf --bin "$BIN" --from-date 2018-09-23 
 expect_stderr_has "run_daily.sh: backfill: 2018-09-24 published, skipped"
 expect_stderr_has "run_daily.sh: backfill 2018-09-23..2018-09-24: 0 date(s) run, 2 already published"
 
-# the default window (30 days) leaves older history out, and says so
-expect_exit 0 "$RUN_DAILY" --root ml --targets ml/targets.txt --bin "$BIN" --date 2018-09-22 --eval 0
+# the default window (30 days) leaves older history out, and says so;
+# with UAC's defaults too, one user is predicted back: the capacity check
+# publishes and fails (exit 65), naming the threshold
+expect_exit 65 "$RUN_DAILY" --root ml --targets ml/targets.txt --bin "$BIN" --date 2018-09-22 --eval 0
+expect_stderr_has "below --min-capacity-ratio 0.25 (tables published)"
 expect_stderr_has "note: 115 older day segment(s) (from 2018-05-01) are outside the 30-day window 2018-08-24..2018-09-22 and not used; widen it with --days N"
 grep -q '"segments_before_window": "115"' ml/out/dt=2018-09-22/manifest.json || die "manifest lacks the older segments"
 
