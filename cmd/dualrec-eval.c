@@ -12,6 +12,10 @@
  * xgboost baseline, theta_u, the Table 4 ablation; src/eval/modeleval.c),
  * markdown tables on stdout.
  *
+ * uac: the UAC stage rebuilt for one or more run dates with dualrec-uac's
+ * training flags (cmd/uac_flags.h) and scored on each next day, pooled
+ * (src/eval/uaceval.c); a text table on stdout.
+ *
  * --verify FILE...: check that each file is a complete, uncorrupted dualrec
  * binary file (header, zstd frame, checksum); run_daily.sh uses it to decide
  * whether a stage's output is complete.
@@ -30,6 +34,8 @@
 #include "modeleval.h"
 #include "rc.h"
 #include "replay.h"
+#include "uac_flags.h"
+#include "uaceval.h"
 #include "xmem.h"
 
 static const char usage_text[] =
@@ -41,6 +47,7 @@ static const char usage_text[] =
     "                    [--tower FILE] [--days N] [--xgb-rounds N]\n"
     "                    [--xgb-max N] [--theta-report ITEMS,CANDS]\n"
     "                    [--ablation [--max-per-day N]] [-q] [-v]\n"
+    "       dualrec-eval uac [--eval-days N] UAC-TRAINING-FLAGS\n"
     "Replay the tables published for date D (OUTROOT/dt=D) on day D+1's\n"
     "segment: hit rate, recall, coverage, items per user, ranking AUC per\n"
     "task (--rank, the model of date D), UAC calibration (--avail, the\n"
@@ -57,7 +64,13 @@ static const char usage_text[] =
     "             100; 0 skips it) on up to --xgb-max samples, theta_u's\n"
     "             effect on the ITEMS most exposed items x CANDS active\n"
     "             users (default 1000,500) and with --ablation the model\n"
-    "             retrained without augmentation / extra features\n";
+    "             retrained without augmentation / extra features\n"
+    "  uac        build the UAC table of date D as dualrec-uac would (the\n"
+    "             same flags) and score it on day D+1: activity, capacity\n"
+    "             and windows against baselines, on stdout; --eval-days N\n"
+    "             does so for the N dates up to D and pools the days (a\n"
+    "             backtest).  UAC-TRAINING-FLAGS:\n"
+    UAC_FLAGS_USAGE;
 
 enum { R_XGBR = 256, R_XGBM, R_THREP, R_ABL, R_MAXDAY };
 
@@ -75,6 +88,15 @@ static const struct option rank_opts[] = {
     { "quiet",        no_argument,       NULL, 'q' },
     { "verbose",      no_argument,       NULL, 'v' },
     { "help",         no_argument,       NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+};
+
+enum { U_EDAYS = UF_END };
+
+static const struct option uac_opts[] = {
+    UAC_FLAGS_OPTIONS,
+    { "eval-days", required_argument, NULL, U_EDAYS },
+    { "help",      no_argument,       NULL, 'h' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -161,6 +183,49 @@ rank_main(int argc, char **argv)
     return RC_OK;
 }
 
+/* dualrec-eval uac ...: argv[0] is "uac". */
+static int
+uac_main(int argc, char **argv)
+{
+    struct uac_flags f;
+    struct uaceval_opts o = { .eval_days = 1 };
+    struct diag d = DIAG_INIT;
+    double t0;
+    int opt;
+
+    uac_flags_init(&f);
+    while ((opt = getopt_long(argc, argv, "qvh", uac_opts, NULL)) != -1) {
+        if (uac_flags_opt(&f, opt, optarg))
+            continue;
+        switch (opt) {
+        case U_EDAYS: o.eval_days = cli_parse_u32(optarg, "--eval-days");
+                      break;
+        case 'h': fputs(usage_text, stdout); return RC_OK;
+        default: cli_usage_exit(usage_text);
+        }
+    }
+    if (optind != argc)
+        cli_usage_exit(usage_text);
+    uac_flags_check(&f, usage_text);
+    if (o.eval_days < 1 || o.eval_days > 3660)
+        cli_bad_usage("--eval-days must be in 1..3660 '%u'", o.eval_days);
+    o.segroot = f.segroot;
+    o.date = f.date;
+    o.days = f.days;
+    o.p = f.p;
+
+    t0 = cli_now();
+    if (uaceval_run(&o, stdout, &d) < 0)
+        cli_diag_exit(&d);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        diag_errno(&d, RC_IO, "stdout: write failed");
+        cli_diag_exit(&d);
+    }
+    cli_log(2, "%u run date(s) evaluated in %.2f s, peak RSS %.0f MB",
+            o.eval_days, cli_now() - t0, cli_peak_rss_mb());
+    return RC_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -174,6 +239,8 @@ main(int argc, char **argv)
     cli_init(argv[0]);
     if (argc > 1 && strcmp(argv[1], "rank") == 0)
         return rank_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "uac") == 0)
+        return uac_main(argc - 1, argv + 1);
     while ((opt = getopt_long(argc, argv, "qvh", long_opts, NULL)) != -1) {
         switch (opt) {
         case 's': o.segroot = optarg; break;
