@@ -69,7 +69,7 @@ static const char usage_text[] =
     "             same flags) and score it on day D+1: activity, capacity\n"
     "             and windows against baselines, on stdout; --eval-days N\n"
     "             does so for the N dates up to D and pools the days (a\n"
-    "             backtest).  UAC-TRAINING-FLAGS:\n"
+    "             backtest).  UAC-TRAINING-FLAGS, those of dualrec-uac:\n"
     UAC_FLAGS_USAGE;
 
 enum { R_XGBR = 256, R_XGBM, R_THREP, R_ABL, R_MAXDAY };

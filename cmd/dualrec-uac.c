@@ -17,8 +17,8 @@
 #include "uac_flags.h"
 
 static const char usage_text[] =
-    "usage: dualrec-uac --out FILE [--tsv FILE] TRAINING FLAGS\n"
-    "training flags (the same for dualrec-eval uac):\n"
+    "usage: dualrec-uac --out FILE [--tsv FILE] TRAINING-FLAGS\n"
+    "TRAINING-FLAGS (the same as dualrec-eval uac's):\n"
     UAC_FLAGS_USAGE
     "  Availability for the day after --date from the --days (30) days up\n"
     "  to it.  a_u: threshold chosen on the last day for recall 0.9 unless\n"
