@@ -60,7 +60,8 @@ TESTOBJS  := $(TESTSRCS:tests/%.c=$(BUILD)/tests/%.o)
 SUITES    := $(filter-out main common,$(TESTSRCS:tests/check_%.c=%))
 LIB       := $(BUILD)/libpipeline.a
 
-.PHONY: all test unit cli layers deps bench bench-tools samples clean
+.PHONY: all test unit cli layers deps bench bench-tools samples clean fault fuzz \
+        fuzz-build
 .DEFAULT_GOAL := all
 
 all: $(EXES)
@@ -112,12 +113,67 @@ $(BUILD)/check_all: $(TESTOBJS) $(LIB)
 deps:
 	@scripts/install-deps.sh
 
+# ---- fuzzing (docs/reliability.md) -----------------------------------------
+# tests/fuzz/fuzz_<t>.c are libFuzzer targets, built with clang against the
+# library's sources (its own objects in build/fuzz/, never mixed with the
+# gcc build) under ASan + UBSan.  `make fuzz` runs each for FUZZ_SECONDS
+# (default 60), FUZZ_JOBS (default 2) at a time, from the committed seeds
+# in tests/fuzz/corpus/<t>/, and fails on any crash, leak or timeout.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+# clang names some things gcc does not warn about; the product is held to
+# -Werror by gcc, the fuzz build only reports them
+FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g \
+                -fopenmp=libgomp $(filter-out -Werror,$(WARN)) \
+                $(LAYERS:%=-Iinclude/%) $(PKG_CFLAGS) $(FUZZ_SAN) -MMD -MP
+FUZZSRCS     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(FUZZSRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_OBJS    := $(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_EXES    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libpipeline.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h \
+                      $(FUZZ_BUILD)/libpipeline.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_BUILD)/libpipeline.a $(LIBS)
+
+fuzz-build: $(FUZZ_EXES)
+
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	$(MAKE) --no-print-directory fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+	    FUZZ_BUILD=$(CURDIR)/$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 unit: $(BUILD)/check_all
 	CK_DEFAULT_TIMEOUT=600 $(BUILD)/check_all
 
-cli: $(EXES) $(BENCHEXES)
+# The fault-injection shim (tests/fault/faultinj.c, an LD_PRELOAD library
+# used by tests/cli/*_faults.sh): never sanitized itself, so that it
+# preloads into plain and ASan builds alike.
+FAULTLIB := $(BUILD)/fault/faultinj.so
+
+$(FAULTLIB): tests/fault/faultinj.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -g -fPIC -shared $(WARN) -o $@ $< -ldl -lpthread
+
+fault: $(FAULTLIB)
+
+cli: $(EXES) $(BENCHEXES) $(FAULTLIB)
 	DUALREC_BIN=$(CURDIR)/$(BIN) SAMPLES_DIR=$(CURDIR)/data-samples \
-	    BENCH_TOOLS=$(CURDIR)/$(BUILD)/bench tests/cli/run.sh
+	    BENCH_TOOLS=$(CURDIR)/$(BUILD)/bench FAULT_LIB=$(CURDIR)/$(FAULTLIB) \
+	    SANITIZE=$(SANITIZE) tests/cli/run.sh
 
 layers:
 	@scripts/check-layers.sh $(LAYERS)
@@ -136,4 +192,4 @@ clean:
 	rm -rf build bin
 
 -include $(OBJS:.o=.d) $(TESTOBJS:.o=.d) $(CMDS:cmd/%.c=$(BUILD)/cmd/%.d) \
-         $(BENCHSRCS:bench/%.c=$(BUILD)/bench/%.d)
+         $(BENCHSRCS:bench/%.c=$(BUILD)/bench/%.d) $(FUZZ_OBJS:.o=.d)

@@ -5,12 +5,19 @@
 # apt-get; otherwise it prints the apt-get line to run and exits 1.
 # Used by `make test`, `make bench`, README's first command and .ci/run.
 #   --bench   also the peers used only by benchmarks (faiss, xgboost python)
+#   --fuzz    also clang and its libFuzzer + sanitizer runtimes (make fuzz)
 set -eu
 
 pkgs="build-essential pkg-config zstd libzstd-dev libcsv-dev check
       libopenblas-dev libxgboost-dev time"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs python3 python3-numpy python3-faiss python3-xgboost"
+fi
+# bookworm: libFuzzer and the ASan/UBSan runtimes of the default clang are
+# in libclang-rt-dev (libclang-rt-14-dev); llvm brings llvm-symbolizer for
+# readable stack traces
+if [ "${1:-}" = "--fuzz" ]; then
+    pkgs="$pkgs clang libclang-rt-dev llvm"
 fi
 if [ "${1:-}" = "--redis" ] || [ "${DUALREC_WITH_REDIS:-0}" = 1 ]; then
     pkgs="$pkgs redis-server redis-tools"

@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "atomicfile.h"
 #include "binfile.h"
 #include "byteio.h"
@@ -175,6 +177,50 @@ START_TEST(test_binfile_empty_payload)
 }
 END_TEST
 
+/*
+ * 2026-12-04: a frame that does not state its content size let the
+ * header's payload length (anything up to 2^40) decide the allocation:
+ * fuzz_iddict asked for 4 GB and died out of memory instead of RC_DATA.
+ * Such a frame (binfile_save always states the size) is corrupt.
+ */
+START_TEST(test_binfile_frame_without_content_size)
+{
+    const char *dir = test_tmpdir();
+    char path[4200];
+    unsigned char f[BINFILE_HEADER_SIZE + 256];
+    const char payload[] = "five ids";
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    size_t clen;
+    FILE *fp;
+
+    ck_assert_ptr_nonnull(cc);
+    ck_assert(!ZSTD_isError(ZSTD_CCtx_setParameter(cc,
+                                                   ZSTD_c_contentSizeFlag,
+                                                   0)));
+    clen = ZSTD_compress2(cc, f + BINFILE_HEADER_SIZE, 256, payload,
+                          sizeof payload);
+    ck_assert(!ZSTD_isError(clen));
+    ZSTD_freeCCtx(cc);
+    memcpy(f, BIG_MAGIC, 8);
+    put_le32(f + 8, 1);
+    put_le32(f + 12, 0);
+    put_le32(f + 16, 0x01020304);
+    put_le32(f + 20, BINFILE_HEADER_SIZE);
+    put_le64(f + 24, (uint64_t)4 << 30);        /* a damaged length */
+    put_le64(f + 32, checksum64(payload, sizeof payload, 0));
+    put_le64(f + 40, clen);
+    snprintf(path, sizeof path, "%s/nosize.bin", dir);
+    fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(f, 1, BINFILE_HEADER_SIZE + clen, fp),
+                      BINFILE_HEADER_SIZE + clen);
+    fclose(fp);
+    expect_corrupt(path, ": offset 48: zstd frame does not state its "
+                   "content size");
+    test_rmtree(dir);
+}
+END_TEST
+
 /* Names in dir other than "." and "..". */
 static int
 count_entries(const char *dir)
@@ -323,6 +369,7 @@ binfile_suite(void)
     tcase_add_test(tc, test_binfile_large_round_trip_and_corruption);
     tcase_add_test(tc, test_binfile_empty_payload);
     tcase_add_test(tc, test_binfile_failed_write_leaves_nothing);
+    tcase_add_test(tc, test_binfile_frame_without_content_size);
     tcase_add_test(tc, test_binfile_verify_good_missing_corrupt_truncated);
     tcase_add_test(tc, test_binfile_read_header_fields);
     suite_add_tcase(s, tc);

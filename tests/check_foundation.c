@@ -225,6 +225,38 @@ START_TEST(test_atomicfile_abort_leaves_nothing)
 }
 END_TEST
 
+/*
+ * 2026-12-04: atomicfile_commit checked fflush but not the stream's error
+ * flag, so a buffered write that had failed earlier (its bytes dropped)
+ * went unseen when the final flush succeeded: dualrec-eval committed a
+ * truncated report and exited 0 (tests/cli/dualrec-eval_faults.sh).  A
+ * stream whose writes fail (here: one reading the temp file) must fail
+ * the commit with "write failed" and leave nothing.
+ */
+START_TEST(test_atomicfile_commit_sees_earlier_write_error)
+{
+    const char *dir = test_tmpdir();
+    char path[4400], tmp[4400];
+    struct atomicfile af;
+    struct diag d = DIAG_INIT;
+
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    ck_assert_int_eq(atomicfile_open(&af, path, &d), 0);
+    snprintf(tmp, sizeof tmp, "%s", af.tmp);
+    fclose(af.fp);
+    af.fp = fopen(tmp, "r");
+    ck_assert_ptr_nonnull(af.fp);
+    ck_assert_int_eq(fputs("lost", af.fp), EOF);
+    ck_assert(ferror(af.fp));
+    ck_assert_int_eq(atomicfile_commit(&af, &d), -1);
+    ck_assert_int_eq(d.rc, RC_IO);
+    ck_assert_ptr_nonnull(strstr(d.msg, ": write failed"));
+    ck_assert(!path_exists(path));
+    ck_assert(!path_exists(tmp));
+    test_rmtree(dir);
+}
+END_TEST
+
 /* xgrow and xgrow_big keep the contents while growing past 2 MiB, where
  * xgrow_big switches to huge-page buffers. */
 START_TEST(test_xgrow_big_keeps_contents)
@@ -315,6 +347,7 @@ foundation_suite(void)
     tcase_add_test(tc, test_checksum64_is_stable_and_sensitive);
     tcase_add_test(tc, test_binfile_round_trip_and_corruption);
     tcase_add_test(tc, test_atomicfile_abort_leaves_nothing);
+    tcase_add_test(tc, test_atomicfile_commit_sees_earlier_write_error);
     tcase_add_test(tc, test_rng_streams_are_reproducible);
     tcase_add_test(tc, test_xgrow_big_keeps_contents);
     tcase_add_test(tc, test_warmbuf_warms_and_hands_over);

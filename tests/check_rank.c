@@ -281,6 +281,39 @@ START_TEST(test_rank_save_load_round_trip)
 }
 END_TEST
 
+/*
+ * 2026-12-04: rank_load bound the named views (rows, b, a, c, w1, b1) into
+ * params before params was allocated, to learn the block's size: pointer
+ * arithmetic on a null pointer (clang's UBSan, fuzz_rank, on every load).
+ * The views of a loaded model lie inside its own block, in order.
+ */
+START_TEST(test_rank_load_views_inside_params)
+{
+    struct window *w = w_window(2);
+    struct rank_params p = small_params();
+    struct rank_model *m = NULL, *m2 = NULL;
+    struct diag d = DIAG_INIT;
+    const char *dir = test_tmpdir();
+    char path[4200];
+
+    p.epochs = 1;
+    snprintf(path, sizeof path, "%s/rank.bin", dir);
+    ck_assert_int_eq(rank_train(w, NULL, &p, &m, NULL, &d), 0);
+    ck_assert_int_eq(rank_save(m, path, &d), 0);
+    ck_assert_int_eq(rank_load(path, &m2, &d), 0);
+    ck_assert_uint_eq(m2->n_params, m->n_params);
+    ck_assert_ptr_eq(m2->rows, m2->params);
+    ck_assert(m2->b > m2->rows && m2->a > m2->b && m2->c > m2->a);
+    ck_assert(m2->w1 > m2->c && m2->b1 > m2->w1);
+    ck_assert(m2->b1 + m2->hidden == m2->params + m2->n_params);
+    ck_assert(m->b1 + m->hidden == m->params + m->n_params);
+    rank_free(m);
+    rank_free(m2);
+    w_free(w);
+    test_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_rank_load_rejects_bad_files)
 {
     static const char other[8] = { '\x89', 'D', 'R', 'S', 'E', 'G', 'M',
@@ -564,6 +597,7 @@ rank_suite(void)
     tcase_add_test(tc, test_rank_tower_feature);
     tcase_add_test(tf, test_rank_save_load_round_trip);
     tcase_add_test(tf, test_rank_load_rejects_bad_files);
+    tcase_add_test(tf, test_rank_load_views_inside_params);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tf);
     return s;

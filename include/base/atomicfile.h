@@ -25,7 +25,9 @@ struct atomicfile {
 /* Create the temp file; RC_CANTCREAT when the directory is not writable. */
 int atomicfile_open(struct atomicfile *af, const char *path, struct diag *d);
 /* Flush, fsync, close, rename, fsync the directory; RC_IO on failure (the
- * temp file is removed).  Releases af in every case. */
+ * temp file is removed), including a write through af->fp that failed
+ * earlier (the stream's error flag), so writers may leave fputs/fprintf
+ * unchecked.  Releases af in every case. */
 int atomicfile_commit(struct atomicfile *af, struct diag *d);
 /* Discard: close and unlink the temp file; releases af.  Safe to call on a
  * zeroed or already released struct. */

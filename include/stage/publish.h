@@ -66,8 +66,9 @@ int publish_add_input(struct publish *p, const char *kind, const char *path,
 
 /*
  * Write the manifest, move the partition into place and write _SUCCESS.
- * RC_IO/RC_CANTCREAT on failure (the temp directory is removed).  Frees p
- * in every case.
+ * RC_IO/RC_CANTCREAT on failure (the temp directory is removed; a failure
+ * once the partition is in place leaves it without _SUCCESS).  Frees p in
+ * every case.
  */
 int publish_commit(struct publish *p, struct diag *d);
 

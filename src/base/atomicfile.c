@@ -58,10 +58,17 @@ atomicfile_commit(struct atomicfile *af, struct diag *d)
     char *dir;
     int rc;
 
-    if (fflush(af->fp) != 0)
+    if (fflush(af->fp) != 0) {
         op = "fflush";
-    else if (fsync(fileno(af->fp)) != 0)
+    } else if (ferror(af->fp)) {
+        /* an earlier buffered write failed (writers need not check every
+         * fputs): its bytes are lost even if this flush went through */
+        op = "write";
+        if (errno == 0)
+            errno = EIO;
+    } else if (fsync(fileno(af->fp)) != 0) {
         op = "fsync";
+    }
     if (op != NULL) {
         diag_errno(d, RC_IO, "%s: %s failed", af->tmp, op);
         fclose(af->fp);

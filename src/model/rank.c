@@ -91,12 +91,20 @@ n_dense_params(const struct rank_model *m)
     return T + T * z + T * h + h * z + h;
 }
 
+/* Floats in the parameter block of m's shape. */
+static size_t
+param_count(const struct rank_model *m)
+{
+    return ((size_t)1 << m->hash_bits) * row_width(m) + n_dense_params(m);
+}
+
+/* Point the named blocks into m->params (which must be allocated). */
 static void
 model_bind(struct rank_model *m)
 {
     size_t rows = (size_t)1 << m->hash_bits, z = zdim(m), h = m->hidden;
 
-    m->n_params = rows * row_width(m) + n_dense_params(m);
+    m->n_params = param_count(m);
     m->rows = m->params;
     m->b = m->rows + rows * row_width(m);
     m->a = m->b + T;
@@ -118,8 +126,7 @@ model_new(const struct rank_params *p)
     m->seed = p->seed;
     memcpy(m->weight, p->weight, sizeof m->weight);
     m->theta_weight = p->theta_weight;
-    model_bind(m);
-    m->params = xcalloc(m->n_params, sizeof(float));
+    m->params = xcalloc(param_count(m), sizeof(float));
     model_bind(m);
     return m;
 }
@@ -723,7 +730,9 @@ rank_load(const char *path, struct rank_model **out, struct diag *d)
         free(m);
         return -1;
     }
-    model_bind(m);
+    /* the size first: binding before params exists would be arithmetic
+     * on a null pointer */
+    m->n_params = param_count(m);
     if (np != m->n_params || bcur_left(&c) != np * sizeof(float)) {
         size_t want = m->n_params;
 

@@ -401,6 +401,10 @@ publish_commit(struct publish *p, struct diag *d)
     if (rc == 0) {
         path = join(p->final, PUBLISH_SUCCESS);
         rc = atomicfile_write(path, "", 0, d);
+        /* a failure after the rename (the directory's fsync): a run that
+         * fails leaves no _SUCCESS, durable or not */
+        if (rc < 0)
+            unlink(path);
         free(path);
     }
     publish_free(p);

@@ -267,7 +267,15 @@ binfile_load(const char *path, const char magic[BINFILE_MAGIC_SIZE],
         unsigned long long fsz = ZSTD_getFrameContentSize(cbuf,
                                                            (size_t)clen);
 
-        if (fsz != ZSTD_CONTENTSIZE_UNKNOWN && fsz != raw) {
+        /* the writer always states the content size (pledged); a frame
+         * without it would leave the header's length, up to 2^40, to
+         * decide the allocation below */
+        if (fsz == ZSTD_CONTENTSIZE_UNKNOWN) {
+            diag_set(d, RC_DATA, "%s: offset %d: zstd frame does not state "
+                     "its content size", path, BINFILE_HEADER_SIZE);
+            goto fail;
+        }
+        if (fsz != raw) {
             diag_set(d, RC_DATA, "%s: offset 24: payload length %llu, but "
                      "the zstd frame holds %llu bytes", path,
                      (unsigned long long)raw, fsz);

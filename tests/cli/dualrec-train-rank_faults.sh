@@ -1,0 +1,15 @@
+# dualrec-train-rank with each step of writing the model failing (ENOSPC,
+# EIO), short writes and a disk filling up (tests/fault/lib.sh): exit 74,
+# the file and errno named, no model, no temp file, and a rerun gives the
+# bytes of a clean run.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../fault/lib.sh"
+fault_world
+O=$TMP/o
+OUTDIRS=$O
+reset() { rm -rf "$O"; mkdir -p "$O"; }
+sums() { sha256sum "$O"/*; }
+no_partial() { whole_or_absent "$1" "$O/rank.bin"; }
+fault_sweep "$BIN/dualrec-train-rank" -q --segments "$S" --date $D --days 2 \
+    --epochs 1 --hash-bits 10 --out "$O/rank.bin"
+exit 0
