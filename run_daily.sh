@@ -21,6 +21,11 @@
 # Two runs on the same root never overlap: the run holds flock(ROOT/.lock)
 # (inherited by the stages), and a second run exits 75 (RC_RETRY).
 #
+# --from-date D1 --to-date D2 runs the chain for every date D1..D2 in order
+# (a backfill), under one lock, skipping complete dates (published, and
+# their replay of the day before done or not possible), and stops
+# at the first date that fails, with its exit code.
+#
 # Exit codes: 0 ok; 64 bad flag; 66 day D's logs missing; 75 lock held;
 # 78 bad config file or value; otherwise the exit code of the first stage
 # that failed (see README, "Exit codes").
@@ -33,6 +38,7 @@ readonly RC_USAGE=64 RC_NOINPUT=66 RC_RETRY=75 RC_CONFIG=78
 usage() {
     cat <<'EOF'
 usage: run_daily.sh [--config FILE] [--date YYYY-MM-DD] [--root DIR]
+                    [--from-date D1 --to-date D2] [--targets FILE]
                     [--logs DIR] [--days N] [--L N] [--Q N] [--zone Z]
                     [--bin DIR] [--threads N] [--seed N] [--eval 0|1]
                     [--from STAGE | --only STAGE] [--force] [--dry-run]
@@ -41,6 +47,11 @@ Runs the nightly dualrec chain for one date (default: yesterday, UTC):
 ingest -> tower -> rank -> uac -> match (publishes OUT/dt=D) -> eval (D-1).
   --config FILE   key = value lines (see dualrec.conf.example); flags win
   --date D        the run date: data up to D, tables for D+1
+  --from-date D1 --to-date D2
+                  backfill: run every date D1..D2 in order (complete
+                  dates are skipped), stop at the first failure
+  --targets FILE  the items to match (one id a line) instead of the day's
+                  uploads and long tail (also the key 'targets')
   --root DIR      run root: segments/, models/, avail/, out/, logs-run/
   --logs DIR      input logs, DIR/dt=YYYY-MM-DD/ (default ROOT/logs)
   --days N        training window in days (default 30)
@@ -71,26 +82,29 @@ declare -A conf=(
     [bin]="${DUALREC_BIN:-$here/bin}" [threads]="" [seed]=1 [eval]=1
     [rank_tower]=0
     [ingest_args]="" [tower_args]="" [rank_args]="" [uac_args]=""
-    [match_args]="" [eval_args]=""
+    [match_args]="" [eval_args]="" [targets]=""
 )
 declare -A flag=()
 config="" date_s="" from="" only="" force=0 dry=0 verbose=1 print_layout=0
+from_date="" to_date="" pass_args=()
 
 need_arg() { [ $# -ge 2 ] || die_usage "$1 needs a value"; }
 while [ $# -gt 0 ]; do
     case "$1" in
-    --config) need_arg "$@"; config=$2; shift ;;
+    --config) need_arg "$@"; config=$2; pass_args+=("$1" "$2"); shift ;;
     --date) need_arg "$@"; date_s=$2; shift ;;
+    --from-date) need_arg "$@"; from_date=$2; shift ;;
+    --to-date) need_arg "$@"; to_date=$2; shift ;;
     --root|--logs|--segments|--out|--models|--avail|--bin|--days|--L|--Q|\
-    --zone|--threads|--seed|--eval)
-        need_arg "$@"; flag[${1#--}]=$2; shift ;;
-    --from) need_arg "$@"; from=$2; shift ;;
-    --only) need_arg "$@"; only=$2; shift ;;
-    --force) force=1 ;;
-    --dry-run|-n) dry=1 ;;
-    --print-layout) print_layout=1 ;;
-    -q|--quiet) verbose=0 ;;
-    -v|--verbose) verbose=2 ;;
+    --zone|--threads|--seed|--eval|--targets)
+        need_arg "$@"; flag[${1#--}]=$2; pass_args+=("$1" "$2"); shift ;;
+    --from) need_arg "$@"; from=$2; pass_args+=("$1" "$2"); shift ;;
+    --only) need_arg "$@"; only=$2; pass_args+=("$1" "$2"); shift ;;
+    --force) force=1; pass_args+=("$1") ;;
+    --dry-run|-n) dry=1; pass_args+=("$1") ;;
+    --print-layout) print_layout=1; pass_args+=("$1") ;;
+    -q|--quiet) verbose=0; pass_args+=("$1") ;;
+    -v|--verbose) verbose=2; pass_args+=("$1") ;;
     -h|--help) usage; exit 0 ;;
     *) die_usage "unknown option '$1'" ;;
     esac
@@ -140,6 +154,24 @@ for s in "$from" "$only"; do
         die_usage "unknown stage '$s' (expected one of: $STAGES)" ;; esac
 done
 [ -n "$from" ] && [ -n "$only" ] && die_usage "--from and --only exclude each other"
+
+[ -z "${conf[targets]}" ] || [ -r "${conf[targets]}" ] || {
+    echo "run_daily.sh: ${conf[targets]}: cannot read the targets file (--targets or 'targets')" >&2
+    exit $RC_NOINPUT
+}
+
+# ---- backfill: the dates, checked here, run below (after the layout) --------
+if [ -n "$from_date$to_date" ]; then
+    [ -n "$from_date" ] && [ -n "$to_date" ] \
+        || die_usage "--from-date and --to-date go together"
+    [ -z "$date_s" ] || die_usage "--date and --from-date/--to-date exclude each other"
+    for d in "$from_date" "$to_date"; do
+        ok=$(date -u -d "$d" +%F 2>/dev/null) && [ "$ok" = "$d" ] \
+            || die_usage "--from-date/--to-date: expected YYYY-MM-DD, got '$d'"
+    done
+    [[ "$from_date" < "$to_date" || "$from_date" = "$to_date" ]] \
+        || die_usage "--from-date $from_date is after --to-date $to_date"
+fi
 
 # ---- dates (GNU date, UTC arithmetic on calendar days) ----------------------
 if [ -z "$date_s" ]; then
@@ -195,6 +227,44 @@ print_layout() {
     printf 'runlog\t%s\n' "$(runlog_file "$1")"
 }
 if [ "$print_layout" = 1 ]; then print_layout "$D"; exit 0; fi
+
+# ---- backfill: one run per date, in order, under this run's lock -------------
+if [ -n "$from_date" ]; then
+    mapfile -t dates < <(d=$from_date; while [[ "$d" < "$to_date" || "$d" = "$to_date" ]]; do
+                             echo "$d"; d=$(date -u -d "$d 1 day" +%F); done)
+    if [ "$dry" = 0 ]; then
+        mkdir -p "$root" || die_config "cannot create run root '$root'"
+        exec 9>>"$root/.lock" || die_config "cannot open lock file '$root/.lock'"
+        if ! flock -n 9; then
+            echo "run_daily.sh: another run holds $root/.lock; retry later" >&2
+            exit $RC_RETRY
+        fi
+    fi
+    n_run=0 n_skip=0
+    for d in "${dates[@]}"; do
+        p=$(day_add "$d" -1)
+        # complete: published, and its evaluation of the day before done
+        # (or off, or nothing to evaluate)
+        if [ "$force" = 0 ] && [ -z "$from$only" ] \
+           && [ -f "$(success_file "$d")" ] && [ -f "$(manifest_file "$d")" ] \
+           && { [ "${conf[eval]}" = 0 ] || [ ! -f "$(success_file "$p")" ] \
+                || [ -f "$(eval_dir "$p")/report.json" ]; }; then
+            [ "$verbose" -ge 1 ] && echo "run_daily.sh: backfill: $d published, skipped" >&2
+            n_skip=$((n_skip + 1))
+            continue
+        fi
+        # the child inherits the locked descriptor 9 and must not lock again
+        DUALREC_RUN_DAILY_LOCKED="$root" "$BASH" "$0" "${pass_args[@]}" --date "$d"
+        rc=$?
+        if [ "$rc" != 0 ]; then
+            echo "run_daily.sh: backfill: $d failed with exit $rc; dates after it not run" >&2
+            exit "$rc"
+        fi
+        n_run=$((n_run + 1))
+    done
+    [ "$verbose" -ge 1 ] && echo "run_daily.sh: backfill $from_date..$to_date: $n_run date(s) run, $n_skip already published" >&2
+    exit 0
+fi
 
 # ---- logging -----------------------------------------------------------------
 logfile=""
@@ -313,6 +383,9 @@ cmd_stage() {
              --tower "$(tower_file "$D")" --rank "$(rank_file "$D")"
              --avail "$(avail_file "$D")" --days "${conf[days]}"
              --L "${conf[L]}" --out "${conf[out]}")
+        if [ -n "${conf[targets]}" ]; then
+            cmd+=(--targets "${conf[targets]}")
+        fi
         cmd+=("${extra[@]}") ;;
     eval) split_args eval_args
         cmd=("$(exe eval)" --segments "${conf[segments]}"
@@ -424,16 +497,35 @@ fi
 
 # ---- lock, log file ----------------------------------------------------------
 mkdir -p "$root" || die_config "cannot create run root '$root'"
-exec 9>>"$root/.lock" || die_config "cannot open lock file '$root/.lock'"
-if ! flock -n 9; then
-    echo "run_daily.sh: another run holds $root/.lock; retry later" >&2
-    exit $RC_RETRY
+if [ "${DUALREC_RUN_DAILY_LOCKED:-}" = "$root" ] && { true >&9; } 2>/dev/null; then
+    :   # a date of a backfill: the parent holds the lock on descriptor 9
+else
+    exec 9>>"$root/.lock" || die_config "cannot open lock file '$root/.lock'"
+    if ! flock -n 9; then
+        echo "run_daily.sh: another run holds $root/.lock; retry later" >&2
+        exit $RC_RETRY
+    fi
 fi
 mkdir -p "${conf[runlogs]}" || die_config "cannot create '${conf[runlogs]}'"
 logfile=$(runlog_file "$D")
 now_us() { echo "${EPOCHREALTIME/./}"; }
 t_start=$(now_us)
 log "date $D, root $root, window ${conf[days]} days, L ${conf[L]}, Q ${conf[Q]:-per user (UAC)}, zone ${conf[zone]}"
+# History older than the window is not used: say so once per run.
+older=0 oldest="" seg_pat=$(day_dir "${conf[segments]}" "")
+if [ -d "${conf[segments]}" ]; then
+    for p in "$seg_pat"*; do
+        [ -d "$p" ] || continue
+        d=${p#"$seg_pat"}
+        if [[ "$d" < "${win_day[0]}" ]]; then
+            older=$((older + 1))
+            [ -n "$oldest" ] || oldest=$d
+        fi
+    done
+fi
+if [ "$older" -gt 0 ]; then
+    log "note: $older older day segment(s) (from $oldest) are outside the ${conf[days]}-day window ${win_day[0]}..$D and not used; widen it with --days N (or 'days' in the config)"
+fi
 
 summary=()
 secs_since() {

@@ -108,7 +108,9 @@ main(int argc, char **argv)
         cli_bad_usage("--days must be 2..3660, got '%u'", days);
     if (rank_load(rank_path, &m, &d) < 0
         || (tower_path && tower_load(tower_path, &t, &d) < 0)
-        || window_open(segroot, date, (int)days, WINDOW_NO_INTER, &w, &d) < 0
+        /* interactions too, as dualrec-eval rank: days of ratings are
+         * scored as samples (rank_sample.c) */
+        || window_open(segroot, date, (int)days, 0, &w, &d) < 0
         || bench_score(m, w, t, items, n_cands, &d) < 0)
         cli_diag_exit(&d);
     window_free(w);

@@ -84,6 +84,16 @@ report(const struct match_opts *o, const struct match_report *r)
             r->assign.pairs, r->assign.full, r->assign.empty,
             r->assign.users_matched, r->published ? "; published " : "",
             r->published ? r->final_dir : "");
+    if (r->empty_cause[0] != '\0')
+        cli_log(1, "warning: %zu of %zu targets (%.0f%%) got no user; %s",
+                r->assign.empty, r->n_targets,
+                r->n_targets ? 100.0 * (double)r->assign.empty
+                                   / (double)r->n_targets : 100.0,
+                r->empty_cause);
+    if (r->segments_before_window > 0)
+        cli_log(1, "note: %u older day segment(s) are outside the %d-day "
+                "window and not used; widen it with --days N",
+                r->segments_before_window, o->window_days);
     if (o->assign.method == ASSIGN_AUCTION && !r->assign.converged
         && r->assign.pairs > 0)
         cli_log(1, "auction stopped at %u rounds; the rest was filled "

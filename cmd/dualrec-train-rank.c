@@ -130,6 +130,21 @@ main(int argc, char **argv)
     if (window_open(o.segroot, o.date, (int)o.days, WINDOW_NO_INTER, &w, &d)
         < 0)
         cli_diag_exit(&d);
+    {
+        /* a day without exposures may be ratings (interactions only),
+         * learnt from as samples with negatives: then the interactions
+         * are needed, otherwise their memory is not */
+        int bare = 0;
+
+        for (int k = 0; k < w->n_days; k++)
+            bare |= w->seg[k] != NULL && w->seg[k]->n_exp == 0;
+        if (bare) {
+            window_free(w);
+            w = NULL;
+            if (window_open(o.segroot, o.date, (int)o.days, 0, &w, &d) < 0)
+                cli_diag_exit(&d);
+        }
+    }
     if (w->n_missing > 0)
         cli_log(1, "%d of %d days missing in the window; trained without "
                 "them", w->n_missing, w->n_days);
@@ -142,6 +157,11 @@ main(int argc, char **argv)
             (unsigned long long)st.n_samples, o.p.epochs, st.seconds,
             (double)st.n_samples / (st.seconds > 0 ? st.seconds : 1),
             st.loss_first, st.loss_last);
+    if (st.n_sampled_days > 0)
+        cli_log(1, "%d day(s) without exposures: learnt from their "
+                "interactions (click = interacted, like etc. = their events) "
+                "with %d negatives per interaction drawn by popularity "
+                "(docs/ranking.md)", st.n_sampled_days, RANK_NEG_PER_POS);
     rank_free(m);
     window_free(w);
     tower_free(o.t);

@@ -5,6 +5,7 @@
  * fatal errors that leave nothing behind, the dictionary lock, and the
  * real MovieLens / KuaiRand cuts.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <omp.h>
 #include <stdio.h>
@@ -385,7 +386,9 @@ START_TEST(test_ingest_fatal_errors_write_nothing)
         { SAMPLE("ingest/dt=2022-04-10/exposures.csv"),
           SAMPLE("bad/missing_column.csv"), RC_DATA,
           "missing_column.csv:1: missing column 'creator' (tried creator, "
-          "author_id, creator_id)" },
+          "author_id, creator_id); header split on ',' into 4 columns "
+          "'time,uid,video_id,click'; fix: --map creator=NAME with NAME one "
+          "of the header's columns" },
     };
     const char *root = test_tmpdir();
     char *seg = segment_path(root, day_of("2022-04-10"));
@@ -497,6 +500,160 @@ START_TEST(test_ingest_real_movielens_and_kuairand_cuts)
     }
     segment_free(seg);
     test_rmtree(root);
+}
+END_TEST
+
+/*
+ * A multi-day file split into its days gives, day by day, the bytes of a
+ * one-day ingest of the whole file run in date order (segments and
+ * dictionaries), with rejects, a quoted record spanning lines, CRLF line
+ * ends, a zone, an items file, tables of which some days have no rows, and
+ * a --from/--to range.
+ */
+START_TEST(test_ingest_split_days_same_bytes_as_one_day_ingests)
+{
+    const char *root = test_tmpdir();
+    char *a = cat(root, "/split"), *b = cat(root, "/alone");
+    char *exp = cat(root, "/exp.csv"), *inter = cat(root, "/inter.csv");
+    char *items = cat(root, "/items.csv"), *budget;
+    size_t cap = 1 << 20, n = 0, i;
+    char *text = xmalloc(cap);
+    struct ingest_opts o = ingest_default_opts();
+    struct ingest_split_stats sst;
+    struct diag d = DIAG_INIT;
+    int32_t day;
+
+    n += (size_t)snprintf(text + n, cap - n,
+                          "time,user,item,click,like\r\n");
+    for (i = 0; i < 6000; i++) {
+        /* times wander over six days, out of order */
+        long t = 1649548800L + (long)((i * 7919) % (6 * 86400));
+
+        if (i == 100)
+            n += (size_t)snprintf(text + n, cap - n, "oops,u1,i1,0,0\r\n");
+        else if (i == 200)
+            n += (size_t)snprintf(text + n, cap - n,
+                                  "%ld,\"u,\r\n2\",i2,1,0\r\n", t);
+        else
+            n += (size_t)snprintf(text + n, cap - n, "%ld,u%zu,i%zu,%zu,0\r\n",
+                                  t, (i * 31) % 211, (i * 17) % 97, i % 2);
+    }
+    test_write_file(exp, text, n);
+    n = (size_t)snprintf(text, cap, "time,user,item,event\n"
+                         "1649548800,u1,i1,like\n"   /* day 1 only */
+                         "1649721600,x9,i5,like\n");    /* day 3 */
+    test_write_file(inter, text, n);
+    n = (size_t)snprintf(text, cap, "item,creator,upload_time\n"
+                         "i1,c1,2022-04-01\ni7,c2,2022-04-02\n");
+    test_write_file(items, text, n);
+
+    o.segroot = a;
+    o.paths[LOGREAD_EXPOSURES] = exp;
+    o.paths[LOGREAD_INTERACTIONS] = inter;
+    o.paths[LOGREAD_ITEMS] = items;
+    o.lr.zone_offset = 8 * 3600;
+    o.max_reject_ratio = 0.5;
+    ck_assert_msg(ingest_split_days(&o, day_of("2022-04-10"),
+                                    day_of("2022-04-14"), NULL, &sst,
+                                    &d) == 0, "%s", d.msg);
+    ck_assert_int_eq(sst.rows_rejected, 1);
+    ck_assert_int_eq(sst.days, 5);
+    ck_assert_int_eq(sst.first_day, day_of("2022-04-10"));
+    ck_assert_int_eq(sst.last_day, day_of("2022-04-14"));
+    ck_assert_uint_gt(sst.rows_out_of_range, 0);
+    ck_assert_uint_eq(sst.rows_read, 6002);
+    ck_assert_uint_eq(sst.rows_read - sst.rows_rejected, sst.rows_spilled
+                      + sst.rows_out_of_range);
+    {
+        /* the spill directory is gone */
+        DIR *dir = opendir(a);
+        struct dirent *e;
+
+        ck_assert_ptr_nonnull(dir);
+        while ((e = readdir(dir)) != NULL)
+            ck_assert_msg(strncmp(e->d_name, ".split", 6) != 0, "%s left",
+                          e->d_name);
+        closedir(dir);
+    }
+    o.segroot = b;
+    for (day = sst.first_day; day <= sst.last_day; day++) {
+        struct ingest_stats st;
+        char *pa = segment_path(a, day), *pb = segment_path(b, day);
+
+        o.day = day;
+        ck_assert_msg(ingest_run(&o, &st, &d) == 0, "%s", d.msg);
+        assert_same_file(pa, pb);
+        free(pa);
+        free(pb);
+    }
+    {
+        const char *kinds[] = { "users", "items", "creators", "tags" };
+
+        for (i = 0; i < 4; i++) {
+            char *pa = segment_dict_path(a, kinds[i]);
+            char *pb = segment_dict_path(b, kinds[i]);
+
+            assert_same_file(pa, pb);
+            free(pa);
+            free(pb);
+        }
+    }
+    /* the reject file of the pass names the original file and line */
+    {
+        char *rp = cat(a, "/rejects-split.csv"), *txt;
+        size_t m;
+
+        txt = slurp(rp, &m);
+        ck_assert_ptr_nonnull(strstr(txt, "exp.csv,102,column 'time': "
+                                          "unparseable time 'oops'"));
+        free(txt);
+        free(rp);
+    }
+    /* a range gives every day of it a segment, empty days too, each as
+     * a one-day ingest in date order writes it */
+    {
+        char *c = cat(root, "/range"), *e = cat(root, "/range-alone");
+
+        o.segroot = c;
+        ck_assert_int_eq(ingest_split_days(&o, day_of("2022-04-08"),
+                                           day_of("2022-04-11"), NULL, &sst,
+                                           &d), 0);
+        ck_assert_int_eq(sst.days, 4);
+        o.segroot = e;
+        for (day = day_of("2022-04-08"); day <= day_of("2022-04-11");
+             day++) {
+            struct ingest_stats st;
+            char *pa = segment_path(c, day), *pb = segment_path(e, day);
+
+            o.day = day;
+            ck_assert_msg(ingest_run(&o, &st, &d) == 0, "%s", d.msg);
+            assert_same_file(pa, pb);
+            free(pa);
+            free(pb);
+        }
+        free(c);
+        free(e);
+    }
+    /* over the budget: the reject file only, no day */
+    budget = cat(root, "/budget");
+    o.segroot = budget;
+    o.max_reject_ratio = 0;
+    ck_assert_int_eq(ingest_split_days(&o, INT32_MIN, INT32_MAX, NULL, &sst,
+                                       &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    {
+        char *p = segment_path(o.segroot, day_of("2022-04-10"));
+
+        ck_assert(!path_exists(p));
+        free(p);
+    }
+    free(budget);
+    free(a);
+    free(b);
+    free(exp);
+    free(inter);
+    free(items);
+    free(text);
 }
 END_TEST
 
@@ -646,6 +803,7 @@ ingest_suite(void)
     tcase_add_test(tc, test_ingest_lock_held_is_retry);
     tcase_add_test(tc, test_ingest_real_movielens_and_kuairand_cuts);
     tcase_add_test(tc, test_ingest_find_logs);
+    tcase_add_test(tc, test_ingest_split_days_same_bytes_as_one_day_ingests);
     tcase_add_test(tc, test_ingest_sort_exposures_matches_segment_sort);
     suite_add_tcase(s, tc);
     return s;

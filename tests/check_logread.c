@@ -210,7 +210,9 @@ START_TEST(test_logread_missing_column_names_file_and_column)
     ck_assert_int_eq(o.d.rc, RC_DATA);
     ck_assert_str_eq(o.d.msg, SAMPLE("bad/missing_column.csv")
                      ":1: missing column 'user' (tried user, user_id, "
-                     "userId)");
+                     "userId); header split on ',' into 4 columns "
+                     "'time,uid,video_id,click'; fix: --map user=NAME with "
+                     "NAME one of the header's columns");
     dump_free(&o);
     ck_assert_int_eq(dump_file(SAMPLE("bad/empty.csv"), LOGREAD_EXPOSURES,
                                NULL, &o), -1);
@@ -768,7 +770,92 @@ START_TEST(test_logread_movielens_ratings_with_const_event)
                                LOGREAD_INTERACTIONS, NULL, &o), -1);
     ck_assert_str_eq(o.d.msg, SAMPLE("real/movielens/ratings.csv")
                      ":1: missing column 'event' (tried event, action, "
-                     "type)");
+                     "type); header split on ',' into 4 columns "
+                     "'userId,movieId,rating,timestamp'; fix: --const "
+                     "event=rate for a file of ratings (with --value-event "
+                     "like:4), or --map event=NAME");
+    dump_free(&o);
+}
+END_TEST
+
+/* The same records with another delimiter (found from the header, or
+ * given) read as the comma file does, on both split paths (plain blocks
+ * and blocks with quotes) and across many chunks. */
+START_TEST(test_logread_delimiters_read_like_commas)
+{
+    static const char delims[] = { '\t', ';', '|' };
+    const char *dir = test_tmpdir();
+    char *comma = tmp_path(dir, "c.csv"), *other = tmp_path(dir, "o.csv");
+    size_t cap = 1 << 20, n = 0, i, k;
+    char *text = xmalloc(cap), *alt = xmalloc(cap);
+    struct dump ref, got;
+
+    n += (size_t)snprintf(text + n, cap - n, "time,user_id,item,click,tags\n");
+    for (i = 0; i < 20000; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%zu,u%zu,i%zu,%zu,%s\n",
+                              1649548800 + i, i % 97, i % 13, i % 2,
+                              i == 15000 ? "\"q,\"\"x\"\"\"" : "t");
+    test_write_file(comma, text, n);
+    ck_assert_int_eq(dump_file(comma, LOGREAD_EXPOSURES, NULL, &ref), 0);
+    ck_assert_int_eq(ref.rows, 20000);
+    for (k = 0; k < sizeof delims; k++) {
+        struct logread_opts lo;
+        int quoted = 0;
+
+        /* the delimiter replaces the commas outside quotes */
+        for (i = 0; i < n; i++) {
+            if (text[i] == '"')
+                quoted = !quoted;
+            alt[i] = text[i] == ',' && !quoted ? delims[k] : text[i];
+        }
+        test_write_file(other, alt, n);
+        ck_assert_int_eq(dump_file(other, LOGREAD_EXPOSURES, NULL, &got), 0);
+        ck_assert_str_eq(got.text, ref.text);
+        dump_free(&got);
+        memset(&lo, 0, sizeof lo);
+        lo.delimiter = delims[k];
+        ck_assert_int_eq(dump_file(other, LOGREAD_EXPOSURES, &lo, &got), 0);
+        ck_assert_str_eq(got.text, ref.text);
+        dump_free(&got);
+    }
+    dump_free(&ref);
+    free(text);
+    free(alt);
+    free(comma);
+    free(other);
+}
+END_TEST
+
+/* 2026-12-04: a tab-separated RecBole file (typed headers "user_id:token")
+ * was rejected as "missing column 'time'" without a hint. */
+START_TEST(test_logread_recbole_typed_tab_header)
+{
+    static const char *const cst[] = { "event=rate" };
+    struct logread_opts lo;
+    struct dump o;
+
+    memset(&lo, 0, sizeof lo);
+    lo.consts = cst;
+    lo.n_consts = 1;
+    lo.value_event_fb = FB_LIKE;
+    lo.value_event_min = 4;
+    ck_assert_int_eq(dump_file(SAMPLE("real/movielens/ratings.inter"),
+                               LOGREAD_INTERACTIONS, &lo, &o), 0);
+    ck_assert_int_eq(o.rows, 248);
+    ck_assert_int_eq(o.rejects, 0);
+    ck_assert(strncmp(o.text, "2|1435942468|119|1||", 20) == 0);
+    dump_free(&o);
+    /* read as commas: the error names the delimiter, the header, the fix */
+    lo.delimiter = ',';
+    ck_assert_int_eq(dump_file(SAMPLE("real/movielens/ratings.inter"),
+                               LOGREAD_INTERACTIONS, &lo, &o), -1);
+    ck_assert_int_eq(o.d.rc, RC_DATA);
+    ck_assert_str_eq(o.d.msg, SAMPLE("real/movielens/ratings.inter")
+                     ":1: missing column 'time' (tried time, timestamp, "
+                     "time_ms, ts); header split on ',' into 1 column "
+                     "'user_id:token\\titem_id:token\\trating:float\\t"
+                     "timestamp:float'; fix: --delimiter '\\t' (the header "
+                     "has 3 of them), or --map time=NAME");
     dump_free(&o);
 }
 END_TEST
@@ -830,6 +917,8 @@ logread_suite(void)
     tcase_add_test(tc_ok, test_logread_kuairand_video_table_as_items);
     tcase_add_test(tc_ok, test_logread_movielens_ratings_with_const_event);
     tcase_add_test(tc_ok, test_logread_map_option);
+    tcase_add_test(tc_ok, test_logread_delimiters_read_like_commas);
+    tcase_add_test(tc_ok, test_logread_recbole_typed_tab_header);
     tcase_add_loop_test(tc_bad, test_logread_rejects_bad_rows_with_location,
                         0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
     tcase_add_test(tc_bad, test_logread_missing_column_names_file_and_column);

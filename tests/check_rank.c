@@ -474,6 +474,167 @@ START_TEST(test_rank_theta_reduces_concentration)
 }
 END_TEST
 
+/* The world's days as ratings: every exposure an interaction, liked ones
+ * with FB_LIKE (as ingest's --value-event like:4 records them), no
+ * exposures left. */
+static void
+w_as_ratings(struct window *w)
+{
+    for (int k = 0; k < w->n_days; k++) {
+        struct segment *s = w->seg[k];
+
+        s->inter = xcalloc(s->n_exp ? s->n_exp : 1, sizeof *s->inter);
+        for (size_t j = 0; j < s->n_exp; j++) {
+            s->inter[j].t = s->exp[j].t;
+            s->inter[j].user = s->exp[j].user;
+            s->inter[j].item = s->exp[j].item;
+            s->inter[j].fb = s->exp[j].fb & FB_LIKE;
+            s->inter[j].value = (s->exp[j].fb & FB_LIKE) ? 5.0f : 2.0f;
+        }
+        s->n_inter = s->n_exp;
+        s->n_exp = 0;
+    }
+}
+
+static void
+w_ratings_free(struct window *w)
+{
+    for (int k = 0; k < w->n_days; k++)
+        free(w->seg[k]->inter);
+    w_free(w);
+}
+
+/*
+ * 2026-12-04: ratings-only logs stopped the chain ("no exposures to train
+ * on").  Their samples: positives for every interacted pair, negatives
+ * only among items the user never touched in the window, drawn by
+ * popularity, the same for any thread count; the ranker trained on them
+ * ranks the next day's real likes above chance.
+ */
+START_TEST(test_rank_ratings_only_samples_and_learns)
+{
+    struct window *w = w_window(W_DAYS - 1);
+    struct segment *test = w_day(W_DAYS - 1);
+    struct rank_params p = small_params();
+    struct rank_train_stats st;
+    struct rank_model *m = NULL, *m2 = NULL;
+    struct rank_context *ctx = NULL;
+    struct rank_eval ev;
+    struct diag d = DIAG_INIT;
+    uint32_t ni = w->cat.n_items;
+    uint64_t *pop = xcalloc(ni, sizeof *pop), *drawn = xcalloc(ni, sizeof
+                                                                *drawn);
+    int saved = omp_get_max_threads();
+    size_t n_pos = 0, n_neg = 0;
+
+    w_as_ratings(w);
+    for (int k = 0; k < w->n_days; k++)
+        for (size_t j = 0; j < w->seg[k]->n_inter; j++)
+            pop[w->seg[k]->inter[j].item]++;
+    for (int k = 0; k < w->n_days; k++) {
+        struct seg_exposure *e = NULL;
+        size_t n = rank_day_samples(w, k, p.seed, &e);
+
+        for (size_t j = 0; j < n; j++) {
+            int touched = 0;
+
+            for (int q = 0; q < w->n_days && !touched; q++)
+                for (size_t i = 0; i < w->seg[q]->n_inter; i++)
+                    if (w->seg[q]->inter[i].user == e[j].user
+                        && w->seg[q]->inter[i].item == e[j].item) {
+                        touched = 1;
+                        break;
+                    }
+            if (e[j].fb & FB_CLICK) {
+                ck_assert(touched);
+                n_pos++;
+            } else {
+                ck_assert_int_eq(e[j].fb, 0);
+                ck_assert_msg(!touched, "negative (%u, %u) was interacted "
+                              "with", e[j].user, e[j].item);
+                drawn[e[j].item]++;
+                n_neg++;
+            }
+            if (j > 0)
+                ck_assert_int_lt(seg_exposure_cmp(&e[j - 1], &e[j]), 0);
+        }
+        free(e);
+    }
+    ck_assert_uint_gt(n_pos, 0);
+    ck_assert_uint_ge(n_neg, 3 * n_pos);
+    ck_assert_uint_le(n_neg, RANK_NEG_PER_POS * n_pos);
+    {
+        /* by popularity: the more popular half of the items takes more
+         * draws than the less popular half */
+        double hi = 0, lo = 0;
+        uint64_t med;
+        uint64_t *sorted = xmalloc(ni * sizeof *sorted);
+
+        memcpy(sorted, pop, ni * sizeof *sorted);
+        for (uint32_t i = 1; i < ni; i++)
+            for (uint32_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+                uint64_t t = sorted[j];
+
+                sorted[j] = sorted[j - 1];
+                sorted[j - 1] = t;
+            }
+        med = sorted[ni / 2];
+        for (uint32_t i = 0; i < ni; i++) {
+            if (pop[i] > med)
+                hi += (double)drawn[i];
+            else
+                lo += (double)drawn[i];
+        }
+        ck_assert_msg(hi > 2 * lo, "draws: popular %g, rest %g", hi, lo);
+        free(sorted);
+    }
+    omp_set_num_threads(1);
+    ck_assert_msg(rank_train(w, NULL, &p, &m, &st, &d) == 0, "%s", d.msg);
+    omp_set_num_threads(2);
+    ck_assert_int_eq(rank_train(w, NULL, &p, &m2, NULL, &d), 0);
+    omp_set_num_threads(saved);
+    ck_assert(memcmp(m->params, m2->params, m->n_params * sizeof(float))
+              == 0);
+    ck_assert_int_eq(st.n_sampled_days, W_DAYS - 1);
+    ck_assert(st.loss_last < st.loss_first);
+    ck_assert_int_eq(rank_context_build(m, w, NULL, &ctx, &d), 0);
+    ck_assert_int_eq(rank_evaluate(m, ctx, test, &ev, &d), 0);
+    fprintf(stderr, "rank ratings-only: like AUC on real exposures %.3f\n",
+            ev.task[TASK_LIKE].auc);
+    ck_assert(ev.task[TASK_LIKE].auc > 0.6);
+    {
+        /* a test day of ratings is scored as samples too; in this world
+         * what a user is shown is uniform (click = interacted carries no
+         * signal: popularity-drawn negatives match its items), the likes
+         * follow taste */
+        struct window *tw = w_window(W_DAYS);
+        struct segment *rt = tw->seg[W_DAYS - 1];
+        struct rank_eval er;
+
+        w_as_ratings(tw);
+        ck_assert_int_eq(rank_evaluate(m, ctx, rt, &er, &d), 0);
+        ck_assert_uint_ge(er.n, 4 * rt->n_inter / 2);
+        fprintf(stderr, "rank ratings-only: on a ratings day click AUC "
+                "%.3f, like AUC %.3f (n %llu, clicks %llu, new %llu)\n",
+                er.task[TASK_CLICK].auc, er.task[TASK_LIKE].auc,
+                (unsigned long long)er.n,
+                (unsigned long long)er.task[TASK_CLICK].n_pos,
+                (unsigned long long)er.n_new);
+        ck_assert_uint_le(er.task[TASK_CLICK].n_pos, rt->n_inter);  /* pairs */
+        ck_assert_uint_gt(er.task[TASK_CLICK].n_pos, rt->n_inter / 2);
+        ck_assert(er.task[TASK_LIKE].auc > 0.55);
+        w_ratings_free(tw);
+    }
+    free(pop);
+    free(drawn);
+    w_seg_free(test);
+    rank_context_free(ctx);
+    rank_free(m);
+    rank_free(m2);
+    w_ratings_free(w);
+}
+END_TEST
+
 START_TEST(test_rank_evaluate_next_day)
 {
     struct window *w = w_window(W_DAYS - 1);
@@ -594,6 +755,7 @@ rank_suite(void)
     tcase_add_test(tc, test_rank_missing_features_score_finite);
     tcase_add_test(tc, test_rank_theta_reduces_concentration);
     tcase_add_test(tc, test_rank_evaluate_next_day);
+    tcase_add_test(tc, test_rank_ratings_only_samples_and_learns);
     tcase_add_test(tc, test_rank_tower_feature);
     tcase_add_test(tf, test_rank_save_load_round_trip);
     tcase_add_test(tf, test_rank_load_rejects_bad_files);

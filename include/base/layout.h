@@ -59,6 +59,10 @@
 /* The partition name "dt=YYYY-MM-DD" of day into buf; returns buf. */
 char *layout_dt(int32_t day, char buf[LAYOUT_DT_SIZE]);
 
+/* The day of a partition name "dt=YYYY-MM-DD" (exactly as layout_dt
+ * writes it): 0, or -1 for any other name. */
+int layout_parse_dt(const char *name, int32_t *day);
+
 /*
  * "<dir>/dt=YYYY-MM-DD", or "<dir>/dt=YYYY-MM-DD/<name>" when name is not
  * NULL, in a new xmalloc'd string (caller frees).

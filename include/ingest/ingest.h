@@ -67,6 +67,7 @@ struct ingest_opts {
     struct logread_opts lr;                 /* lr.zone_offset: the day zone */
     double max_reject_ratio;                /* < 0: INGEST_MAX_REJECT_RATIO */
     const char *rejects_path;   /* NULL: <segroot>/dt=D/rejects.csv */
+    int lock_held;              /* the caller holds <segroot>/dict/.lock */
     /* Called with every reject message, in file order (may be NULL). */
     void (*on_reject)(void *ctx, const char *msg);
     /* Called now and then while reading, and once per file (may be NULL). */
@@ -87,6 +88,46 @@ struct ingest_opts ingest_default_opts(void);
  */
 int ingest_run(const struct ingest_opts *o, struct ingest_stats *st,
                struct diag *d);
+
+struct ingest_split_stats {
+    uint64_t rows_read, rows_rejected;  /* of the day-split tables */
+    uint64_t rows_out_of_range;     /* outside [from, to], not stored */
+    uint64_t rows_spilled;          /* written to the days' spill files */
+    uint32_t days;                  /* segments written */
+    int32_t first_day, last_day;    /* of those; INT32_MIN when none */
+    double seconds;
+};
+
+/*
+ * Ingest a file spanning many days (exposures, interactions and follows:
+ * the tables with event times) into one segment per day present in it,
+ * within [from, to] (days; INT32_MIN / INT32_MAX for no bound).  With a
+ * bound given, every day of the range gets a segment, days without a row
+ * too (empty, as a one-day ingest of the day writes), the unbounded side
+ * ending at the first or last day present.  o->day is
+ * ignored; items and users (no event time) are catalogue tables given to
+ * every day, as a one-day ingest does.
+ *
+ * Two passes, memory bounded by the day count, not the file: the first
+ * reads the tables once (rejects: counted, written to o->rejects_path or
+ * <segroot>/rejects-split.csv, budget o->max_reject_ratio over the whole
+ * file) and appends each good record, as it is in the file, to a spill
+ * file per day and table under <segroot>/.split.tmp.<pid>/ (plain CSV:
+ * disk for one uncompressed copy of those tables), with the header line;
+ * the second runs ingest_run on each day in date order, holding the
+ * dictionary lock throughout.  A day's records are the same records in
+ * the same order as in the file, so each segment is byte-identical to a
+ * one-day ingest of that day with the same files, run in date order.
+ * Each day is written atomically; on a failure the days before it stay
+ * written, the failing one and those after are not.  The spill directory
+ * is removed in every case.  on_day (may be NULL) is called after each
+ * day with its stats.  Errors as ingest_run; RC_USAGE when neither
+ * exposures nor interactions are given, or a catalogue table is stdin.
+ */
+int ingest_split_days(const struct ingest_opts *o, int32_t from, int32_t to,
+                      void (*on_day)(void *ctx, int32_t day,
+                                     const struct ingest_stats *st),
+                      struct ingest_split_stats *sst, struct diag *d);
 
 /*
  * Find a day's files in dir by name: "<table>.csv" or "<table>.csv.zst"

@@ -3,9 +3,11 @@
  * logs", the contract): exposures, interactions, items, follows, users.
  *
  * A reader opens one file (plain, zstd or stdin, via zin.h), reads the
- * header row, binds each canonical column of the table to a header column
- * by name (canonical name first, then its aliases, or the name given by a
- * "canonical=name" mapping), and then returns one typed row per record:
+ * header row, finds its delimiter (',', tab, ';' or '|', or the one given),
+ * binds each canonical column of the table to a header column by name
+ * (canonical name first, then its aliases, or the name given by a
+ * "canonical=name" mapping; a typed header "name:type" matches by its
+ * name part), and then returns one typed row per record:
  * times as epoch seconds, feedback flags as enum seg_fb bits, numbers
  * parsed, ids as byte strings (mapping them to indices is ingest's job).
  *
@@ -59,6 +61,9 @@ struct logread_row;
 
 struct logread_opts {
     int32_t zone_offset;        /* for times without a zone (seconds east) */
+    /* field delimiter; 0 = the one of ',', '\t', ';', '|' that the header
+     * line holds most often (',' when none) */
+    char delimiter;
     size_t max_field;           /* bytes; 0 = LOGREAD_MAX_FIELD_DEFAULT */
     /* "canonical=name": read canonical column from header column name */
     const char *const *map;
@@ -121,7 +126,8 @@ struct logread;
  * Open path ("-" = stdin) as a table and read its header.  RC_NOINPUT when
  * missing, RC_IO when unreadable, RC_DATA for an empty file, a missing
  * required column ("<path>:1: missing column 'user' (tried user, user_id,
- * userId)") or a bad zstd stream, RC_USAGE for a malformed map or const
+ * userId); header split on ... '<header>'; fix: ...", naming the delimiter,
+ * the header as read and the fix) or a bad zstd stream, RC_USAGE for a malformed map or const
  * entry, or a const value that does not parse.
  */
 int logread_open(const char *path, enum logread_table table,
@@ -151,6 +157,11 @@ uint64_t logread_bytes_parsed(const struct logread *r);
 
 /* The reader's path as given to logread_open. */
 const char *logread_path(const struct logread *r);
+
+/* The header record as in the file (after a BOM, without its line end),
+ * and the delimiter its fields are split on (given or detected). */
+const char *logread_header(const struct logread *r);
+char logread_delimiter(const struct logread *r);
 
 void logread_close(struct logread *r);
 

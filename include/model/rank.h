@@ -67,6 +67,9 @@
 #include "segment.h"
 
 #define RANK_VERSION 1
+/* Negatives drawn per (user, item) interacted with, on days without
+ * exposures (docs/ranking.md, "Ratings-only logs"). */
+#define RANK_NEG_PER_POS 4
 #define RANK_N_TASKS CANDS_N_TASKS
 #define RANK_THETA_REF 32
 
@@ -141,6 +144,8 @@ struct rank_train_stats {
     double loss_last;       /* ... over the last epoch */
     double seconds;         /* training wall time */
     double base_rate[RANK_N_TASKS];
+    int n_sampled_days;     /* days of interactions only, learnt from as
+                               samples with negatives (docs/ranking.md) */
 };
 
 /* Defaults as documented in struct rank_params. */
@@ -223,11 +228,26 @@ struct rank_eval {
  * Score every exposure of `test` (the day after w's last day) with the
  * model and context built from w, and report AUC/log-loss per task, for
  * all items and split by new (no exposure in w) vs old.  NaN for an AUC
- * whose class is empty.
+ * whose class is empty.  A test day of interactions only (ratings) is
+ * scored as samples: its (user, item) pairs (click = 1, their events)
+ * and RANK_NEG_PER_POS negatives each, drawn by that day's popularity
+ * among the items the user has no interaction with that day.
  */
 int rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
                   const struct segment *test, struct rank_eval *ev,
                   struct diag *d);
+
+/*
+ * The samples the ranker learns from on day k of w (for inspection and
+ * tests): the day's exposures when it has any; for a day of interactions
+ * only, one exposure per (user, item) interacted with (FB_CLICK | their
+ * feedback, the earliest time) and RANK_NEG_PER_POS negatives per such
+ * exposure drawn by popularity from the items the user has no interaction
+ * with in w (docs/ranking.md).  *out is a new array in segment order, the
+ * count returned.
+ */
+size_t rank_day_samples(const struct window *w, int k, uint64_t seed,
+                        struct seg_exposure **out);
 
 /*
  * Gradient-boosted trees (libxgboost) on exactly the dense features of the

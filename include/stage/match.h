@@ -79,6 +79,14 @@ struct match_report {
         int converged;
     } assign;
     size_t hist[12];            /* eligible users with 0..10, >= 11 items */
+    /* Why targets went without a user (match_explain_empty): targets
+     * without any candidate, the eligible users' total capacity, and a
+     * sentence when most targets are empty ("" otherwise). */
+    size_t empty_no_cands;
+    uint64_t cap_eligible;
+    char empty_cause[256];
+    /* day segments older than the window (history it does not use) */
+    uint32_t segments_before_window;
     int published;
     char final_dir[4096];
 };

@@ -17,6 +17,17 @@ layout_dt(int32_t day, char buf[LAYOUT_DT_SIZE])
     return buf;
 }
 
+int
+layout_parse_dt(const char *name, int32_t *day)
+{
+    char buf[LAYOUT_DT_SIZE];
+
+    /* only the canonical spelling, as layout_dt writes it */
+    if (strncmp(name, "dt=", 3) != 0 || dates_parse_day(name + 3, day) < 0)
+        return -1;
+    return strcmp(layout_dt(*day, buf), name) == 0 ? 0 : -1;
+}
+
 char *
 layout_day(const char *dir, int32_t day, const char *name)
 {

@@ -51,6 +51,8 @@ pairs_unique(struct pair *p, size_t n)
 {
     size_t m = 0;
 
+    if (n == 0)
+        return 0;               /* p may be NULL: no qsort(NULL, 0) */
     qsort(p, n, sizeof *p, pair_cmp);
     for (size_t k = 0; k < n; k++)
         if (m == 0 || pair_cmp(&p[m - 1], &p[k]) != 0)
@@ -61,7 +63,7 @@ pairs_unique(struct pair *p, size_t n)
 static int
 pairs_has(const struct pair *p, size_t n, struct pair key)
 {
-    return bsearch(&key, p, n, sizeof *p, pair_cmp) != NULL;
+    return n > 0 && bsearch(&key, p, n, sizeof *p, pair_cmp) != NULL;
 }
 
 /* Channel bits of a "tower+i2i2u" field. */
@@ -204,7 +206,7 @@ rank_section(const struct replay_opts *o, const struct segment *test,
     if (rank_load(o->rank_path, &m, d) < 0
         || (o->tower_path && tower_load(o->tower_path, &t, d) < 0)
         || window_open(o->segroot, o->date, o->days > 0 ? o->days : 30,
-                       WINDOW_NO_INTER, &w, d) < 0
+                       0, &w, d) < 0
         || rank_context_build(m, w, t, &ctx, d) < 0)
         goto out;
     window_free(w);

@@ -207,37 +207,46 @@ now(void)
 
 /* ---- locking and dictionaries ---- */
 
-static int
-take_lock(struct run *r, struct diag *d)
+int
+ingest_lock(const char *segroot, int *fd, struct diag *d)
 {
-    char *dir = join(r->o->segroot, LAYOUT_DICT_DIR);
+    char *dir = join(segroot, LAYOUT_DICT_DIR);
     char *path = join(dir, ".lock");
     int rc = 0;
 
+    *fd = -1;
     if (mkdir_p(dir, d) < 0) {
         rc = -1;
         goto out;
     }
-    r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (r->lock_fd < 0) {
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0) {
         rc = diag_errno(d, RC_CANTCREAT, "%s: cannot create lock file",
                         path);
         goto out;
     }
-    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
             rc = diag_set(d, RC_RETRY,
                           "%s: another ingest holds the dictionary lock, "
                           "retry later", path);
         else
             rc = diag_errno(d, RC_IO, "%s: cannot lock", path);
-        close(r->lock_fd);
-        r->lock_fd = -1;
+        close(*fd);
+        *fd = -1;
     }
 out:
     free(dir);
     free(path);
     return rc;
+}
+
+static int
+take_lock(struct run *r, struct diag *d)
+{
+    if (r->o->lock_held)
+        return 0;
+    return ingest_lock(r->o->segroot, &r->lock_fd, d);
 }
 
 static int
@@ -352,9 +361,9 @@ open_rejects(struct run *r, struct diag *d)
     return 0;
 }
 
-static void
-write_reject(struct run *r, const char *path, const struct logread_row *row,
-             const char *msg)
+void
+ingest_write_reject(FILE *fp, const char *path,
+                    const struct logread_row *row, const char *msg)
 {
     char prefix[64];
     size_t skip = strlen(path);
@@ -368,12 +377,12 @@ write_reject(struct run *r, const char *path, const struct logread_row *row,
         skip += (size_t)n;
     else
         skip = 0;
-    put_csv_field(r->rej.fp, path, strlen(path));
-    fprintf(r->rej.fp, ",%llu,", (unsigned long long)row->line);
-    put_csv_field(r->rej.fp, msg + skip, strlen(msg + skip));
-    fputc(',', r->rej.fp);
-    put_csv_field(r->rej.fp, row->raw.p, row->raw.n);
-    fputc('\n', r->rej.fp);
+    put_csv_field(fp, path, strlen(path));
+    fprintf(fp, ",%llu,", (unsigned long long)row->line);
+    put_csv_field(fp, msg + skip, strlen(msg + skip));
+    fputc(',', fp);
+    put_csv_field(fp, row->raw.p, row->raw.n);
+    fputc('\n', fp);
 }
 
 /* ---- reading ---- */
@@ -640,7 +649,7 @@ read_table(struct run *r, enum logread_table t, struct diag *d)
             st->rejected[t]++;
             if (r->o->on_reject != NULL)
                 r->o->on_reject(r->o->ctx, d->msg);
-            write_reject(r, path, row, d->msg);
+            ingest_write_reject(r->rej.fp, path, row, d->msg);
             diag_clear(d);
             continue;
         }

@@ -1,13 +1,26 @@
 /*
- * ingest_int.h -- what ingest.c and ingest_sort.c share (private to them).
+ * ingest_int.h -- what ingest.c, ingest_sort.c and ingest_split.c share
+ * (private to them).
  */
 #ifndef DUALREC_INGEST_INT_H
 #define DUALREC_INGEST_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "diag.h"
+#include "logread.h"
 #include "segment.h"
+
+/* Take the exclusive lock <segroot>/dict/.lock (creating dict/); *fd is
+ * the locked descriptor (close it to release).  RC_RETRY when another
+ * ingest holds it. */
+int ingest_lock(const char *segroot, int *fd, struct diag *d);
+
+/* One reject as a line of the reject file (file,line,reason,record). */
+void ingest_write_reject(FILE *fp, const char *path,
+                         const struct logread_row *row, const char *msg);
 
 /*
  * Exposures accumulate in fixed blocks of EXP_BLOCK rows rather than one

@@ -178,7 +178,7 @@ cut_block(struct logread *r, size_t *cuts, int *n_cuts, int *quotes)
         step = len / (size_t)want;
         cuts[0] = 0;
         k = 1;
-        while (p < end && (q = lr_record_end(p, end, &inner)) < end) {
+        while (p < end && (q = lr_record_end(p, end, r->delim, &inner)) < end) {
             e = (size_t)(q - r->buf) + 1;
             if (k < want && e >= step * (size_t)k)
                 cuts[k++] = e;
@@ -616,15 +616,78 @@ logread_next(struct logread *r, struct logread_row *row, struct diag *d)
 
 /* ---- open: header and binding ---- */
 
+/* The header column called name: exactly, or else a typed header
+ * "name:type" (RecBole's "user_id:token"), by the part before its ':'. */
 static int
 find_head(const struct logread *r, const char *name)
 {
+    size_t m = strlen(name);
     int i;
 
     for (i = 0; i < r->n_head; i++)
         if (strcmp(r->head[i], name) == 0)
             return i;
+    for (i = 0; i < r->n_head; i++)
+        if (strncmp(r->head[i], name, m) == 0 && r->head[i][m] == ':')
+            return i;
     return -1;
+}
+
+static const char *
+delim_name(char c)
+{
+    switch (c) {
+    case ',': return "','";
+    case '\t': return "'\\t'";
+    case ';': return "';'";
+    case '|': return "'|'";
+    default: return "?";
+    }
+}
+
+/*
+ * What to do about a column not found in the header: the delimiter the
+ * header was split on, the header as read, and the fix (another delimiter
+ * the header holds, or --map).
+ */
+static void
+header_hint(const struct logread *r, const char *canon, char *dst,
+            size_t cap)
+{
+    static const char cand[] = { ',', '\t', ';', '|' };
+    char shown[256];
+    const char *other = NULL;
+    size_t i, k, cnt = 0;
+
+    lr_show(shown, sizeof shown, r->head_raw, strlen(r->head_raw));
+    for (k = 0; k < sizeof cand; k++) {
+        size_t c = 0;
+
+        if (cand[k] == r->delim)
+            continue;
+        for (i = 0; r->head_raw[i] != '\0'; i++)
+            c += r->head_raw[i] == cand[k];
+        if (c > cnt) {
+            cnt = c;
+            other = delim_name(cand[k]);
+        }
+    }
+    if (other != NULL)
+        snprintf(dst, cap, "; header split on %s into %d column%s '%s'; "
+                 "fix: --delimiter %s (the header has %zu of them), or "
+                 "--map %s=NAME", delim_name(r->delim), r->n_head,
+                 r->n_head == 1 ? "" : "s", shown, other, cnt, canon);
+    else if (strcmp(canon, "event") == 0)
+        snprintf(dst, cap, "; header split on %s into %d column%s '%s'; "
+                 "fix: --const event=rate for a file of ratings (with "
+                 "--value-event like:4), or --map event=NAME",
+                 delim_name(r->delim), r->n_head, r->n_head == 1 ? "" : "s",
+                 shown);
+    else
+        snprintf(dst, cap, "; header split on %s into %d column%s '%s'; "
+                 "fix: --map %s=NAME with NAME one of the header's columns",
+                 delim_name(r->delim), r->n_head, r->n_head == 1 ? "" : "s",
+                 shown, canon);
 }
 
 /* "key=value" entries: the one for key, or NULL. */
@@ -690,18 +753,23 @@ bind_columns(struct logread *r, const struct logread_opts *o,
         }
         if (mapped != NULL) {
             r->bind[k] = find_head(r, mapped);
-            if (r->bind[k] < 0)
+            if (r->bind[k] < 0) {
+                char hint[512];
+
+                header_hint(r, c->name, hint, sizeof hint);
                 return diag_set(d, RC_DATA,
-                                "%s:%llu: missing column '%s' (mapped to %s)",
-                                r->path, (unsigned long long)head_line,
-                                mapped, c->name);
+                                "%s:%llu: missing column '%s' (mapped to "
+                                "%s)%s", r->path,
+                                (unsigned long long)head_line, mapped,
+                                c->name, hint);
+            }
             continue;
         }
         r->bind[k] = find_head(r, c->name);
         for (i = 0; r->bind[k] < 0 && i < 4 && c->alias[i] != NULL; i++)
             r->bind[k] = find_head(r, c->alias[i]);
         if (r->bind[k] < 0 && c->required) {
-            char tried[256];
+            char tried[256], hint[512];
             size_t o2 = 0;
 
             o2 += (size_t)snprintf(tried + o2, sizeof tried - o2, "%s",
@@ -709,10 +777,11 @@ bind_columns(struct logread *r, const struct logread_opts *o,
             for (i = 0; i < 4 && c->alias[i] != NULL; i++)
                 o2 += (size_t)snprintf(tried + o2, sizeof tried - o2,
                                        ", %s", c->alias[i]);
+            header_hint(r, c->name, hint, sizeof hint);
             return diag_set(d, RC_DATA,
-                            "%s:%llu: missing column '%s' (tried %s)",
+                            "%s:%llu: missing column '%s' (tried %s)%s",
                             r->path, (unsigned long long)head_line, c->name,
-                            tried);
+                            tried, hint);
         }
     }
     r->n_cols = k;
@@ -752,6 +821,31 @@ trim_dup(const char *p, size_t n)
     return xstrndup(p, n);
 }
 
+/*
+ * The delimiter of a header line p[0..n): the one of ',', tab, ';', '|'
+ * that occurs most often outside quotes (ties in that order), ',' when
+ * none does (a one-column file).
+ */
+static char
+detect_delim(const char *p, size_t n)
+{
+    static const char cand[] = { ',', '\t', ';', '|' };
+    size_t cnt[sizeof cand] = { 0 }, i, k, best = 0;
+    int quoted = 0;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] == '"')
+            quoted = !quoted;
+        else if (!quoted)
+            for (k = 0; k < sizeof cand; k++)
+                cnt[k] += p[i] == cand[k];
+    }
+    for (k = 1; k < sizeof cand; k++)
+        if (cnt[k] > cnt[best])
+            best = k;
+    return cand[best];
+}
+
 /* Read the header record (after a BOM and blank lines). */
 static int
 read_header(struct logread *r, const struct logread_opts *o,
@@ -779,9 +873,22 @@ read_header(struct logread *r, const struct logread_opts *o,
     }
     {
         uint64_t inner;
+        const char *nl = memchr(r->buf + pos, '\n', r->len - pos);
+        size_t b;
 
-        i = (size_t)(lr_record_end(r->buf + pos, r->buf + r->len, &inner)
-                     - r->buf);
+        /* the delimiter from the header's first line (a quoted name
+         * holding a newline is not worth guessing through) */
+        if (o->delimiter != 0)
+            r->delim = o->delimiter;
+        else
+            r->delim = detect_delim(r->buf + pos,
+                                    nl != NULL ? (size_t)(nl - r->buf) - pos
+                                               : r->len - pos);
+        for (b = 0; b < 2; b++)
+            for (k = 0; k < LR_NCHUNK; k++)
+                r->blk[b].ch[k].delim = r->delim;
+        i = (size_t)(lr_record_end(r->buf + pos, r->buf + r->len, r->delim,
+                                   &inner) - r->buf);
         quoted = memchr(r->buf + pos, '"', i - pos) != NULL;
     }
     if (i == r->len && !r->eof)
@@ -796,6 +903,7 @@ read_header(struct logread *r, const struct logread_opts *o,
     if (c->nf > LR_MAX_COLS)
         return diag_set(d, RC_DATA, "%s:%llu: more than %d header columns",
                         r->path, (unsigned long long)line, LR_MAX_COLS);
+    r->head_raw = xstrndup(r->buf + pos, n);
     r->n_head = (int)c->nf;
     r->head = xcalloc(c->nf, sizeof *r->head);
     for (k = 0; k < c->nf; k++)
@@ -885,6 +993,18 @@ logread_path(const struct logread *r)
     return r->path;
 }
 
+const char *
+logread_header(const struct logread *r)
+{
+    return r->head_raw;
+}
+
+char
+logread_delimiter(const struct logread *r)
+{
+    return r->delim;
+}
+
 void
 logread_close(struct logread *r)
 {
@@ -915,6 +1035,7 @@ logread_close(struct logread *r)
     for (k = 0; k < LR_MAX_CANON; k++)
         free(r->cname[k]);
     free(r->head);
+    free(r->head_raw);
     free(r->buf);
     free(r->long_raw);
     free(r->path);

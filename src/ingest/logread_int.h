@@ -91,6 +91,7 @@ struct chunk {
     struct csv_parser csv;
     int csv_ready;
     int csv_records;
+    char delim;                 /* the field delimiter (logread's) */
 };
 
 enum { PHASE_PARSE, PHASE_PREPARE };
@@ -144,6 +145,8 @@ struct logread {
     void (*ahead)(void *, enum logread_table, const struct logread_row *);
     void *prepare_ctx;
 
+    char delim;                 /* field delimiter, given or detected */
+    char *head_raw;             /* the header record as in the file */
     int n_head;
     char **head;                /* header names as in the file */
     int bind[LR_MAX_CANON];     /* canonical -> header column, -1 none,
@@ -199,7 +202,8 @@ int lr_convert(const struct logread *r, const struct canon *c, struct field f,
 int lr_split_record(struct chunk *c, const char *p, size_t n, int quoted);
 /* The end of the record at p (its newline outside quotes, or end); *lines
  * gets the newlines inside it. */
-const char *lr_record_end(const char *p, const char *end, uint64_t *lines);
+const char *lr_record_end(const char *p, const char *end, char delim,
+                          uint64_t *lines);
 /* Parse chunk c: its records and blank lines (quotes: the block has a
  * '"'). */
 void lr_parse_chunk(const struct logread *r, struct chunk *c, int quotes);

@@ -400,12 +400,14 @@ chunk_csv_init(struct chunk *c)
         csv_free(&c->csv);
     csv_init(&c->csv, CSV_STRICT | CSV_STRICT_FINI);
     csv_set_space_func(&c->csv, never_space);
+    csv_set_delim(&c->csv, (unsigned char)c->delim);
     c->csv_ready = 1;
 }
 
 /*
- * The fields of an unquoted record p[0..n): the commas are found a word at
- * a time (a mask of the bytes equal to ',', exact, without the borrow
+ * The fields of an unquoted record p[0..n): the delimiters (c->delim, ','
+ * unless the header said otherwise) are found a word at a time (a mask of
+ * the bytes equal to it, exact, without the borrow
  * false positives of the shorter zero-byte test), since fields are a few
  * bytes and a byte loop mispredicts at nearly every one.  Reads up to 7
  * bytes past the record, which the buffer's LR_PAD bytes allow.
@@ -414,7 +416,7 @@ static void
 split_plain(struct chunk *c, const char *p, size_t n)
 {
     const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
-    const uint64_t commas = 0x2c2c2c2c2c2c2c2cull;
+    const uint64_t commas = 0x0101010101010101ull * (unsigned char)c->delim;
     size_t i, start = 0;
 
     if (c->cap_f < n + 1)
@@ -441,7 +443,7 @@ split_plain(struct chunk *c, const char *p, size_t n)
     }
 #else
     for (i = 0; i < n; i++) {
-        if (p[i] == ',') {
+        if (p[i] == c->delim) {
             c->f[c->nf].p = p + start;
             c->f[c->nf].n = i - start;
             c->nf++;
@@ -466,13 +468,14 @@ byte_eq_mask(uint64_t w, uint64_t all)
 }
 
 #ifdef __SSE2__
-/* Masks (bit k for byte k) of the commas and newlines in p[0..16). */
+/* Masks (bit k for byte k) of the delimiters (all 16 bytes of dv) and
+ * newlines in p[0..16). */
 static inline void
-scan16(const char *p, uint32_t *mc, uint32_t *mn)
+scan16(const char *p, __m128i dv, uint32_t *mc, uint32_t *mn)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 
-    *mc = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+    *mc = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dv));
     *mn = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
                                                      _mm_set1_epi8('\n')));
 }
@@ -487,12 +490,12 @@ compress_mask(uint64_t m)
 
 /* The same, 8 bytes at a time, with word arithmetic. */
 static inline void
-scan8(const char *p, uint64_t *mc, uint64_t *mn)
+scan8(const char *p, uint64_t dw, uint64_t *mc, uint64_t *mn)
 {
     uint64_t w;
 
     memcpy(&w, p, 8);
-    *mc = byte_eq_mask(w, 0x2c2c2c2c2c2c2c2cull);
+    *mc = byte_eq_mask(w, dw);
     *mn = byte_eq_mask(w, 0x0a0a0a0a0a0a0a0aull);
 }
 #define SCAN_WIDTH 8
@@ -511,16 +514,21 @@ split_line(struct chunk *c, const char *p, const char *end, size_t *n)
 {
     size_t len = (size_t)(end - p), start = 0, i, stop = len, nf = 0;
     struct field *f = c->f;
+#ifdef __SSE2__
+    const __m128i dv = _mm_set1_epi8(c->delim);
+#else
+    const uint64_t dw = 0x0101010101010101ull * (unsigned char)c->delim;
+#endif
 
     for (i = 0; i < len; i += SCAN_WIDTH) {
 #ifdef __SSE2__
         uint32_t mc, mn, m;
 
-        scan16(p + i, &mc, &mn);
+        scan16(p + i, dv, &mc, &mn);
 #else
         uint64_t mc, mn, m;
 
-        scan8(p + i, &mc, &mn);
+        scan8(p + i, dw, &mc, &mn);
         mc = compress_mask(mc);
         mn = compress_mask(mn);
 #endif
@@ -529,7 +537,7 @@ split_line(struct chunk *c, const char *p, const char *end, size_t *n)
             mn &= ((uint32_t)1 << (len - i)) - 1;
         }
         if (mn != 0)
-            mc &= (mn & (0 - mn)) - 1;  /* commas before the newline */
+            mc &= (mn & (0 - mn)) - 1;  /* delimiters before the newline */
         /* room for this step's fields and the last one, checked once a
          * step; nf and f stay in registers while the fields are stored */
         if (nf + SCAN_WIDTH + 1 > c->cap_f) {
@@ -868,7 +876,7 @@ good:
  * *lines gets the newlines inside the record (not its terminator).
  */
 const char *
-lr_record_end(const char *p, const char *end, uint64_t *lines)
+lr_record_end(const char *p, const char *end, char delim, uint64_t *lines)
 {
     enum { START, BARE, QUOTED, QUOTE_SEEN } st = START;
     uint64_t nl = 0;
@@ -900,7 +908,7 @@ lr_record_end(const char *p, const char *end, uint64_t *lines)
         }
         if (ch == '\n')
             break;
-        st = ch == ',' ? START : BARE;
+        st = ch == delim ? START : BARE;
     }
     *lines = nl;
     return p;
@@ -967,7 +975,7 @@ lr_parse_chunk(const struct logread *r, struct chunk *c, int quotes)
             uint64_t inner;
 
             quoted = 1;
-            le = lr_record_end(q, end, &inner);
+            le = lr_record_end(q, end, c->delim, &inner);
             next = le < end ? le + 1 : end;
             lines = 1 + inner;
         }

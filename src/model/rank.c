@@ -547,13 +547,15 @@ trainer_release(struct trainer *tr)
 }
 
 int
-rank_train(const struct window *w, const struct tower *t,
+rank_train(const struct window *win, const struct tower *t,
            const struct rank_params *p, struct rank_model **out,
            struct rank_train_stats *st, struct diag *d)
 {
     struct rank_train_stats s;
     struct trainer tr;
     struct rank_model *m;
+    struct rank_view view;
+    const struct window *w;
     double t0 = omp_get_wtime();
     double cnt[1 + T] = { 0 };
     uint64_t n_train = 0;
@@ -561,6 +563,11 @@ rank_train(const struct window *w, const struct tower *t,
     memset(&s, 0, sizeof s);
     if (check_params(p, d) < 0)
         return -1;
+    /* days of interactions only are learnt from as samples with
+     * negatives (rank_sample.c) */
+    rank_view_init(&view, win, p->seed);
+    w = &view.w;
+    s.n_sampled_days = view.n_sampled_days;
     /* Base rates over the training days, for the initial biases. */
     for (int k = (int)p->warmup_days; k < w->n_days; k++) {
         const struct segment *seg = w->seg[k];
@@ -576,10 +583,13 @@ rank_train(const struct window *w, const struct tower *t,
         }
         n_train += seg->n_exp;
     }
-    if (n_train == 0)
-        return diag_set(d, RC_DATA, "no exposures to train on in the window "
-                        "(%d days, %u warm-up, %d missing)", w->n_days,
-                        p->warmup_days, w->n_missing);
+    if (n_train == 0) {
+        rank_view_release(&view);
+        return diag_set(d, RC_DATA, "no exposures or interactions to train "
+                        "on in the window (%d days, %u warm-up, %d missing); "
+                        "fix: ingest more days or widen it with --days",
+                        w->n_days, p->warmup_days, w->n_missing);
+    }
     for (int q = 0; q < T; q++)
         s.base_rate[q] = cnt[1 + q] / cnt[0];
 
@@ -649,6 +659,7 @@ rank_train(const struct window *w, const struct tower *t,
         m->epochs = ep + 1;
     }
     trainer_release(&tr);
+    rank_view_release(&view);
     s.seconds = omp_get_wtime() - t0;
     if (st != NULL)
         *st = s;
@@ -656,6 +667,7 @@ rank_train(const struct window *w, const struct tower *t,
     return 0;
 fail:
     trainer_release(&tr);
+    rank_view_release(&view);
     rank_free(m);
     return -1;
 }
@@ -810,17 +822,24 @@ theta_of(const struct rank_model *m, const struct rank_context *ctx,
 }
 
 int
-rank_context_build(const struct rank_model *m, const struct window *w,
+rank_context_build(const struct rank_model *m, const struct window *win,
                    const struct tower *t, struct rank_context **out,
                    struct diag *d)
 {
-    struct rank_context *ctx = rank_ctx_new(w, m->flags, m->hash_bits);
+    struct rank_view view;
+    const struct window *w;
+    struct rank_context *ctx;
     struct rank_item_feat *it;
     uint32_t *ref, n_ref, nu;
     float cold;
 
+    /* the statistics the model was trained with (rank_train's view) */
+    rank_view_init(&view, win, m->seed);
+    w = &view.w;
+    ctx = rank_ctx_new(w, m->flags, m->hash_bits);
     if (rank_ctx_tower(ctx, w, t, d) < 0) {
         rank_context_free(ctx);
+        rank_view_release(&view);
         return -1;
     }
     for (int k = 0; k < w->n_days; k++)
@@ -844,6 +863,7 @@ rank_context_build(const struct rank_model *m, const struct window *w,
                       ? theta_of(m, ctx, u, it, n_ref) : cold;
     free(it);
     free(ref);
+    rank_view_release(&view);
     *out = ctx;
     return 0;
 }

@@ -164,14 +164,21 @@ rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
               const struct segment *test, struct rank_eval *ev,
               struct diag *d)
 {
-    size_t n = test->n_exp;
+    /* a day of ratings: scored as samples with negatives (rank_sample.c) */
+    struct segment *own = rank_sample_test_day(test, ctx->n_items, m->seed);
+    size_t n;
     float *p, *theta;
     uint8_t *y, *is_new, *expl;
     uint32_t *items;
 
-    if (ctx->hash_bits != m->hash_bits || ctx->flags != m->flags)
+    if (ctx->hash_bits != m->hash_bits || ctx->flags != m->flags) {
+        rank_sample_free(own);
         return diag_set(d, RC_DATA, "ranking context was built for another "
                         "model");
+    }
+    if (own != NULL)
+        test = own;
+    n = test->n_exp;
     p = xmalloc((n ? n : 1) * T * sizeof *p);
     y = xmalloc((n ? n : 1) * T);
     is_new = xmalloc(n ? n : 1);
@@ -198,6 +205,7 @@ rank_evaluate(const struct rank_model *m, const struct rank_context *ctx,
     free(y);
     free(is_new);
     free(expl);
+    rank_sample_free(own);
     return 0;
 }
 

@@ -24,6 +24,36 @@
 #define RANK_RATE_PRIOR 20.0f   /* pseudo-exposures of rate smoothing */
 #define RANK_FEAT_SEED 0x72616e6b66656174ull    /* content vectors */
 
+/*
+ * The window as the ranker learns from it and scores with it
+ * (rank_sample.c): w is a shallow copy of the window whose days without
+ * exposures but with interactions are replaced by samples made of them
+ * (own[k], freed by rank_view_release): one exposure per (user, item)
+ * interacted with, feedback FB_CLICK | the interactions' feedback, and
+ * RANK_NEG_PER_POS negatives drawn by popularity from items the user has
+ * no interaction with in the window.  Depends on the seed only.
+ */
+struct rank_view {
+    struct window w;
+    struct segment **own;       /* n_days; NULL where the day is as is */
+    int n_sampled_days;
+};
+
+void rank_view_init(struct rank_view *v, const struct window *w,
+                    uint64_t seed);
+void rank_view_release(struct rank_view *v);
+
+/*
+ * A test day of interactions only as the samples rank_evaluate scores:
+ * its (user, item) pairs and RANK_NEG_PER_POS negatives each, drawn by
+ * popularity on that day among the items the user has no interaction
+ * with that day.  NULL when the day has exposures or no interactions.
+ * Free with rank_sample_free.
+ */
+struct segment *rank_sample_test_day(const struct segment *test,
+                                     uint32_t n_items, uint64_t seed);
+void rank_sample_free(struct segment *s);
+
 /* Open-addressing map u64 -> float[2]; empty slots have key UINT64_MAX. */
 struct rank_hmap {
     uint64_t *key;

@@ -3,6 +3,7 @@
  * checked before anything is written; every later step works on dense
  * indices; external ids appear only in the outputs.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +269,13 @@ describe(const struct match_opts *o, const struct run *x,
     stat_g(p, "score_sum", r->assign.score_sum);
     stat_g(p, "objective", r->assign.objective);
     stat_u(p, "auction_rounds", r->assign.rounds);
+    stat_g(p, "targets_empty_share",
+           r->n_targets ? (double)r->assign.empty / (double)r->n_targets : 0);
+    stat_u(p, "targets_empty_no_candidates", r->empty_no_cands);
+    stat_u(p, "capacity_eligible", r->cap_eligible);
+    stat_u(p, "segments_before_window", r->segments_before_window);
+    publish_add_param(p, "empty_cause", r->empty_cause[0] ? r->empty_cause
+                                                          : "-");
 
     if (publish_add_input(p, "tower", o->tower_path, d) < 0
         || publish_add_input(p, "rank", o->rank_path, d) < 0
@@ -359,6 +367,73 @@ write_stdout(const struct run *x, struct diag *d)
     return outtable_close(t, NULL, d);
 }
 
+/*
+ * Most targets empty: say why.  No eligible user at all (UAC), targets
+ * that no channel found a candidate for, or eligible users whose
+ * capacity ran out.  The share is over the targets; "most" is more than
+ * half.
+ */
+static void
+explain_empty(const struct run *x, struct match_report *r)
+{
+    size_t empty = x->a->n_empty, n = x->tg.n;
+
+    r->empty_no_cands = 0;
+    r->cap_eligible = 0;
+    for (size_t k = 0; k < x->c->n_items; k++)
+        r->empty_no_cands += x->c->off[k + 1] == x->c->off[k];
+    for (uint32_t u = 0; u < x->n_users; u++)
+        if (x->eligible[u])
+            r->cap_eligible += x->cap[u];
+    r->empty_cause[0] = '\0';
+    if (n == 0) {
+        snprintf(r->empty_cause, sizeof r->empty_cause,
+                 "no targets: no item uploaded on the day or long-tail with "
+                 "an items row (creator or upload time); give --targets FILE");
+        return;
+    }
+    if (2 * empty <= n)
+        return;
+    if (r->n_eligible == 0)
+        snprintf(r->empty_cause, sizeof r->empty_cause,
+                 "no available users: UAC predicts none of the %u users "
+                 "active tomorrow (dualrec-uac --target-recall or "
+                 "--threshold)", r->n_users);
+    else if (2 * r->empty_no_cands > empty)
+        snprintf(r->empty_cause, sizeof r->empty_cause,
+                 "no candidates: %zu of the %zu empty targets have no "
+                 "candidate among the %u available users (no engagers, no "
+                 "features, or too little history in the window)",
+                 r->empty_no_cands, empty, r->n_eligible);
+    else
+        snprintf(r->empty_cause, sizeof r->empty_cause,
+                 "no capacity: the %u available users take %llu items in "
+                 "all for %zu targets (capacities from the availability "
+                 "table: run_daily.sh --Q N or dualrec-uac --cap-min N "
+                 "raise them)", r->n_eligible,
+                 (unsigned long long)r->cap_eligible, n);
+}
+
+/* Day segments (dt=YYYY-MM-DD folders) older than day first. */
+static uint32_t
+segments_before(const char *segroot, int32_t first)
+{
+    DIR *dir = opendir(segroot);
+    struct dirent *e;
+    uint32_t n = 0;
+
+    if (dir == NULL)
+        return 0;
+    while ((e = readdir(dir)) != NULL) {
+        int32_t day;
+
+        if (layout_parse_dt(e->d_name, &day) == 0 && day < first)
+            n++;
+    }
+    closedir(dir);
+    return n;
+}
+
 static int
 run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
           struct diag *d)
@@ -418,6 +493,9 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
     for (uint32_t u = 0; u < x->n_users; u++)
         r->assign.users_matched += x->a->user_items[u] > 0;
     assign_user_histogram(x->a, x->eligible, r->hist, 12);
+    explain_empty(x, r);
+    r->segments_before_window = segments_before(o->segroot,
+                                                x->w->first_day);
     r->seconds[MS_ASSIGN] = now() - t;
 
     t = now();

@@ -32,5 +32,7 @@ expect_stderr "dualrec-ingest: $B/truncated.csv.zst: truncated zstd frame (input
 [ -e "$TMP/s2/dt=2022-04-10/segment.bin" ] && die "segment written from truncated input"
 
 expect_exit 65 "$I" --segments "$TMP/s2" --date 2022-04-10 --exposures "$B/missing_column.csv"
-expect_stderr "dualrec-ingest: $B/missing_column.csv:1: missing column 'user' (tried user, user_id, userId)"
+expect_stderr "dualrec-ingest: $B/missing_column.csv:1: missing column 'user' (tried user, user_id, userId); header split on ',' into 4 columns 'time,uid,video_id,click'; fix: --map user=NAME with NAME one of the header's columns"
+expect_exit 64 "$I" --segments "$TMP/s2" --date 2022-04-10 --delimiter : --exposures "$B/missing_column.csv"
+expect_stderr_has "dualrec-ingest: --delimiter: expected ',', '\\t', ';' or '|', got ':'"
 exit 0

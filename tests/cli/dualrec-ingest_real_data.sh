@@ -7,7 +7,19 @@ I="$BIN/dualrec-ingest"
 R="$SAMPLES/real"
 
 expect_exit 65 "$I" --segments "$TMP/s" --date 2015-07-02 --interactions "$R/movielens/ratings.csv"
-expect_stderr "dualrec-ingest: $R/movielens/ratings.csv:1: missing column 'event' (tried event, action, type)"
+expect_stderr "dualrec-ingest: $R/movielens/ratings.csv:1: missing column 'event' (tried event, action, type); header split on ',' into 4 columns 'userId,movieId,rating,timestamp'; fix: --const event=rate for a file of ratings (with --value-event like:4), or --map event=NAME"
+
+# the same ratings as RecBole's tab-separated .inter with typed headers:
+# found as tabs, bound by the name part; forcing commas names the fix
+expect_exit 65 "$I" --segments "$TMP/t" --date 2015-07-02 --delimiter , \
+    --interactions "$R/movielens/ratings.inter" --const event=rate
+expect_stderr "dualrec-ingest: $R/movielens/ratings.inter:1: missing column 'time' (tried time, timestamp, time_ms, ts); header split on ',' into 1 column 'user_id:token\\titem_id:token\\trating:float\\ttimestamp:float'; fix: --delimiter '\\t' (the header has 3 of them), or --map time=NAME"
+expect_exit 0 "$I" --segments "$TMP/t" --date 2015-07-02 \
+    --interactions "$R/movielens/ratings.inter" --const event=rate --value-event like:4
+expect_exit 0 "$I" --segments "$TMP/c" --date 2015-07-02 \
+    --interactions "$R/movielens/ratings.csv" --const event=rate --value-event like:4
+cmp "$TMP/t/dt=2015-07-02/segment.bin" "$TMP/c/dt=2015-07-02/segment.bin" \
+    || die "the .inter and the .csv give different segments"
 
 expect_exit 0 "$I" --segments "$TMP/s" --date 2015-07-02 \
     --interactions "$R/movielens/ratings.csv" --const event=rate --value-event like:4 \
