@@ -7,8 +7,9 @@
 # dualrec-train-rank on the 30-day window ending on day 30 (one epoch,
 # batch 1024: 4x fewer thread barriers than the default 256):
 # training samples/s (every exposure twice, with augmentation), and scoring
-# of 100k items x 500 candidates (50M pairs, --bench-score) with the model:
-# context + theta_u build time and pairs/s.  RANK_MAX_PER_DAY=N trains on
+# of 100k items x 500 candidates (50M pairs) with the saved model by
+# bench/rank_bench.c (built by make bench-tools): context + theta_u build
+# time and pairs/s.  RANK_MAX_PER_DAY=N trains on
 # a fixed-seed sample of N exposures a day (a busy machine; the world and
 # the scoring stay full size).
 # Quality: a 5000-user, 15-day world: next-day AUC / log-loss per task, new
@@ -19,6 +20,9 @@
 # the quality part (it trains 5 models and 10 boosters: minutes).
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+tools=${BENCH_TOOLS:-$top/build/bench}
+[ -x "$tools/rank_bench" ] || make -C "$top" --no-print-directory bench-tools >/dev/null
 DIR="$OUT/rank"
 USERS=$(scaled 40000)
 IPD=$(scaled 2400)
@@ -44,12 +48,16 @@ fi
 
 echo "  OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}" \
      "OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}"
-measure "train-rank 30 days, 1 epoch + score 100k x 500" \
+measure "train-rank 30 days, 1 epoch" \
     sh -c "'$BIN/dualrec-train-rank' --segments '$DIR/seg' --date 2026-01-30 \
         --days 30 --epochs 1 --batch 1024 --out '$DIR/rank.bin' \
-        --max-per-day ${RANK_MAX_PER_DAY:-0} \
-        --bench-score 100000,500 2> '$DIR/train.err'"
+        --max-per-day ${RANK_MAX_PER_DAY:-0} 2> '$DIR/train.err'"
 sed 's/^/  /' "$DIR/train.err"
+measure "score 100k x 500 (window load included)" \
+    sh -c "'$tools/rank_bench' -q --segments '$DIR/seg' --date 2026-01-30 \
+        --days 30 --rank '$DIR/rank.bin' --score 100000,500 \
+        > '$DIR/score.txt'"
+sed 's/^/  /' "$DIR/score.txt"
 ls -l "$DIR/rank.bin" | awk '{ printf "  model file: %.1f MB\n", $5 / 1e6 }'
 
 [ "${RANK_QUALITY:-1}" = 0 ] && exit 0

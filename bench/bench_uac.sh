@@ -1,12 +1,13 @@
 #!/bin/sh
-# bench_uac.sh -- dualrec-uac, evaluation and speed.
+# bench_uac.sh -- dualrec-uac, evaluation (dualrec-eval uac) and speed.
 #   1. a generated world (dualrec-gen, 10k users x 40 days, ingested):
-#      the --eval table (GBDT vs logistic regression, capacity, windows)
-#      and bench/uac_oracle.c against the world's ground truth
+#      the dualrec-eval uac table (GBDT vs logistic regression, capacity,
+#      windows) and bench/uac_oracle.c against the world's ground truth
 #   2. MovieLens latest-small (/work/shared/data, evaluation only; skipped
 #      with a message when absent): ratings as exposures (like = rating
 #      >= 4), the densest 90 days, 60 run dates pooled (--eval-days)
-#   3. users/s for features + prediction at 1M users x 30 days; those
+#   3. users/s for features + prediction at 1M users x 30 days (the stage
+#      alone, dualrec-uac; UAC_EVAL_1M=1 also times dualrec-eval uac); those
 #      segments are written directly by bench/uac_synth.c (no CSV, no
 #      ingest) and kept under $OUT/uac between runs.
 # BENCH_SCALE scales the user counts of 1 and 3.
@@ -18,7 +19,7 @@ users=$(scaled 1000000)
 dir=$OUT/uac
 root=$dir/seg-$users
 mkdir -p "$dir"
-export EVAL="$dir/eval.txt" LOG="$dir/uac.log"
+export EVAL="$dir/eval.txt" LOG="$dir/uac.log" ELOG="$dir/eval.log"
 
 # The helpers are built by `make bench` (bench-tools) with the product's
 # flags and warnings.
@@ -40,7 +41,9 @@ if [ ! -f "$gen/.complete" ]; then
 fi
 echo "  generated world: $gusers users, 40 days; run date 2026-02-12"
 "$BIN/dualrec-uac" -q --segments "$gen/seg" --date 2026-02-12 \
-    --out "$dir/gen-avail.bin" --eval --threads 2 | sed 's/^/  /'
+    --out "$dir/gen-avail.bin" --threads 2
+"$BIN/dualrec-eval" uac -q --segments "$gen/seg" --date 2026-02-12 \
+    --threads 2 | sed 's/^/  /'
 "$tools/uac_oracle" "$gen" "$gen/seg" "$dir/gen-avail.bin" | sed 's/^/  /'
 
 # ---- 2. MovieLens latest-small ----------------------------------------
@@ -71,8 +74,8 @@ if [ -f "$ml/ratings.csv" ]; then
     fi
     last=$(date -u -d "@$(((first + 89) * 86400))" +%F)
     echo "  MovieLens latest-small: 60 run dates up to $last pooled"
-    "$BIN/dualrec-uac" -q --segments "$mld/seg" --date "$last" --days 30 \
-        --eval-days 60 --threads 2 | sed 's/^/  /'
+    "$BIN/dualrec-eval" uac -q --segments "$mld/seg" --date "$last" \
+        --days 30 --eval-days 60 --threads 2 | sed 's/^/  /'
 else
     echo "  MovieLens latest-small: $ml absent, skipped"
 fi
@@ -86,12 +89,12 @@ if [ ! -f "$root/.complete" ]; then
 fi
 echo "  segments: $(du -sh "$root" | cut -f1)"
 
-# stdout (the evaluation) and stderr (the stage's log) go to files; the
-# wrapper keeps measure's own line on the terminal.
+# stderr (the stage's log) goes to a file; the wrapper keeps measure's
+# own line on the terminal.
 measure "uac $users users x 30 days, 2 threads" \
-    sh -c 'exec "$0" "$@" >"$EVAL" 2>"$LOG"' \
+    sh -c 'exec "$0" "$@" 2>"$LOG"' \
     "$BIN/dualrec-uac" --segments "$root" --date 2026-01-30 --days 30 \
-    --out "$dir/avail.bin" --threads 2 -v --eval
+    --out "$dir/avail.bin" --threads 2 -v
 sed 's/^/  /' "$dir/uac.log"
 awk -v n="$users" -v s="$SECS" \
     'BEGIN { printf "  end to end: %.0f users/s\n", n / s }'
@@ -99,4 +102,11 @@ awk -v n="$users" '/seconds: features/ {
         gsub(",", ""); f = $4; t = $6; p = $8;
         printf "  features + prediction: %.0f users/s (%.2f + %.2f s)\n",
                n / (f + p), f, p }' "$dir/uac.log"
-sed 's/^/  /' "$dir/eval.txt"
+if [ "${UAC_EVAL_1M:-0}" = 1 ]; then
+    # the evaluation rebuilds the table (same flags), then scans the window
+    measure "eval uac $users users x 30 days, 2 threads" \
+        sh -c 'exec "$0" "$@" >"$EVAL" 2>"$ELOG"' \
+        "$BIN/dualrec-eval" uac --segments "$root" --date 2026-01-30 \
+        --days 30 --threads 2 -v
+    sed 's/^/  /' "$dir/eval.log" "$dir/eval.txt"
+fi

@@ -12,6 +12,10 @@
  * xgboost baseline, theta_u, the Table 4 ablation; src/eval/modeleval.c),
  * markdown tables on stdout.
  *
+ * uac: the UAC stage rebuilt for one or more run dates with dualrec-uac's
+ * training flags (cmd/uac_flags.h) and scored on each next day, pooled
+ * (src/eval/uaceval.c); a text table on stdout.
+ *
  * --verify FILE...: check that each file is a complete, uncorrupted dualrec
  * binary file (header, zstd frame, checksum); run_daily.sh uses it to decide
  * whether a stage's output is complete.
@@ -31,6 +35,8 @@
 #include "oracle.h"
 #include "rc.h"
 #include "replay.h"
+#include "uac_flags.h"
+#include "uaceval.h"
 #include "xmem.h"
 
 static const char usage_text[] =
@@ -46,6 +52,7 @@ static const char usage_text[] =
     "                    OUTROOT --date D [--avail FILE] [--cands FILE]\n"
     "                    [--L N] [--Q N] [--days N] [--seed N]\n"
     "                    [--report DIR] [-q] [-v]\n"
+    "       dualrec-eval uac [--eval-days N] UAC-TRAINING-FLAGS\n"
     "Replay the tables published for date D (OUTROOT/dt=D) on day D+1's\n"
     "segment: hit rate, recall, coverage, items per user, ranking AUC per\n"
     "task (--rank, the model of date D), UAC calibration (--avail, the\n"
@@ -69,7 +76,13 @@ static const char usage_text[] =
     "             Q) and the regret decomposition (--avail: the UAC table\n"
     "             of D; --cands: dualrec-match --dump-cands); writes\n"
     "             DIR/oracle.html, DIR/oracle.json (default\n"
-    "             OUTROOT/../eval/dt=D), docs/quality.md\n";
+    "             OUTROOT/../eval/dt=D), docs/quality.md\n"
+    "  uac        build the UAC table of date D as dualrec-uac would (the\n"
+    "             same flags) and score it on day D+1: activity, capacity\n"
+    "             and windows against baselines, on stdout; --eval-days N\n"
+    "             does so for the N dates up to D and pools the days (a\n"
+    "             backtest).  UAC-TRAINING-FLAGS, those of dualrec-uac:\n"
+    UAC_FLAGS_USAGE;
 
 enum { R_XGBR = 256, R_XGBM, R_THREP, R_ABL, R_MAXDAY };
 
@@ -87,6 +100,15 @@ static const struct option rank_opts[] = {
     { "quiet",        no_argument,       NULL, 'q' },
     { "verbose",      no_argument,       NULL, 'v' },
     { "help",         no_argument,       NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+};
+
+enum { U_EDAYS = UF_END };
+
+static const struct option uac_opts[] = {
+    UAC_FLAGS_OPTIONS,
+    { "eval-days", required_argument, NULL, U_EDAYS },
+    { "help",      no_argument,       NULL, 'h' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -265,6 +287,49 @@ rank_main(int argc, char **argv)
     return RC_OK;
 }
 
+/* dualrec-eval uac ...: argv[0] is "uac". */
+static int
+uac_main(int argc, char **argv)
+{
+    struct uac_flags f;
+    struct uaceval_opts o = { .eval_days = 1 };
+    struct diag d = DIAG_INIT;
+    double t0;
+    int opt;
+
+    uac_flags_init(&f);
+    while ((opt = getopt_long(argc, argv, "qvh", uac_opts, NULL)) != -1) {
+        if (uac_flags_opt(&f, opt, optarg))
+            continue;
+        switch (opt) {
+        case U_EDAYS: o.eval_days = cli_parse_u32(optarg, "--eval-days");
+                      break;
+        case 'h': fputs(usage_text, stdout); return RC_OK;
+        default: cli_usage_exit(usage_text);
+        }
+    }
+    if (optind != argc)
+        cli_usage_exit(usage_text);
+    uac_flags_check(&f, usage_text);
+    if (o.eval_days < 1 || o.eval_days > 3660)
+        cli_bad_usage("--eval-days must be in 1..3660 '%u'", o.eval_days);
+    o.segroot = f.segroot;
+    o.date = f.date;
+    o.days = f.days;
+    o.p = f.p;
+
+    t0 = cli_now();
+    if (uaceval_run(&o, stdout, &d) < 0)
+        cli_diag_exit(&d);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        diag_errno(&d, RC_IO, "stdout: write failed");
+        cli_diag_exit(&d);
+    }
+    cli_log(2, "%u run date(s) evaluated in %.2f s, peak RSS %.0f MB",
+            o.eval_days, cli_now() - t0, cli_peak_rss_mb());
+    return RC_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -280,6 +345,8 @@ main(int argc, char **argv)
         return rank_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "oracle") == 0)
         return oracle_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "uac") == 0)
+        return uac_main(argc - 1, argv + 1);
     while ((opt = getopt_long(argc, argv, "qvh", long_opts, NULL)) != -1) {
         switch (opt) {
         case 's': o.segroot = optarg; break;

@@ -1,9 +1,9 @@
 /*
  * dualrec-train-rank -- fit the multi-task creator-experience ranker on a
- * window of day segments and write the model file; optionally time the
- * scoring of a candidate table.  All the work is in src/model/rank*.c;
- * the evaluation on the next day is `dualrec-eval rank`
- * (src/eval/modeleval.c).  Progress on stderr; stdout stays empty.
+ * window of day segments and write the model file.  All the work is in
+ * src/model/rank*.c; the evaluation on the next day is `dualrec-eval rank`
+ * (src/eval/modeleval.c) and the timing of scoring bench/rank_bench.c.
+ * Progress on stderr; stdout stays empty.
  */
 #include <getopt.h>
 #include <math.h>
@@ -21,14 +21,12 @@ static const char usage_text[] =
     "           [--dim K] [--hidden H] [--hash-bits B] [--lr X]\n"
     "           [--batch N] [--max-per-day N] [--no-augment] [--no-extra]\n"
     "           [--weights C,L,CM,F,LV] [--theta-weight X]\n"
-    "           [--bench-score ITEMS,CANDS]\n"
     "  Trains on the days D-N+1 .. D (default N 30) and writes FILE\n"
-    "  (evaluate it with `dualrec-eval rank`).\n"
-    "  --bench-score time scoring ITEMS x CANDS pairs with the model\n";
+    "  (evaluate it with `dualrec-eval rank`).\n";
 
 enum { O_SEG = 256, O_DATE, O_DAYS, O_TOWER, O_EPOCHS, O_SEED, O_OUT,
        O_DIM, O_HIDDEN, O_HASH, O_LR, O_BATCH, O_MAXDAY, O_NOAUG,
-       O_NOEXTRA, O_WEIGHTS, O_THETA, O_BENCH };
+       O_NOEXTRA, O_WEIGHTS, O_THETA };
 
 static const struct option long_opts[] = {
     { "segments", required_argument, NULL, O_SEG },
@@ -48,7 +46,6 @@ static const struct option long_opts[] = {
     { "no-extra", no_argument, NULL, O_NOEXTRA },
     { "weights", required_argument, NULL, O_WEIGHTS },
     { "theta-weight", required_argument, NULL, O_THETA },
-    { "bench-score", required_argument, NULL, O_BENCH },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -61,7 +58,6 @@ struct train_rank_opts {
     int32_t date;
     uint32_t days;
     int have_date;
-    size_t bench_items, bench_cands;
     struct rank_params p;
 };
 
@@ -81,32 +77,6 @@ parse_weights(const char *arg, float *w)
         w[t] = (float)v;
         s = end + 1;
     }
-}
-
-static int
-bench_score(const struct train_rank_opts *o, const struct window *w,
-            const struct rank_model *m, struct diag *d)
-{
-    struct rank_context *ctx = NULL;
-    struct cands *c;
-    double t0 = cli_now(), t1, t2;
-
-    if (rank_context_build(m, w, o->t, &ctx, d) < 0)
-        return -1;
-    t1 = cli_now();
-    c = rank_bench_cands(ctx, w, o->bench_items, o->bench_cands, o->p.seed);
-    t2 = cli_now();
-    if (rank_score_cands(m, ctx, c, d) < 0) {
-        cands_free(c);
-        rank_context_free(ctx);
-        return -1;
-    }
-    cli_log(1, "scoring: context + theta %.2f s; %zu pairs in %.2f s "
-            "(%.0f pairs/s)", t1 - t0, c->n, cli_now() - t2,
-            (double)c->n / (cli_now() - t2));
-    cands_free(c);
-    rank_context_free(ctx);
-    return 0;
 }
 
 int
@@ -144,12 +114,6 @@ main(int argc, char **argv)
         case O_THETA: o.p.theta_weight
                           = (float)cli_parse_double(optarg, "--theta-weight");
                       break;
-        case O_BENCH:
-            if (sscanf(optarg, "%zu,%zu", &o.bench_items, &o.bench_cands) != 2
-                || o.bench_items == 0 || o.bench_cands == 0)
-                cli_bad_usage("--bench-score: expected ITEMS,CANDS, got '%s'",
-                              optarg);
-            break;
         case 'q': cli_verbosity = 0; break;
         case 'v': cli_verbosity = 2; break;
         case 'h': fputs(usage_text, stdout); return RC_OK;
@@ -198,8 +162,6 @@ main(int argc, char **argv)
                 "interactions (click = interacted, like etc. = their events) "
                 "with %d negatives per interaction drawn by popularity "
                 "(docs/ranking.md)", st.n_sampled_days, RANK_NEG_PER_POS);
-    if (o.bench_items > 0 && bench_score(&o, w, m, &d) < 0)
-        cli_diag_exit(&d);
     rank_free(m);
     window_free(w);
     tower_free(o.t);

@@ -335,7 +335,7 @@ void avail_evalpool_finish(const struct avail_evalpool *pool,
                            struct avail_eval *ev);
 void avail_evalpool_free(struct avail_evalpool *pool);
 
-/* The evaluation as a small text table (stdout of the eval mode). */
+/* The evaluation as a small text table (stdout of dualrec-eval uac). */
 void avail_eval_print(const struct avail_eval *ev, const char *label,
                       FILE *fp);
 
