@@ -246,6 +246,49 @@ START_TEST(test_outtable_dualrec_tables)
 }
 END_TEST
 
+/* The one reader of published tables: rows as fields, the header and
+ * every row's field count checked with the file and line. */
+START_TEST(test_outtable_reader_rows_and_errors)
+{
+    struct diag d = DIAG_INIT;
+    struct outtable *t = NULL;
+    struct outtable_reader r;
+    const char *f[3];
+    size_t fl[3];
+    const char *dir = test_tmpdir();
+    char path[4096], want[4200];
+
+    snprintf(path, sizeof path, "%s/r.tsv.zst", dir);
+    ck_assert_int_eq(outtable_open(path, "k\tv\tw", 0, &t, &d), 0);
+    ck_assert_int_eq(outtable_row(t, "a\t1\tx", 5, &d), 0);
+    ck_assert_int_eq(outtable_row(t, "b\t\t", 3, &d), 0);
+    ck_assert_int_eq(outtable_row(t, "c\t3", 3, &d), 0);
+    ck_assert_int_eq(outtable_close(t, NULL, &d), 0);
+
+    ck_assert_int_eq(outtable_reader_open(&r, path, "k\tv", "a kv", 3, &d),
+                     -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    snprintf(want, sizeof want, "%s:1: not a kv table (unexpected header)",
+             path);
+    ck_assert_str_eq(d.msg, want);
+
+    ck_assert_int_eq(outtable_reader_open(&r, path, "k\tv\tw", "a kvw", 3,
+                                          &d), 0);
+    ck_assert_int_eq(outtable_reader_next(&r, f, fl, &d), 1);
+    ck_assert_uint_eq(r.line, 2);
+    ck_assert(fl[0] == 1 && f[0][0] == 'a' && fl[1] == 1 && f[1][0] == '1'
+              && fl[2] == 1 && f[2][0] == 'x');
+    ck_assert_int_eq(outtable_reader_next(&r, f, fl, &d), 1);
+    ck_assert(fl[0] == 1 && f[0][0] == 'b' && fl[1] == 0 && fl[2] == 0);
+    ck_assert_int_eq(outtable_reader_next(&r, f, fl, &d), -1);
+    snprintf(want, sizeof want, "%s:4: expected 3 fields, found 2", path);
+    ck_assert_str_eq(d.msg, want);
+    ck_assert_int_eq(outtable_reader_next(&r, f, fl, &d), 0);
+    outtable_reader_close(&r);
+    test_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_outtable_stream_mode)
 {
     struct fixture f;
@@ -443,6 +486,7 @@ outtable_suite(void)
     tcase_add_test(tc, test_outtable_detects_corruption_and_truncation);
     tcase_add_test(tc, test_outtable_escapes_ids);
     tcase_add_test(tc, test_outtable_dualrec_tables);
+    tcase_add_test(tc, test_outtable_reader_rows_and_errors);
     tcase_add_test(tc, test_outtable_stream_mode);
     tcase_add_test(tr, test_outtable_redis_protocol_bytes);
     tcase_set_timeout(tr, 120);

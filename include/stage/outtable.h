@@ -76,6 +76,34 @@ void outtable_abort(struct outtable *t);
 int outtable_read(const char *path, char **text, size_t *len,
                   struct diag *d);
 
+/*
+ * A published table read back row by row: the one reader of the replay,
+ * the simulator and the oracle evaluation.  _open reads the whole file
+ * (outtable_read) and checks that its first line is `header`; _next hands
+ * out the next row as n_fields fields, f[j] / fl[j] pointing into the
+ * text (not NUL-terminated: outtable_unescape them), valid until _close.
+ * _open: 0, or -1 with RC_NOINPUT / RC_DATA from outtable_read, or RC_DATA
+ * "<path>:1: not a <what> table (unexpected header)".  _next: 1 a row,
+ * 0 the end, -1 RC_DATA "<path>:<line>: expected N fields, found M".
+ * r->line is the line of the row last returned (the header is line 1).
+ */
+#define OUTTABLE_MAX_FIELDS 8
+
+struct outtable_reader {
+    const char *path;           /* borrowed */
+    char *text, *p, *end;
+    size_t line;
+    int n_fields;
+};
+
+int outtable_reader_open(struct outtable_reader *r, const char *path,
+                         const char *header, const char *what, int n_fields,
+                         struct diag *d);
+int outtable_reader_next(struct outtable_reader *r, const char **f,
+                         size_t *fl, struct diag *d);
+/* Free the text; the fields handed out are gone. */
+void outtable_reader_close(struct outtable_reader *r);
+
 /* Append id to row with the escapes above. */
 void outtable_put_id(struct bbuf *row, const char *id);
 

@@ -325,8 +325,9 @@ split(char *p, char *nl, char **f, size_t *fl, int nmax)
  * -1 with d set when an id is not the world's.
  */
 static int
-row_ids(const struct ctx *x, const char *path, size_t line, char **f,
-        size_t *fl, int32_t *k, int32_t *s, struct diag *d)
+row_ids(const struct ctx *x, const char *path, size_t line,
+        const char *const *f, const size_t *fl, int32_t *k, int32_t *s,
+        struct diag *d)
 {
     char id[IDDICT_MAX_ID_LEN + 1];
     uint32_t i, u;
@@ -381,7 +382,8 @@ load_cands(struct ctx *x, struct diag *d)
             return diag_set(d, RC_DATA, "%s:%zu: expected 7 fields", path,
                             line);
         }
-        if (row_ids(x, path, line, f, fl, &k, &s, d) < 0) {
+        if (row_ids(x, path, line, (const char *const *)f, fl, &k, &s,
+                    d) < 0) {
             free(text);
             return -1;
         }
@@ -440,43 +442,28 @@ static int
 load_table(struct ctx *x, const char *path, struct table *tb,
            struct diag *d)
 {
-    size_t hl = strlen(OUTTABLE_ITEM_USERS_HEADER), len, line = 1, cap = 0,
-           m = 0;
-    char *text, *p, *end;
+    struct outtable_reader r;
+    const char *f[6];
+    size_t fl[6], cap = 0, m = 0;
+    int got;
 
     memset(tb, 0, sizeof *tb);
-    if (outtable_read(path, &text, &len, d) < 0)
+    if (outtable_reader_open(&r, path, OUTTABLE_ITEM_USERS_HEADER,
+                             "an item->users", 6, d) < 0)
         return -1;
-    end = text + len;
-    p = memchr(text, '\n', len);
-    if (p == NULL || (size_t)(p - text) != hl
-        || memcmp(text, OUTTABLE_ITEM_USERS_HEADER, hl) != 0) {
-        free(text);
-        return diag_set(d, RC_DATA, "%s:1: not an item->users table "
-                        "(unexpected header)", path);
-    }
-    for (p++; p < end; p++) {
-        char *nl = memchr(p, '\n', (size_t)(end - p)), *f[6], *g[2];
-        size_t fl[6], gl[2];
+    while ((got = outtable_reader_next(&r, f, fl, d)) == 1) {
+        const char *g[2];
+        size_t gl[2];
         int32_t k, s;
 
-        line++;
-        if (nl == NULL)
-            nl = end;
-        if (split(p, nl, f, fl, 6) != 6) {
-            free(text);
-            return diag_set(d, RC_DATA, "%s:%zu: expected 6 fields", path,
-                            line);
-        }
         g[0] = f[0];
         gl[0] = fl[0];
         g[1] = f[2];
         gl[1] = fl[2];
-        if (row_ids(x, path, line, g, gl, &k, &s, d) < 0) {
-            free(text);
-            return -1;
+        if (row_ids(x, path, r.line, g, gl, &k, &s, d) < 0) {
+            got = -1;
+            break;
         }
-        p = nl;
         tb->n_rows++;
         if (k < 0) {
             tb->n_other_items++;
@@ -489,7 +476,9 @@ load_table(struct ctx *x, const char *path, struct table *tb,
         tb->pair = xgrow(tb->pair, &cap, m + 1, sizeof *tb->pair);
         tb->pair[m++] = (uint64_t)k * x->n_users + (uint64_t)s;
     }
-    free(text);
+    outtable_reader_close(&r);
+    if (got < 0)
+        return -1;
     qsort(tb->pair, m, sizeof *tb->pair, u64_cmp);
     tb->n = 0;
     for (size_t j = 0; j < m; j++)

@@ -99,47 +99,22 @@ static int
 read_table(const char *path, const struct window *w, struct matched *m,
            struct diag *d)
 {
-    char *text, *p, *end, id[IDDICT_MAX_ID_LEN + 1];
-    size_t len, line = 1, hl = strlen(OUTTABLE_ITEM_USERS_HEADER);
+    struct outtable_reader r;
+    const char *f[6];
+    size_t fl[6];
+    char id[IDDICT_MAX_ID_LEN + 1];
+    int got;
 
-    if (outtable_read(path, &text, &len, d) < 0)
+    if (outtable_reader_open(&r, path, OUTTABLE_ITEM_USERS_HEADER,
+                             "an item->users", 6, d) < 0)
         return -1;
-    end = text + len;
-    p = memchr(text, '\n', len);
-    if (p == NULL || (size_t)(p - text) != hl
-        || memcmp(text, OUTTABLE_ITEM_USERS_HEADER, hl) != 0) {
-        free(text);
-        return diag_set(d, RC_DATA, "%s:1: not an item->users table "
-                        "(unexpected header)", path);
-    }
-    for (p++; p < end; p++, line++) {
-        char *nl = memchr(p, '\n', (size_t)(end - p)), *f[6], *q = p;
-        size_t fl[6];
-        int nf = 0;
+    while ((got = outtable_reader_next(&r, f, fl, d)) == 1) {
         uint32_t item, user;
 
-        if (nl == NULL)
-            nl = end;
-        while (nf < 6) {
-            char *tab = memchr(q, '\t', (size_t)(nl - q));
-
-            f[nf] = q;
-            fl[nf] = (size_t)((tab ? tab : nl) - q);
-            nf++;
-            if (tab == NULL)
-                break;
-            q = tab + 1;
-        }
-        if (nf != 6) {
-            free(text);
-            return diag_set(d, RC_DATA, "%s:%zu: expected 6 fields, found "
-                            "%d", path, line + 1, nf);
-        }
         outtable_unescape(f[0], fl[0], id, sizeof id);
         item = iddict_find(w->items, id, strlen(id));
         outtable_unescape(f[2], fl[2], id, sizeof id);
         user = iddict_find(w->users, id, strlen(id));
-        p = nl;
         if (item == IDDICT_NONE || user == IDDICT_NONE) {
             m->n_unknown++;
             continue;
@@ -156,8 +131,8 @@ read_table(const char *path, const struct window *w, struct matched *m,
         m->row_user[m->n] = user;
         m->n++;
     }
-    free(text);
-    return 0;
+    outtable_reader_close(&r);
+    return got < 0 ? -1 : 0;
 }
 
 static void

@@ -54,57 +54,31 @@ sim_policy_load(const char *path, const struct worldgen *w, const char *name,
 {
     uint32_t nu = worldgen_params(w)->n_users, ni = worldgen_n_items(w);
     struct push_row *rows = NULL;
-    size_t n_rows = 0, cap = 0, len, line = 1;
-    char *text, *p, *end;
-    int rc = 0;
+    size_t n_rows = 0, cap = 0;
+    struct outtable_reader r;
+    const char *f[5];
+    size_t fl[5];
+    int got = 0, rc = 0;
 
     memset(out, 0, sizeof *out);
-    if (outtable_read(path, &text, &len, d) < 0)
+    if (outtable_reader_open(&r, path, OUTTABLE_USER_ITEMS_HEADER,
+                             "a user->items", 5, d) < 0)
         return -1;
-    end = text + len;
-    p = memchr(text, '\n', len);
-    if (p == NULL || (size_t)(p - text) != strlen(OUTTABLE_USER_ITEMS_HEADER)
-        || memcmp(text, OUTTABLE_USER_ITEMS_HEADER, (size_t)(p - text)) != 0) {
-        free(text);
-        return diag_set(d, RC_DATA, "%s:1: not a user->items table (header "
-                        "is not '%s')", path, "user\\trank\\titem...");
-    }
-    for (p++; p < end && rc == 0; line++) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *f[5], id[IDDICT_MAX_ID_LEN + 1];
-        size_t fl[5];
-        int nf = 0;
-        char *q = p, *rank_end;
+    while (rc == 0 && (got = outtable_reader_next(&r, f, fl, d)) == 1) {
+        char id[IDDICT_MAX_ID_LEN + 1], *rank_end;
         uint32_t user, item;
         unsigned long rank;
 
-        if (nl == NULL)
-            nl = end;
-        while (nf < 5) {
-            char *tab = memchr(q, '\t', (size_t)(nl - q));
-
-            f[nf] = q;
-            fl[nf] = (size_t)((tab ? tab : nl) - q);
-            nf++;
-            if (tab == NULL)
-                break;
-            q = tab + 1;
-        }
-        if (nf < 5) {
-            rc = diag_set(d, RC_DATA, "%s:%zu: expected 5 fields, found %d",
-                          path, line + 1, nf);
-            break;
-        }
         outtable_unescape(f[0], fl[0], id, sizeof id);
         if (worldgen_parse_id(id, 'u', &user) < 0 || user >= nu) {
             rc = diag_set(d, RC_DATA, "%s:%zu: user not in the world '%s'",
-                          path, line + 1, id);
+                          path, r.line, id);
             break;
         }
         outtable_unescape(f[2], fl[2], id, sizeof id);
         if (worldgen_parse_id(id, 'i', &item) < 0 || item >= ni) {
             rc = diag_set(d, RC_DATA, "%s:%zu: item not in the world '%s'",
-                          path, line + 1, id);
+                          path, r.line, id);
             break;
         }
         rank = strtoul(f[1], &rank_end, 10);
@@ -112,7 +86,7 @@ sim_policy_load(const char *path, const struct worldgen *w, const char *name,
             || rank > UINT32_MAX) {
             outtable_unescape(f[1], fl[1], id, sizeof id);
             rc = diag_set(d, RC_DATA, "%s:%zu: bad rank '%s'", path,
-                          line + 1, id);
+                          r.line, id);
             break;
         }
         rows = xgrow(rows, &cap, n_rows + 1, sizeof *rows);
@@ -120,10 +94,9 @@ sim_policy_load(const char *path, const struct worldgen *w, const char *name,
         rows[n_rows].rank = (uint32_t)rank;
         rows[n_rows].item = item;
         n_rows++;
-        p = nl + 1;
     }
-    free(text);
-    if (rc < 0) {
+    outtable_reader_close(&r);
+    if (rc < 0 || got < 0) {
         free(rows);
         return -1;
     }

@@ -8,6 +8,7 @@
  * row's first field and compares bytewise, which is what `LC_ALL=C sort`
  * and merge-joins on the loader side rely on.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,73 @@ outtable_read(const char *path, char **text, size_t *len, struct diag *d)
     *text = (char *)out.p;
     *len = out.len - 1;
     return 0;
+}
+
+int
+outtable_reader_open(struct outtable_reader *r, const char *path,
+                     const char *header, const char *what, int n_fields,
+                     struct diag *d)
+{
+    size_t len, hl = strlen(header);
+    char *nl;
+
+    assert(n_fields > 0 && n_fields <= OUTTABLE_MAX_FIELDS);
+    memset(r, 0, sizeof *r);
+    if (outtable_read(path, &r->text, &len, d) < 0)
+        return -1;
+    nl = memchr(r->text, '\n', len);
+    if (nl == NULL || (size_t)(nl - r->text) != hl
+        || memcmp(r->text, header, hl) != 0) {
+        free(r->text);
+        r->text = NULL;
+        return diag_set(d, RC_DATA, "%s:1: not %s table (unexpected "
+                        "header)", path, what);
+    }
+    r->path = path;
+    r->p = nl + 1;
+    r->end = r->text + len;
+    r->line = 1;
+    r->n_fields = n_fields;
+    return 0;
+}
+
+int
+outtable_reader_next(struct outtable_reader *r, const char **f, size_t *fl,
+                     struct diag *d)
+{
+    char *nl, *q;
+    int nf = 0;
+
+    if (r->p >= r->end)
+        return 0;
+    r->line++;
+    nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
+    if (nl == NULL)
+        nl = r->end;
+    for (q = r->p;;) {
+        char *tab = memchr(q, '\t', (size_t)(nl - q));
+
+        if (nf < r->n_fields) {
+            f[nf] = q;
+            fl[nf] = (size_t)((tab ? tab : nl) - q);
+        }
+        nf++;
+        if (tab == NULL)
+            break;
+        q = tab + 1;
+    }
+    r->p = nl + 1;
+    if (nf != r->n_fields)
+        return diag_set(d, RC_DATA, "%s:%zu: expected %d fields, found %d",
+                        r->path, r->line, r->n_fields, nf);
+    return 1;
+}
+
+void
+outtable_reader_close(struct outtable_reader *r)
+{
+    free(r->text);
+    memset(r, 0, sizeof *r);
 }
 
 void
