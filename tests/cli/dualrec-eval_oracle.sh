@@ -6,25 +6,8 @@
 # capacity check of dualrec-match warns and fails past its threshold.
 . "$(dirname "$0")/lib.sh"
 
-for x in gen ingest train-tower train-rank uac match eval; do
-    [ -x "$BIN/dualrec-$x" ] || die "dualrec-$x is not built"
-done
-W=$TMP/world
-S=$TMP/seg
-D=2026-01-10
-"$BIN/dualrec-gen" -q --out "$W" --users 400 --items-per-day 20 --days 6 \
-    --start 2026-01-05 --seed 5 || die "dualrec-gen failed"
-for i in 0 1 2 3 4 5; do
-    day=$(date -u -d "2026-01-05 + $i day" +%F)
-    "$BIN/dualrec-ingest" -q --segments "$S" --date "$day" \
-        --logs "$W/logs/dt=$day" || die "ingest $day failed"
-done
-"$BIN/dualrec-train-tower" -q --segments "$S" --date $D --days 6 --dim 8 \
-    --epochs 2 --out "$TMP/tower.bin" || die "train-tower failed"
-"$BIN/dualrec-train-rank" -q --segments "$S" --date $D --days 6 --epochs 1 \
-    --hash-bits 12 --out "$TMP/rank.bin" || die "train-rank failed"
-"$BIN/dualrec-uac" -q --segments "$S" --date $D --days 6 --rounds 5 \
-    --train-days 2 --out "$TMP/avail.bin" || die "uac failed"
+[ -x "$BIN/dualrec-eval" ] || die "dualrec-eval is not built"
+tiny_chain 20 5
 m() {
     "$BIN/dualrec-match" --segments "$S" --date $D --tower "$TMP/tower.bin" \
         --rank "$TMP/rank.bin" --avail "$TMP/avail.bin" --days 6 --L 20 "$@"

@@ -36,3 +36,30 @@ expect_stderr_has() {
         die "stderr does not contain '$1'"
     }
 }
+
+# tiny_chain ITEMS_PER_DAY SEED: a generated world of 400 users and 6 days
+# (2026-01-05 .. 10) in $W, its segments in $S, and the models of
+# D = 2026-01-10 with small settings in $TMP/{tower,rank,avail}.bin: where
+# the match and oracle tests start.
+tiny_chain() {
+    for x in gen ingest train-tower train-rank uac match; do
+        [ -x "$BIN/dualrec-$x" ] || die "dualrec-$x is not built"
+    done
+    W=$TMP/world
+    S=$TMP/seg
+    D=2026-01-10
+    "$BIN/dualrec-gen" -q --out "$W" --users 400 --items-per-day "$1" \
+        --days 6 --start 2026-01-05 --seed "$2" || die "dualrec-gen failed"
+    for i in 0 1 2 3 4 5; do
+        day=$(date -u -d "2026-01-05 + $i day" +%F)
+        "$BIN/dualrec-ingest" -q --segments "$S" --date "$day" \
+            --logs "$W/logs/dt=$day" || die "ingest $day failed"
+    done
+    "$BIN/dualrec-train-tower" -q --segments "$S" --date $D --days 6 \
+        --dim 8 --epochs 2 --out "$TMP/tower.bin" || die "train-tower failed"
+    "$BIN/dualrec-train-rank" -q --segments "$S" --date $D --days 6 \
+        --epochs 1 --hash-bits 12 --out "$TMP/rank.bin" \
+        || die "train-rank failed"
+    "$BIN/dualrec-uac" -q --segments "$S" --date $D --days 6 --rounds 5 \
+        --train-days 2 --out "$TMP/avail.bin" || die "uac failed"
+}
