@@ -129,22 +129,67 @@ usable(const struct ctx *c, size_t k, uint32_t u)
         && !is_excluded(c, k, u);
 }
 
-/* Keep the best cap usable hits of h[0..n) into list row k. */
+/* Min-heap on cmp_hit_best: h[0] is the worst hit kept. */
+static void
+hit_sift_down(struct hit *h, size_t n, size_t i)
+{
+    struct hit x = h[i];
+
+    for (;;) {
+        size_t ch = 2 * i + 1;
+
+        if (ch >= n)
+            break;
+        if (ch + 1 < n && cmp_hit_best(&h[ch + 1], &h[ch]) > 0)
+            ch++;
+        if (cmp_hit_best(&h[ch], &x) <= 0)
+            break;
+        h[i] = h[ch];
+        i = ch;
+    }
+    h[i] = x;
+}
+
+/* The best cap hits of h[0..n) in h[0..cap), in any order. */
+static void
+select_best(struct hit *h, size_t n, size_t cap)
+{
+    for (size_t i = cap / 2; i-- > 0;)
+        hit_sift_down(h, cap, i);
+    for (size_t j = cap; j < n; j++) {
+        if (cmp_hit_best(&h[j], &h[0]) < 0) {
+            h[0] = h[j];
+            hit_sift_down(h, cap, 0);
+        }
+    }
+}
+
+/*
+ * Keep the best cap usable hits of h[0..n) into list row k (h is
+ * reordered).  The unusable hits are dropped first and only the best cap
+ * are sorted: the lists hold a few hundred of tens of thousands of hits,
+ * and a full sort of them was most of this channel's time.  The order is
+ * total (score, then user), so the rows equal a full sort's.
+ */
 static void
 take_best(const struct ctx *c, struct rlist *l, size_t k, struct hit *h,
           size_t n)
 {
-    uint32_t m = 0;
+    size_t m = 0;
 
-    sortv(h, n, sizeof *h, cmp_hit_best);
-    for (size_t j = 0; j < n && m < l->cap; j++) {
-        if (!usable(c, k, h[j].u))
-            continue;
-        l->u[k * l->cap + m] = h[j].u;
-        l->s[k * l->cap + m] = h[j].s;
-        m++;
+    for (size_t j = 0; j < n; j++)
+        if (usable(c, k, h[j].u))
+            h[m++] = h[j];
+    if (m > l->cap) {
+        select_best(h, m, l->cap);
+        m = l->cap;
     }
-    l->n[k] = m;
+    sortv(h, m, sizeof *h, cmp_hit_best);
+    for (size_t j = 0; j < m; j++) {
+        l->u[k * l->cap + j] = h[j].u;
+        l->s[k * l->cap + j] = h[j].s;
+    }
+    l->n[k] = (uint32_t)m;
 }
 
 /* ---- 1. exposures and engagers of the targets ---- */
