@@ -12,11 +12,14 @@
 #include "cli.h"
 #include "match.h"
 #include "rc.h"
+#include "targets.h"
 
 static const char usage_text[] =
     "usage: dualrec-match --segments SEGROOT --date YYYY-MM-DD --tower FILE\n"
     "                     --rank FILE --avail FILE [--out OUTROOT]\n"
     "                     [--targets FILE|-] [--L N] [--long-tail-max N]\n"
+    "                     [--long-tail-budget auto|all|N]\n"
+    "                     [--long-tail-over F]\n"
     "                     [--slice HH-HH] [--days N] [--candidates N]\n"
     "                     [--method auction|greedy|greedy-items|exact]\n"
     "                     [--min-audience N]\n"
@@ -31,7 +34,10 @@ static const char usage_text[] =
     "protocol for redis-cli --pipe.  At least one output is required.\n"
     "--dump-cands writes every scored candidate (plain TSV) for\n"
     "dualrec-eval oracle.  --new-first 1 (default): the day's uploads are\n"
-    "assigned first, long-tail targets get the capacity left.  The sum of\n"
+    "assigned first, long-tail targets get the capacity left.  Long-tail\n"
+    "targets are at most --long-tail-budget: auto (default) = F (2) x the\n"
+    "pairs the eligible users' capacity has left after L x the day's\n"
+    "uploads, / L; the fewest-exposed go first.  all = no budget.  The sum of\n"
     "Q_u over eligible users below L x the day's uploads (L x targets with\n"
     "--targets) is warned about; below R (0.25) times that need, or times\n"
     "10 x the known users if smaller, the stage exits 65 after publishing.\n";
@@ -39,7 +45,8 @@ static const char usage_text[] =
 enum { OPT_SEG = 256, OPT_DATE, OPT_TOWER, OPT_RANK, OPT_AVAIL, OPT_OUT,
        OPT_TARGETS, OPT_L, OPT_TAIL, OPT_SLICE, OPT_DAYS, OPT_CANDS,
        OPT_METHOD, OPT_REDIS, OPT_RPREFIX, OPT_RTTL, OPT_STDOUT,
-       OPT_FLOOR, OPT_DUMP, OPT_MINCAP, OPT_NEWFIRST };
+       OPT_FLOOR, OPT_DUMP, OPT_MINCAP, OPT_NEWFIRST, OPT_BUDGET,
+       OPT_OVER };
 
 static const struct option long_opts[] = {
     { "segments",      required_argument, NULL, OPT_SEG },
@@ -51,6 +58,8 @@ static const struct option long_opts[] = {
     { "targets",       required_argument, NULL, OPT_TARGETS },
     { "L",             required_argument, NULL, OPT_L },
     { "long-tail-max", required_argument, NULL, OPT_TAIL },
+    { "long-tail-budget", required_argument, NULL, OPT_BUDGET },
+    { "long-tail-over", required_argument, NULL, OPT_OVER },
     { "slice",         required_argument, NULL, OPT_SLICE },
     { "days",          required_argument, NULL, OPT_DAYS },
     { "candidates",    required_argument, NULL, OPT_CANDS },
@@ -82,12 +91,28 @@ parse_slice(const char *s, struct match_opts *o)
     o->slice_hi = hi;
 }
 
+/* --long-tail-budget auto|all|N */
+static void
+parse_budget(const char *s, struct match_opts *o)
+{
+    o->long_tail_auto = strcmp(s, "auto") == 0;
+    if (o->long_tail_auto)
+        return;
+    o->long_tail_budget = strcmp(s, "all") == 0
+                          ? TARGETS_BUDGET_ALL
+                          : cli_parse_u32(s, "--long-tail-budget");
+}
+
 static void
 report(const struct match_opts *o, const struct match_report *r)
 {
     if (r->n_unknown > 0)
         cli_log(1, "%zu unknown item(s) in the target list; first: %s",
                 r->n_unknown, r->unknown_example);
+    if (r->n_long_tail_eligible > r->n_long_tail)
+        cli_log(1, "long-tail budget %zu: %zu of %zu long-tail items are "
+                "targets", r->long_tail_budget, r->n_long_tail,
+                r->n_long_tail_eligible);
     cli_log(1, "%zu targets (%zu new, %zu long tail), %u/%u users "
             "eligible, %zu candidates, %zu pairs; items full %zu, empty "
             "%zu; %zu users matched%s%s", r->n_targets, r->n_new,
@@ -144,6 +169,13 @@ main(int argc, char **argv)
         case OPT_L:       o.assign.L = cli_parse_u32(optarg, "--L"); break;
         case OPT_TAIL:    o.long_tail_max = cli_parse_u32(optarg,
                                                           "--long-tail-max");
+                          break;
+        case OPT_BUDGET:  parse_budget(optarg, &o); break;
+        case OPT_OVER:    o.long_tail_over = cli_parse_double(optarg,
+                                                  "--long-tail-over");
+                          if (!(o.long_tail_over >= 0))
+                              cli_bad_usage("--long-tail-over must be at "
+                                            "least 0, got '%s'", optarg);
                           break;
         case OPT_SLICE:   parse_slice(optarg, &o); break;
         case OPT_DAYS:    o.window_days = (int)cli_parse_u32(optarg,

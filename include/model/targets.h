@@ -27,10 +27,22 @@
 /* The long-tail bound of the nightly run (dualrec-match --long-tail-max). */
 #define TARGETS_LONG_TAIL_MAX 20
 
+/* The long-tail budget's over-provisioning (dualrec-match
+ * --long-tail-over): a long-tail target seldom fills its L slots. */
+#define TARGETS_LONG_TAIL_OVER 2.0
+
+/* "No budget": every long-tail item is a target (the rule alone). */
+#define TARGETS_BUDGET_ALL SIZE_MAX
+
 struct targets {
     uint32_t *item;             /* n item indices, ascending, no repeats */
     size_t n;
+    uint32_t *exposures;        /* window rule: n window exposures per
+                                   target (NULL for a targets file) */
+    uint8_t *long_tail;         /* window rule: n flags, 1 = long tail */
     size_t n_new, n_long_tail;  /* window rule: why they are targets */
+    size_t n_long_tail_eligible; /* long-tail items the rule found, before
+                                    targets_limit_long_tail */
     size_t n_unknown;           /* file: ids the dictionary does not know */
     char unknown_example[128];  /* the first one, "FILE:LINE: unknown
                                    item 'x'" (truncated) */
@@ -40,6 +52,27 @@ struct targets {
  * targets_release). */
 void targets_window(struct targets *t, const struct window *w, int32_t day,
                     uint32_t long_tail_max);
+
+/*
+ * The long-tail budget, in targets: the pairs the eligible users' capacity
+ * `supply` (sum of Q_u) has left once the day's n_new uploads take their
+ * L each, divided by L and multiplied by `over` (a long-tail target seldom
+ * fills L): ceil(over * max(0, supply - L * n_new) / L).  0 when the
+ * uploads' demand takes the whole capacity or L is 0.
+ */
+size_t targets_long_tail_budget(uint64_t supply, size_t n_new, uint32_t L,
+                                double over);
+
+/*
+ * Keeps every new target and at most `budget` long-tail ones (window rule
+ * only; TARGETS_BUDGET_ALL keeps all).  Over budget, the long-tail items
+ * with the fewest window exposures go in first (they need a first
+ * audience most); ties are broken by a hash of (item, day), so that on
+ * other nights other items of the same exposure get their turn, then by
+ * item index.  Deterministic; the result stays in ascending item order and
+ * n_long_tail_eligible keeps the count before the cut.
+ */
+void targets_limit_long_tail(struct targets *t, size_t budget, int32_t day);
 
 /*
  * Targets from a list of external item ids, one per line ('#' comments

@@ -44,6 +44,12 @@ struct match_opts {
     const char *targets_path;   /* NULL: window rule; "-": stdin */
     uint32_t long_tail_max;     /* exposures below which an item is long
                                    tail (20); 0 disables */
+    int long_tail_auto;         /* budget from the capacity left after the
+                                   uploads (targets_long_tail_budget; 1) */
+    size_t long_tail_budget;    /* else at most this many long-tail
+                                   targets; TARGETS_BUDGET_ALL: no cut */
+    double long_tail_over;      /* over-provisioning of the automatic
+                                   budget (TARGETS_LONG_TAIL_OVER) */
     double min_cap_ratio;       /* capacity ratio below which the stage
                                    fails after publishing (0.25) */
     int new_first;              /* window rule: the day's uploads are
@@ -85,6 +91,12 @@ struct match_report {
     double seconds[MS_N_STEPS];
     size_t n_targets;           /* target items matched */
     size_t n_new, n_long_tail;  /* window rule: why they are targets */
+    size_t n_long_tail_eligible; /* long-tail items before the budget */
+    size_t long_tail_budget;    /* the budget applied (TARGETS_BUDGET_ALL:
+                                   none) */
+    uint64_t long_tail_capacity; /* pairs the eligible users can still take
+                                    once the uploads are served (assigned,
+                                    or L each in one market) */
     size_t n_unknown;           /* explicit list: ids not known */
     char unknown_example[128];  /* the first unknown id (truncated) */
     uint32_t n_users, n_eligible;

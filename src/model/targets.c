@@ -4,11 +4,13 @@
  * caller never depends on file order or repeats.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dates.h"
+#include "rng.h"
 #include "targets.h"
 #include "xmem.h"
 
@@ -45,6 +47,9 @@ targets_window(struct targets *t, const struct window *w, int32_t day,
 
     memset(t, 0, sizeof *t);
     t->item = xmalloc((cat->n_items ? cat->n_items : 1) * sizeof *t->item);
+    t->exposures = xmalloc((cat->n_items ? cat->n_items : 1)
+                           * sizeof *t->exposures);
+    t->long_tail = xmalloc(cat->n_items ? cat->n_items : 1);
     for (int k = 0; k < w->n_days; k++) {
         const struct segment *s = w->seg[k];
 
@@ -64,14 +69,99 @@ targets_window(struct targets *t, const struct window *w, int32_t day,
 
         if (cat->upload_t[i] != INT64_MIN
             && dates_day_of(cat->upload_t[i], zone) == day) {
+            t->exposures[t->n] = nexp[i];
+            t->long_tail[t->n] = 0;
             t->item[t->n++] = i;
             t->n_new++;
         } else if (described && nexp[i] < long_tail_max) {
+            t->exposures[t->n] = nexp[i];
+            t->long_tail[t->n] = 1;
             t->item[t->n++] = i;
             t->n_long_tail++;
         }
     }
+    t->n_long_tail_eligible = t->n_long_tail;
     free(nexp);
+}
+
+size_t
+targets_long_tail_budget(uint64_t supply, size_t n_new, uint32_t L,
+                         double over)
+{
+    uint64_t need = (uint64_t)n_new * L;
+    double b;
+
+    if (L == 0 || supply <= need)
+        return 0;
+    b = ceil(over * (double)(supply - need) / (double)L);
+    return b >= (double)SIZE_MAX ? SIZE_MAX : (size_t)b;
+}
+
+/* A long-tail candidate for the budget: its order key and its slot. */
+struct tail_ent {
+    uint32_t exposures;
+    uint64_t turn;              /* hash of (item, day): the rotation */
+    uint32_t item;
+    size_t slot;                /* index in the targets */
+};
+
+static int
+cmp_tail(const void *pa, const void *pb)
+{
+    const struct tail_ent *a = pa, *b = pb;
+
+    if (a->exposures != b->exposures)
+        return a->exposures < b->exposures ? -1 : 1;
+    if (a->turn != b->turn)
+        return a->turn < b->turn ? -1 : 1;
+    return a->item < b->item ? -1 : a->item > b->item;
+}
+
+static int
+cmp_size(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
+void
+targets_limit_long_tail(struct targets *t, size_t budget, int32_t day)
+{
+    struct tail_ent *e;
+    size_t *keep, m = 0, n = 0;
+
+    if (t->long_tail == NULL || t->n_long_tail <= budget)
+        return;
+    e = xmalloc(t->n_long_tail * sizeof *e);
+    for (size_t k = 0; k < t->n; k++) {
+        if (!t->long_tail[k])
+            continue;
+        e[m].exposures = t->exposures[k];
+        e[m].turn = rng_mix64(((uint64_t)t->item[k] << 32)
+                              ^ (uint32_t)day);
+        e[m].item = t->item[k];
+        e[m].slot = k;
+        m++;
+    }
+    qsort(e, m, sizeof *e, cmp_tail);
+    /* The kept slots in target order: new ones and the first `budget`. */
+    keep = xmalloc((t->n - m + budget + 1) * sizeof *keep);
+    for (size_t k = 0; k < t->n; k++)
+        if (!t->long_tail[k])
+            keep[n++] = k;
+    for (size_t j = 0; j < budget; j++)
+        keep[n++] = e[j].slot;
+    qsort(keep, n, sizeof *keep, cmp_size);
+    for (size_t j = 0; j < n; j++) {
+        t->item[j] = t->item[keep[j]];
+        t->exposures[j] = t->exposures[keep[j]];
+        t->long_tail[j] = t->long_tail[keep[j]];
+    }
+    t->n = n;
+    t->n_long_tail = budget;
+    free(keep);
+    free(e);
 }
 
 int
@@ -134,5 +224,7 @@ void
 targets_release(struct targets *t)
 {
     free(t->item);
+    free(t->exposures);
+    free(t->long_tail);
     memset(t, 0, sizeof *t);
 }

@@ -32,6 +32,9 @@ match_default_opts(struct match_opts *o)
     memset(o, 0, sizeof *o);
     o->window_days = 30;
     o->long_tail_max = TARGETS_LONG_TAIL_MAX;
+    o->long_tail_auto = 1;
+    o->long_tail_budget = TARGETS_BUDGET_ALL;
+    o->long_tail_over = TARGETS_LONG_TAIL_OVER;
     o->slice_lo = o->slice_hi = -1;
     o->redis_prefix = "dualrec";
     o->new_first = 1;
@@ -47,20 +50,6 @@ now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Item i was uploaded on day in the window's zone: the "new" of the
- * window rule (targets.h: the zone of the last present segment). */
-static int
-is_upload_of(const struct window *w, uint32_t i, int32_t day)
-{
-    int32_t zone = 0;
-
-    for (int k = 0; k < w->n_days; k++)
-        if (w->seg[k] != NULL)
-            zone = w->seg[k]->zone_offset;
-    return i < w->cat.n_items && w->cat.upload_t[i] != INT64_MIN
-           && dates_day_of(w->cat.upload_t[i], zone) == day;
 }
 
 void
@@ -157,8 +146,12 @@ build_users(const struct match_opts *o, struct run *x,
                          o->slice_hi, x->eligible);
     r->n_users = nu;
     r->n_eligible = 0;
-    for (uint32_t u = 0; u < nu; u++)
+    r->cap_supply = 0;
+    for (uint32_t u = 0; u < nu; u++) {
         r->n_eligible += x->eligible[u];
+        if (x->eligible[u])
+            r->cap_supply += x->cap[u];
+    }
 }
 
 static void
@@ -254,6 +247,14 @@ describe(const struct match_opts *o, const struct run *x,
     publish_add_param(p, "targets", o->targets_path ? o->targets_path
                                                      : "window");
     param_u(p, "long_tail_max", o->long_tail_max);
+    if (o->long_tail_auto)
+        publish_add_param(p, "long_tail_budget", "auto");
+    else if (o->long_tail_budget == TARGETS_BUDGET_ALL)
+        publish_add_param(p, "long_tail_budget", "all");
+    else
+        param_u(p, "long_tail_budget", o->long_tail_budget);
+    snprintf(buf, sizeof buf, "%g", o->long_tail_over);
+    publish_add_param(p, "long_tail_over", buf);
     if (o->slice_lo >= 0) {
         snprintf(buf, sizeof buf, "%02d-%02d", o->slice_lo, o->slice_hi);
         publish_add_param(p, "slice", buf);
@@ -275,6 +276,12 @@ describe(const struct match_opts *o, const struct run *x,
     stat_u(p, "targets", r->n_targets);
     stat_u(p, "targets_new", r->n_new);
     stat_u(p, "targets_long_tail", r->n_long_tail);
+    stat_u(p, "targets_long_tail_eligible", r->n_long_tail_eligible);
+    if (r->long_tail_budget == TARGETS_BUDGET_ALL)
+        publish_add_stat(p, "long_tail_budget", "all");
+    else
+        stat_u(p, "long_tail_budget", r->long_tail_budget);
+    stat_u(p, "long_tail_capacity", r->long_tail_capacity);
     stat_u(p, "targets_unknown", r->n_unknown);
     stat_u(p, "users", r->n_users);
     stat_u(p, "users_eligible", r->n_eligible);
@@ -456,91 +463,91 @@ segments_before(const char *segroot, int32_t first)
 }
 
 /*
- * The entries of c's items with tier[k] == want, in a new table (same
- * order).  map[j] (new array) is the entry of c that entry j copies.
+ * One market: retrieval among the users marked in elig, ranking and
+ * assignment with capacities cap, for n target items (ascending).  The
+ * step times add up over the markets of a run.
  */
-static struct cands *
-cands_subset(const struct cands *c, const uint8_t *tier, int want,
-             size_t **map)
+static int
+market_run(const struct match_opts *o, struct run *x, const uint32_t *items,
+           size_t n, const uint8_t *elig, const uint16_t *cap,
+           struct cands **c, struct assign **a, struct match_report *r,
+           struct diag *d)
 {
-    size_t ni = 0, n = 0, j = 0;
-    struct cands *s;
+    double t = now();
 
-    for (size_t k = 0; k < c->n_items; k++)
-        if (tier[k] == want) {
-            ni++;
-            n += c->off[k + 1] - c->off[k];
-        }
-    s = cands_new(ni, n);
-    *map = xmalloc((n ? n : 1) * sizeof **map);
-    ni = 0;
-    for (size_t k = 0; k < c->n_items; k++) {
-        if (tier[k] != want)
-            continue;
-        s->items[ni] = c->items[k];
-        for (size_t e = c->off[k]; e < c->off[k + 1]; e++, j++) {
-            s->user[j] = c->user[e];
-            s->channels[j] = c->channels[e];
-            s->retr[j] = c->retr[e];
-            s->score[j] = c->score[e];
-            memcpy(s->p + j * CANDS_N_TASKS, c->p + e * CANDS_N_TASKS,
-                   CANDS_N_TASKS * sizeof *s->p);
-            (*map)[j] = e;
-        }
-        s->off[++ni] = j;
-    }
-    s->n = j;
-    return s;
+    if (n == 0)
+        *c = cands_new(0, 0);
+    else if (channels_generate(x->w, x->tower, &o->channels, items, n, elig,
+                               c, d) < 0)
+        return -1;
+    r->seconds[MS_RETRIEVAL] += now() - t;
+
+    t = now();
+    if ((*c)->n > 0
+        && ((x->ctx == NULL
+             && rank_context_build(x->rank, x->w, x->tower, &x->ctx, d) < 0)
+            || rank_score_cands(x->rank, x->ctx, *c, d) < 0))
+        return -1;
+    r->seconds[MS_RANKING] += now() - t;
+
+    t = now();
+    if (assign_run(*c, x->n_users, cap, elig, &o->assign, a, d) < 0)
+        return -1;
+    r->seconds[MS_ASSIGN] += now() - t;
+    return 0;
+}
+
+/* Entry e of c copied to entry j of dst. */
+static void
+cands_copy_entry(struct cands *dst, size_t j, const struct cands *c,
+                 size_t e)
+{
+    dst->user[j] = c->user[e];
+    dst->channels[j] = c->channels[e];
+    dst->retr[j] = c->retr[e];
+    dst->score[j] = c->score[e];
+    memcpy(dst->p + j * CANDS_N_TASKS, c->p + e * CANDS_N_TASKS,
+           CANDS_N_TASKS * sizeof *dst->p);
 }
 
 /*
- * Uploads of D first: the day's uploads (tier 0) are assigned with the
- * whole capacity, long-tail targets (tier 1) with what is left, and the
- * two results are put back in c's item order.  Long-tail items are many
- * (every described item with few exposures) and each is worth little, so
- * in one market they took most of the capacity the day's uploads needed.
+ * The two markets' tables and assignments (items disjoint, each
+ * ascending) as one of each, items ascending, into x->c and x->a: what the
+ * outputs and the check read.
  */
-static int
-assign_tiers(const struct cands *c, uint32_t n_users, const uint16_t *cap,
-             const uint8_t *eligible, const uint8_t *tier,
-             const struct assign_params *ap, struct assign **out,
-             struct diag *d)
+static void
+join_markets(struct run *x, struct cands *c[2], struct assign *sa[2])
 {
-    struct cands *sc[2];
-    size_t *map[2];
-    struct assign *sa[2] = { NULL, NULL }, *a;
-    uint16_t *cap2 = xmalloc((n_users ? n_users : 1) * sizeof *cap2);
-    size_t pos[2] = { 0, 0 }, n = 0;
-    int rc = 0;
+    size_t ni = c[0]->n_items + c[1]->n_items, n = c[0]->n + c[1]->n;
+    size_t q[2] = { 0, 0 }, j = 0, np = 0;
+    struct cands *jc = cands_new(ni, n);
+    struct assign *a = xcalloc(1, sizeof *a);
 
-    for (int t = 0; t < 2; t++)
-        sc[t] = cands_subset(c, tier, t, &map[t]);
-    memcpy(cap2, cap, n_users * sizeof *cap2);
-    for (int t = 0; t < 2 && rc == 0; t++) {
-        rc = assign_run(sc[t], n_users, cap2, eligible, ap, &sa[t], d);
-        for (uint32_t u = 0; rc == 0 && u < n_users; u++)
-            cap2[u] = (uint16_t)(cap2[u] - sa[t]->user_items[u]);
-    }
-    if (rc < 0)
-        goto done;
-    a = xcalloc(1, sizeof *a);
-    a->n_items = c->n_items;
-    a->off = xcalloc(c->n_items + 1, sizeof *a->off);
+    a->n_items = ni;
+    a->off = xcalloc(ni + 1, sizeof *a->off);
     a->n = sa[0]->n + sa[1]->n;
     a->edge = xmalloc((a->n ? a->n : 1) * sizeof *a->edge);
-    a->n_users = n_users;
-    a->user_items = xcalloc(n_users ? n_users : 1, sizeof *a->user_items);
-    for (size_t k = 0; k < c->n_items; k++) {
-        int t = tier[k];
-        size_t q = pos[t]++;
+    a->n_users = x->n_users;
+    a->user_items = xcalloc(x->n_users ? x->n_users : 1,
+                            sizeof *a->user_items);
+    for (size_t k = 0; k < ni; k++) {
+        int t = q[0] == c[0]->n_items
+                || (q[1] < c[1]->n_items
+                    && c[1]->items[q[1]] < c[0]->items[q[0]]);
+        size_t i = q[t]++, base = j;
 
-        for (size_t j = sa[t]->off[q]; j < sa[t]->off[q + 1]; j++)
-            a->edge[n++] = map[t][sa[t]->edge[j]];
-        a->off[k + 1] = n;
+        jc->items[k] = c[t]->items[i];
+        for (size_t e = c[t]->off[i]; e < c[t]->off[i + 1]; e++)
+            cands_copy_entry(jc, j++, c[t], e);
+        jc->off[k + 1] = j;
+        for (size_t p = sa[t]->off[i]; p < sa[t]->off[i + 1]; p++)
+            a->edge[np++] = base + (sa[t]->edge[p] - c[t]->off[i]);
+        a->off[k + 1] = np;
     }
+    jc->n = j;
     a->converged = 1;
     for (int t = 0; t < 2; t++) {
-        for (uint32_t u = 0; u < n_users; u++)
+        for (uint32_t u = 0; u < x->n_users; u++)
             a->user_items[u] += sa[t]->user_items[u];
         a->n_full += sa[t]->n_full;
         a->n_empty += sa[t]->n_empty;
@@ -551,15 +558,98 @@ assign_tiers(const struct cands *c, uint32_t n_users, const uint16_t *cap,
         a->converged = a->converged && sa[t]->converged;
     }
     a->value_shift = sa[0]->value_shift;
-    *out = a;
-done:
+    x->c = jc;
+    x->a = a;
+}
+
+/* The targets with long_tail[k] == want, ascending (new array). */
+static uint32_t *
+targets_of(const struct targets *tg, int want, size_t *n)
+{
+    uint32_t *v = xmalloc((tg->n ? tg->n : 1) * sizeof *v);
+
+    *n = 0;
+    for (size_t k = 0; k < tg->n; k++)
+        if (tg->long_tail[k] == want)
+            v[(*n)++] = tg->item[k];
+    return v;
+}
+
+/*
+ * Uploads of D first (--new-first 1, window rule): the day's uploads are
+ * retrieved, ranked and assigned with the whole capacity; the long-tail
+ * budget is then what their assignment left (pairs, turned into targets),
+ * and only the budget's long-tail targets are retrieved, among the users
+ * with capacity left, and assigned with it.  Long-tail items are many
+ * (every described item with few exposures) and each is worth little: in
+ * one market they took most of the capacity the day's uploads needed, and
+ * retrieving them all cost 99% of the stage for pairs nobody could take.
+ */
+static int
+run_markets(const struct match_opts *o, struct run *x,
+            struct match_report *r, struct diag *d)
+{
+    struct cands *c[2] = { NULL, NULL };
+    struct assign *a[2] = { NULL, NULL };
+    uint16_t *cap2 = xmalloc((x->n_users ? x->n_users : 1) * sizeof *cap2);
+    uint8_t *elig2 = xmalloc(x->n_users ? x->n_users : 1);
+    uint32_t *items;
+    size_t n;
+    int rc;
+
+    items = targets_of(&x->tg, 0, &n);
+    rc = market_run(o, x, items, n, x->eligible, x->cap, &c[0], &a[0], r, d);
+    free(items);
+    if (rc == 0) {
+        r->long_tail_capacity = 0;
+        for (uint32_t u = 0; u < x->n_users; u++) {
+            cap2[u] = (uint16_t)(x->cap[u] - a[0]->user_items[u]);
+            elig2[u] = x->eligible[u] && cap2[u] > 0;
+            if (elig2[u])
+                r->long_tail_capacity += cap2[u];
+        }
+        r->long_tail_budget = o->long_tail_auto
+            ? targets_long_tail_budget(r->long_tail_capacity, 0,
+                                       o->assign.L, o->long_tail_over)
+            : o->long_tail_budget;
+        targets_limit_long_tail(&x->tg, r->long_tail_budget, o->day);
+        items = targets_of(&x->tg, 1, &n);
+        rc = market_run(o, x, items, n, elig2, cap2, &c[1], &a[1], r, d);
+        free(items);
+    }
+    if (rc == 0)
+        join_markets(x, c, a);
     for (int t = 0; t < 2; t++) {
-        assign_free(sa[t]);
-        cands_free(sc[t]);
-        free(map[t]);
+        assign_free(a[t]);
+        cands_free(c[t]);
     }
     free(cap2);
+    free(elig2);
     return rc;
+}
+
+/*
+ * One market for all targets (--new-first 0, an explicit list, or no
+ * uploads or no long tail): the long-tail budget (window rule) is decided
+ * before retrieval, from the capacity left after L x the day's uploads.
+ */
+static int
+run_one_market(const struct match_opts *o, struct run *x,
+               struct match_report *r, struct diag *d)
+{
+    if (o->targets_path == NULL) {
+        uint64_t need = (uint64_t)o->assign.L * x->tg.n_new;
+
+        r->long_tail_capacity = r->cap_supply > need ? r->cap_supply - need
+                                                     : 0;
+        r->long_tail_budget = o->long_tail_auto
+            ? targets_long_tail_budget(r->cap_supply, x->tg.n_new,
+                                       o->assign.L, o->long_tail_over)
+            : o->long_tail_budget;
+        targets_limit_long_tail(&x->tg, r->long_tail_budget, o->day);
+    }
+    return market_run(o, x, x->tg.item, x->tg.n, x->eligible, x->cap, &x->c,
+                      &x->a, r, d);
 }
 
 /*
@@ -632,51 +722,26 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
                  x->tg.unknown_example);
     } else {
         targets_window(&x->tg, x->w, o->day, o->long_tail_max);
-        r->n_new = x->tg.n_new;
-        r->n_long_tail = x->tg.n_long_tail;
     }
-    r->n_targets = x->tg.n;
     r->seconds[MS_TARGETS] = now() - t;
 
-    t = now();
-    if (x->tg.n == 0)
-        x->c = cands_new(0, 0);
-    else if (channels_generate(x->w, x->tower, &o->channels, x->tg.item,
-                               x->tg.n, x->eligible, &x->c, d) < 0)
-        return -1;
-    r->n_cands = x->c->n;
-    r->seconds[MS_RETRIEVAL] = now() - t;
-
-    t = now();
-    if (x->c->n > 0
-        && (rank_context_build(x->rank, x->w, x->tower, &x->ctx, d) < 0
-            || rank_score_cands(x->rank, x->ctx, x->c, d) < 0))
-        return -1;
-    r->seconds[MS_RANKING] = now() - t;
-
-    t = now();
-    if (o->new_first && o->targets_path == NULL && r->n_new > 0
-        && r->n_long_tail > 0) {
-        uint8_t *tier = xmalloc(x->c->n_items ? x->c->n_items : 1);
-        int rc;
-
-        for (size_t k = 0; k < x->c->n_items; k++)
-            tier[k] = !is_upload_of(x->w, x->c->items[k], o->day);
-        rc = assign_tiers(x->c, x->n_users, x->cap, x->eligible, tier,
-                          &o->assign, &x->a, d);
-        free(tier);
-        if (rc < 0)
+    if (o->new_first && o->targets_path == NULL && x->tg.n_new > 0
+        && x->tg.n_long_tail > 0) {
+        if (run_markets(o, x, r, d) < 0)
             return -1;
-    } else if (assign_run(x->c, x->n_users, x->cap, x->eligible, &o->assign,
-                          &x->a, d) < 0) {
+    } else if (run_one_market(o, x, r, d) < 0) {
         return -1;
     }
+    r->n_new = x->tg.n_new;
+    r->n_long_tail = x->tg.n_long_tail;
+    r->n_long_tail_eligible = x->tg.n_long_tail_eligible;
+    r->n_targets = x->tg.n;
+    r->n_cands = x->c->n;
+
+    t = now();
     if (assign_check(x->c, x->n_users, x->cap, x->eligible, &o->assign,
                         x->a, d) < 0)
         return -1;
-    for (uint32_t u = 0; u < x->n_users; u++)
-        if (x->eligible[u])
-            r->cap_supply += x->cap[u];
     r->cap_demand = (uint64_t)o->assign.L
                     * (o->targets_path == NULL ? r->n_new : r->n_targets);
     r->cap_reachable = (uint64_t)MATCH_CAP_REF * x->n_users;
@@ -698,7 +763,7 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
     explain_empty(x, r);
     r->segments_before_window = segments_before(o->segroot,
                                                 x->w->first_day);
-    r->seconds[MS_ASSIGN] = now() - t;
+    r->seconds[MS_ASSIGN] += now() - t;
 
     t = now();
     names_of(x);
