@@ -3,7 +3,9 @@
  * targets file (comments, header, unknown ids with their line, repeats),
  * the rule against a brute-force reading of its definition on random
  * windows, and the two selections agreeing: the window's targets written
- * as a file read back as the same set.
+ * as a file read back as the same set; the long-tail budget's formula and
+ * its cut (fewest exposures first, ties rotated by day) against a
+ * brute-force reading of the definition.
  */
 #include <check.h>
 #include <stdio.h>
@@ -268,6 +270,137 @@ START_TEST(test_targets_file_and_window_agree)
 }
 END_TEST
 
+/* The budget: ceil(over x (supply - L x uploads) / L), never negative. */
+START_TEST(test_targets_long_tail_budget_formula)
+{
+    ck_assert_uint_eq(targets_long_tail_budget(1000, 2, 100, 2.0), 16);
+    ck_assert_uint_eq(targets_long_tail_budget(101, 0, 100, 1.0), 2);
+    ck_assert_uint_eq(targets_long_tail_budget(100, 0, 100, 1.0), 1);
+    ck_assert_uint_eq(targets_long_tail_budget(1000, 0, 100, 0.0), 0);
+    /* the uploads' demand takes it all, or more */
+    ck_assert_uint_eq(targets_long_tail_budget(1000, 10, 100, 2.0), 0);
+    ck_assert_uint_eq(targets_long_tail_budget(1000, 50, 100, 2.0), 0);
+    ck_assert_uint_eq(targets_long_tail_budget(1000, 0, 0, 2.0), 0);
+}
+END_TEST
+
+/* Expected order of the long-tail cut: exposures, then the (item, day)
+ * hash, then the item. */
+struct want_ent {
+    uint32_t nexp;
+    uint64_t turn;
+    uint32_t item;
+};
+
+static int
+cmp_want(const void *pa, const void *pb)
+{
+    const struct want_ent *a = pa, *b = pb;
+
+    if (a->nexp != b->nexp)
+        return a->nexp < b->nexp ? -1 : 1;
+    if (a->turn != b->turn)
+        return a->turn < b->turn ? -1 : 1;
+    return a->item < b->item ? -1 : a->item > b->item;
+}
+
+static int
+has_item(const struct targets *t, uint32_t i)
+{
+    for (size_t k = 0; k < t->n; k++)
+        if (t->item[k] == i)
+            return 1;
+    return 0;
+}
+
+/* The cut against its definition on random windows: every upload kept,
+ * exactly `budget` long-tail items, those first in the order above, the
+ * set still ascending. */
+START_TEST(test_targets_limit_long_tail_matches_definition)
+{
+    int32_t day = dates_from_civil(2026, 3, 1);
+    struct rng r;
+
+    for (int trial = 0; trial < 20; trial++) {
+        struct window *w;
+        struct targets all, cut;
+        struct want_ent *want;
+        size_t m = 0, budget;
+
+        rng_seed(&r, 15, 4, (uint64_t)trial);
+        w = random_window(&r, day, 1 + trial % 4, 40 + (uint32_t)trial * 9);
+        targets_window(&all, w, day, 4);
+        targets_window(&cut, w, day, 4);
+        budget = all.n_long_tail / 3;
+        targets_limit_long_tail(&cut, budget, day);
+        ck_assert_uint_eq(cut.n_long_tail, budget);
+        ck_assert_uint_eq(cut.n_long_tail_eligible, all.n_long_tail);
+        ck_assert_uint_eq(cut.n_new, all.n_new);
+        ck_assert_uint_eq(cut.n, all.n_new + budget);
+        for (size_t k = 1; k < cut.n; k++)
+            ck_assert_uint_lt(cut.item[k - 1], cut.item[k]);
+        want = xmalloc((all.n + 1) * sizeof *want);
+        for (size_t k = 0; k < all.n; k++) {
+            if (!all.long_tail[k]) {
+                ck_assert(has_item(&cut, all.item[k]));
+                continue;
+            }
+            want[m].nexp = all.exposures[k];
+            want[m].turn = rng_mix64(((uint64_t)all.item[k] << 32)
+                                     ^ (uint32_t)day);
+            want[m].item = all.item[k];
+            m++;
+        }
+        qsort(want, m, sizeof *want, cmp_want);
+        for (size_t j = 0; j < m; j++)
+            ck_assert_int_eq(has_item(&cut, want[j].item), j < budget);
+        free(want);
+        targets_release(&all);
+        targets_release(&cut);
+        random_window_free(w);
+    }
+}
+END_TEST
+
+/* Within budget (or "all") nothing changes; among items of equal
+ * exposure, another night takes others. */
+START_TEST(test_targets_limit_long_tail_rotates_by_day)
+{
+    int32_t day = dates_from_civil(2026, 3, 1);
+    struct window w;
+    struct targets a, b;
+    size_t same = 0;
+
+    /* 60 described items, none exposed, none uploaded on the day */
+    memset(&w, 0, sizeof w);
+    w.last_day = w.first_day = day;
+    w.n_days = 0;
+    w.cat.n_items = 60;
+    w.cat.upload_t = xcalloc(60, sizeof *w.cat.upload_t);
+    w.cat.creator = xcalloc(60, sizeof *w.cat.creator);
+    for (uint32_t i = 0; i < 60; i++)
+        w.cat.upload_t[i] = dates_day_start(day - 3, 0);
+    targets_window(&a, &w, day, 20);
+    ck_assert_uint_eq(a.n_long_tail, 60);
+    targets_limit_long_tail(&a, TARGETS_BUDGET_ALL, day);
+    ck_assert_uint_eq(a.n, 60);
+    targets_limit_long_tail(&a, 60, day);
+    ck_assert_uint_eq(a.n, 60);
+    targets_limit_long_tail(&a, 10, day);
+    targets_window(&b, &w, day + 1, 20);
+    targets_limit_long_tail(&b, 10, day + 1);
+    ck_assert_uint_eq(a.n, 10);
+    ck_assert_uint_eq(b.n, 10);
+    for (size_t k = 0; k < a.n; k++)
+        same += has_item(&b, a.item[k]);
+    ck_assert_uint_lt(same, 10);
+    targets_release(&a);
+    targets_release(&b);
+    free(w.cat.upload_t);
+    free(w.cat.creator);
+}
+END_TEST
+
 Suite *
 targets_suite(void)
 {
@@ -278,6 +411,9 @@ targets_suite(void)
     tcase_add_test(tc, test_targets_file_reports_unknown);
     tcase_add_test(tc, test_targets_window_matches_definition);
     tcase_add_test(tc, test_targets_file_and_window_agree);
+    tcase_add_test(tc, test_targets_long_tail_budget_formula);
+    tcase_add_test(tc, test_targets_limit_long_tail_matches_definition);
+    tcase_add_test(tc, test_targets_limit_long_tail_rotates_by_day);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -278,9 +278,9 @@ describe(const struct match_opts *o, const struct run *x,
     stat_u(p, "targets_long_tail", r->n_long_tail);
     stat_u(p, "targets_long_tail_eligible", r->n_long_tail_eligible);
     if (r->long_tail_budget == TARGETS_BUDGET_ALL)
-        publish_add_stat(p, "long_tail_budget", "all");
+        publish_add_stat(p, "long_tail_budget_applied", "all");
     else
-        stat_u(p, "long_tail_budget", r->long_tail_budget);
+        stat_u(p, "long_tail_budget_applied", r->long_tail_budget);
     stat_u(p, "long_tail_capacity", r->long_tail_capacity);
     stat_u(p, "targets_unknown", r->n_unknown);
     stat_u(p, "users", r->n_users);

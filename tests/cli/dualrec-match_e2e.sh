@@ -38,10 +38,12 @@ grep -q 'SET' "$TMP/load.resp" || die "redis file lacks the pointer swap"
 cp -r "$P" "$TMP/first"
 
 # dualrec-retrieve selects the same targets (targets.h): all of them by
-# default, the uploads of D with --long-tail-max 0
+# default (the match's before its long-tail budget), the uploads of D with
+# --long-tail-max 0
 mstat() { sed -n "s/^ *\"$1\": \"\([0-9]*\)\",\{0,1\}$/\1/p" "$P/manifest.json"; }
-nt=$(mstat targets) nn=$(mstat targets_new)
-[ -n "$nt" ] && [ -n "$nn" ] || die "manifest lacks the target counts"
+nn=$(mstat targets_new) nl=$(mstat targets_long_tail_eligible)
+[ -n "$nl" ] && [ -n "$nn" ] || die "manifest lacks the target counts"
+nt=$((nn + nl))
 rt() {
     "$BIN/dualrec-retrieve" --segments "$S" --date $D --days 6 \
         --tower "$TMP/tower.bin" -k 2 "$@"

@@ -46,3 +46,12 @@ expect_exit 66 "$m" $req --out "$TMP/out"
 expect_stderr_has "$TMP/t"
 [ -e "$TMP/out" ] && die "output written although an input is missing"
 exit 0
+
+# the long-tail budget: auto, all or a count; the over-provisioning >= 0
+# shellcheck disable=SC2086
+expect_exit 64 "$m" $req --out "$TMP/out" --long-tail-budget lots
+expect_stderr "dualrec-match: --long-tail-budget: expected a whole number, got 'lots'"
+
+# shellcheck disable=SC2086
+expect_exit 64 "$m" $req --out "$TMP/out" --long-tail-over -1
+expect_stderr "dualrec-match: --long-tail-over must be at least 0, got '-1'"
