@@ -152,6 +152,9 @@ main(int argc, char **argv)
         targets_window(&tg, w, date, 0);
         targets = tg.item;
         nt = tg.n;
+        /* only the item list is kept (freed with targets) */
+        free(tg.exposures);
+        free(tg.long_tail);
     }
     size_t *toff;
     uint32_t *tuser;
