@@ -27,7 +27,7 @@ static const char usage_text[] =
     "  --max-per-day N  training budget: a fixed-seed sample of at most N\n"
     "                   exposures of each day (default 100000; 0 = all)\n"
     "  --warm FILE      start from an older model of the same shape (e.g.\n"
-    "                   yesterday's); then --epochs defaults to 1, not 2\n";
+    "                   yesterday's)\n";
 
 enum { O_SEG = 256, O_DATE, O_DAYS, O_TOWER, O_EPOCHS, O_SEED, O_OUT,
        O_DIM, O_HIDDEN, O_HASH, O_LR, O_BATCH, O_MAXDAY, O_NOAUG,
@@ -62,7 +62,6 @@ struct train_rank_opts {
     const char *segroot, *tower, *warm, *out;
     struct tower *t;            /* loaded from --tower, or NULL */
     struct rank_model *old;     /* loaded from --warm, or NULL */
-    int have_epochs;
     int32_t date;
     uint32_t days;
     int have_date;
@@ -105,8 +104,7 @@ main(int argc, char **argv)
                      o.have_date = 1; break;
         case O_DAYS: o.days = cli_parse_u32(optarg, "--days"); break;
         case O_TOWER: o.tower = optarg; break;
-        case O_EPOCHS: o.p.epochs = cli_parse_u32(optarg, "--epochs");
-                       o.have_epochs = 1; break;
+        case O_EPOCHS: o.p.epochs = cli_parse_u32(optarg, "--epochs"); break;
         case O_WARM: o.warm = optarg; break;
         case O_SEED: o.p.seed = cli_parse_u64(optarg, "--seed"); break;
         case O_OUT: o.out = optarg; break;
@@ -139,10 +137,7 @@ main(int argc, char **argv)
     if (o.warm != NULL) {
         if (rank_load(o.warm, &o.old, &d) < 0)
             cli_diag_exit(&d);
-        /* yesterday's model has seen all but the newest day */
         o.p.warm = o.old;
-        if (!o.have_epochs)
-            o.p.epochs = RANK_WARM_EPOCHS;
     }
 
     if (window_open(o.segroot, o.date, (int)o.days, WINDOW_NO_INTER, &w, &d)

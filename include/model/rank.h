@@ -79,8 +79,6 @@
  * every exposure.
  */
 #define RANK_MAX_PER_DAY 100000
-/* Passes over the window when warm-started from yesterday's model. */
-#define RANK_WARM_EPOCHS 1
 
 struct tower;               /* tower.h (two-tower retrieval), optional */
 

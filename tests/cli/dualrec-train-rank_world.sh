@@ -43,13 +43,12 @@ expect_stderr_has "usage: dualrec-eval"
 expect_exit 64 "$X" $ARGS --out "$TMP/m5" --eval
 expect_stderr_has "usage: dualrec-train-rank"
 
-# warm start from the previous date's model: one epoch by default over
+# warm start from the previous date's model: the default 2 epochs over
 # the budget (3 training days x 2000), the same bytes with 1 and 2
 # threads; a model of another shape is refused
 W="--segments $S --date 2026-01-09 --days 4 --hash-bits 14 --max-per-day 2000"
 expect_exit 0 env OMP_NUM_THREADS=1 "$X" $W --warm "$TMP/m1" --out "$TMP/w1"
-expect_stderr_has "trained on 6000 exposures (12000 samples with augmentation"
-expect_stderr_has "1 epochs, warm)"
+expect_stderr_has "trained on 6000 exposures (24000 samples with augmentation, 2 epochs, warm)"
 expect_exit 0 env OMP_NUM_THREADS=2 "$X" -q $W --warm "$TMP/m1" --out "$TMP/w2"
 cmp -s "$TMP/w1" "$TMP/w2" || die "warm start: 1 and 2 threads differ"
 cmp -s "$TMP/w1" "$TMP/m4" && die "warm start wrote the cold model"
