@@ -5,7 +5,8 @@
 #   ingest  every day of the window [D-days+1, D] whose segment is missing
 #           and whose logs exist (day D's logs are required)
 #   tower   dualrec-train-tower, warm-started from D-1's model when present
-#   rank    dualrec-train-rank (uses the new tower)
+#   rank    dualrec-train-rank (uses the new tower), warm-started from D-1's
+#           model when present
 #   uac     dualrec-uac (availability for D+1)
 #   match   dualrec-match: publishes OUT/dt=D/ (tables, manifest, _SUCCESS)
 #   eval    dualrec-eval of the previous date D-1 against day D (replay), when
@@ -369,6 +370,9 @@ cmd_stage() {
              --days "${conf[days]}" --seed "${conf[seed]}")
         if [ "${conf[rank_tower]}" = 1 ]; then
             cmd+=(--tower "$(tower_file "$D")")
+        fi
+        if valid_file "$(rank_file "$PREV")"; then
+            cmd+=(--warm "$(rank_file "$PREV")")
         fi
         cmd+=(--out "$(rank_file "$D")" "${extra[@]}") ;;
     uac) split_args uac_args

@@ -1,7 +1,8 @@
 /*
  * dualrec-eval-retrieval -- offline evaluation of the retrieval channels:
- * for the items uploaded on --date, recall@L of the users who give them
- * positive feedback on the next day, per channel and merged, against two
+ * for the items uploaded on --date (or every item, or the items the window
+ * never saw), recall@L of the users who give them positive feedback (or
+ * rate them) in the --test-days after it, per channel and merged, against two
  * baselines computed in the same run (most-active users; id-only
  * factorisation without the feature tower).  Trains both towers itself
  * (or takes --tower for the feature model).  Prints a table on stdout.
@@ -25,21 +26,32 @@
 static const char usage_text[] =
     "usage: dualrec-eval-retrieval --segments SEGROOT --date YYYY-MM-DD\n"
     "                              [--days N] [-L N] [--dim N] [--epochs N]\n"
-    "                              [--seed S] [--tower FILE] [--all-items]\n"
+    "                              [--seed S] [--tower FILE]\n"
+    "                              [--all-items|--new-items] [--test-days N]\n"
+    "                              [--truth positive|rated]\n"
     "                              [--oracle-avail] [--param NAME=V]...\n"
     "                              [-q|-v]\n"
     "\n"
-    "Recall@L of next-day engagers for the items uploaded on --date (the\n"
-    "segment of the next day must exist), per channel, merged, and for\n"
-    "the baselines most-active users and id-only factorisation.\n"
+    "Recall@L of the engagers of the test days (the --test-days after\n"
+    "--date; at least one of their segments must exist) for the items\n"
+    "uploaded on --date, per channel, merged, and for the baselines\n"
+    "most-active users and id-only factorisation.  Recall: per target\n"
+    "with >= 1 engager, the share of its engagers among its L users\n"
+    "(macro = the mean of that, micro = all hits / all engagers).\n"
     "  --days N      training / retrieval window (default 30)\n"
     "  -L N          candidates per item (default 200)\n"
-    "  --all-items   targets: every item with next-day feedback, not only\n"
+    "  --test-days N truth from the N days after --date (default 1)\n"
+    "  --all-items   targets: every item with test-day feedback, not only\n"
     "                the day's uploads\n"
+    "  --new-items   targets: the items no row of the window names (first\n"
+    "                seen in the test days), e.g. a time split's new items\n"
+    "  --truth rated an engager is any user with an interaction row (a\n"
+    "                rating of any value), not only positive feedback\n"
     "  --tower FILE  use this feature model instead of training one\n"
     "  --param NAME=V  a model parameter (tower.h: alpha, w0, reg, ...)\n"
-    "  --oracle-avail  only users active on the next day are eligible (an\n"
-    "                perfect availability model, as UAC gates in matching)\n";
+    "  --oracle-avail  only users active in the test days (any row) are\n"
+    "                eligible (a perfect availability model, as UAC gates\n"
+    "                in matching)\n";
 
 static const struct option long_opts[] = {
     { "segments",  required_argument, NULL, 'S' },
@@ -50,6 +62,9 @@ static const struct option long_opts[] = {
     { "seed",      required_argument, NULL, 's' },
     { "tower",     required_argument, NULL, 't' },
     { "all-items", no_argument,       NULL, 'A' },
+    { "new-items", no_argument,       NULL, 'N' },
+    { "test-days", required_argument, NULL, 'T' },
+    { "truth",     required_argument, NULL, 'R' },
     { "oracle-avail", no_argument,    NULL, 'O' },
     { "param",     required_argument, NULL, 'P' },
     { "quiet",     no_argument,       NULL, 'q' },
@@ -95,11 +110,12 @@ main(int argc, char **argv)
     struct channels_params cp = channels_default_params();
     const char *segroot = NULL, *tower_path = NULL;
     int32_t date = 0;
-    int have_date = 0, all_items = 0, oracle = 0;
-    uint32_t days = 30, L = 200;
+    int have_date = 0, all_items = 0, new_items = 0, oracle = 0;
+    uint32_t days = 30, L = 200, test_days = 1;
+    unsigned truth_flags = 0;
     struct diag d = DIAG_INIT;
     struct window *w;
-    struct segment *next;
+    struct window *test;
     int opt;
 
     cli_init(argv[0]);
@@ -115,6 +131,14 @@ main(int argc, char **argv)
         case 's': tp.seed = cli_parse_u64(optarg, "--seed"); break;
         case 't': tower_path = optarg; break;
         case 'A': all_items = 1; break;
+        case 'N': new_items = 1; break;
+        case 'T': test_days = cli_parse_u32(optarg, "--test-days"); break;
+        case 'R': if (strcmp(optarg, "rated") == 0)
+                      truth_flags = CHANNELS_TRUTH_ANY_ROW;
+                  else if (strcmp(optarg, "positive") != 0)
+                      cli_bad_usage("--truth: expected positive or rated, "
+                                    "found '%s'", optarg);
+                  break;
         case 'O': oracle = 1; break;
         case 'P': if (tower_params_set(&tp, optarg, &d) < 0)
                       cli_bad_usage("--param: %s", d.msg);
@@ -127,20 +151,30 @@ main(int argc, char **argv)
     }
     if (optind != argc || segroot == NULL || !have_date)
         cli_usage_exit(usage_text);
-    if (days < 1 || L < 1)
-        cli_bad_usage("--days and -L must be at least 1");
+    if (days < 1 || L < 1 || test_days < 1)
+        cli_bad_usage("--days, -L and --test-days must be at least 1");
+    if (all_items && new_items)
+        cli_bad_usage("--all-items and --new-items exclude each other");
 
-    char *np = segment_path(segroot, date + 1);
-    if (segment_load(np, &next, &d) < 0)
+    if (window_open(segroot, date + (int32_t)test_days, (int)test_days,
+                    0, &test, &d) < 0)
         cli_diag_exit(&d);
-    free(np);
+    if (test->n_missing == test->n_days) {
+        diag_set(&d, RC_NOINPUT, "%s: no segment in the %u test day(s) "
+                 "after the window", segroot, test_days);
+        cli_diag_exit(&d);
+    }
     if (window_open(segroot, date, (int)days, 0, &w, &d) < 0)
         cli_diag_exit(&d);
     struct tower_data *x = tower_data_from_window(w, &tp);
 
     uint32_t *targets;
     size_t nt;
-    if (all_items) {
+    const char *what = new_items ? "items new to the window"
+                     : all_items ? "items" : "items uploaded on the day";
+    if (new_items) {
+        targets = channels_unseen_items(w, &nt);
+    } else if (all_items) {
         nt = 0;
         targets = xmalloc(((size_t)w->cat.n_items + 1) * sizeof *targets);
         for (uint32_t i = 0; i < w->cat.n_items; i++)
@@ -158,7 +192,9 @@ main(int argc, char **argv)
     }
     size_t *toff;
     uint32_t *tuser;
-    channels_truth(next, x, &cp, targets, nt, &toff, &tuser);
+    channels_truth((const struct segment *const *)test->seg,
+                   (size_t)test->n_days, x, &cp, truth_flags, targets, nt,
+                   &toff, &tuser);
     /* Keep only targets with truth: recall is defined on them, and the
      * channels need not run for the rest. */
     size_t m = 0, tm = 0;
@@ -171,13 +207,12 @@ main(int argc, char **argv)
         tm += b - a;
         toff[++m] = tm;
     }
-    cli_log(1, "%zu target items (%s), %zu with next-day engagers, "
-            "%zu engagers", nt, all_items ? "all" : "uploaded that day", m,
-            tm);
+    cli_log(1, "%zu target items (%s), %zu with test-day engagers, "
+            "%zu engagers", nt, what, m, tm);
     nt = m;
     if (nt == 0) {
-        diag_set(&d, RC_DATA, "%s: no target item has next-day feedback",
-                 segroot);
+        diag_set(&d, RC_DATA, "%s: no target item has feedback in the "
+                 "%u test day(s)", segroot, test_days);
         cli_diag_exit(&d);
     }
 
@@ -196,14 +231,20 @@ main(int argc, char **argv)
     uint8_t *elig = NULL;
     if (oracle) {
         elig = calloc((size_t)nu + 1, 1);
-        for (size_t j = 0; j < next->n_exp; j++)
-            if (next->exp[j].user < nu)
-                elig[next->exp[j].user] = 1;
+        for (int k = 0; k < test->n_days; k++) {
+            const struct segment *s = test->seg[k];
+            for (size_t j = 0; s != NULL && j < s->n_exp; j++)
+                if (s->exp[j].user < nu)
+                    elig[s->exp[j].user] = 1;
+            for (size_t j = 0; s != NULL && j < s->n_inter; j++)
+                if (s->inter[j].user < nu)
+                    elig[s->inter[j].user] = 1;
+        }
     }
-    printf("recall@%u of next-day engagers, %zu %s with engagers, "
-           "eligible: %s\n", L, nt,
-           all_items ? "items" : "items uploaded on the day",
-           oracle ? "users active next day" : "all users");
+    printf("recall@%u of the %s of %u test day(s), %zu %s with them, "
+           "eligible: %s\n", L, truth_flags ? "raters" : "engagers",
+           test_days, nt, what,
+           oracle ? "users active in the test days" : "all users");
     printf("%-22s %8s %8s %7s %8s %8s\n", "method", "micro", "macro",
            "items", "cands", "top1%");
     static const enum cands_channel chs[4] = { CH_TOWER, CH_I2I2U, CH_I2U2U,
@@ -259,7 +300,7 @@ main(int argc, char **argv)
     tower_free(tf);
     tower_free(ti);
     tower_data_free(x);
-    segment_free(next);
+    window_free(test);
     window_free(w);
     return RC_OK;
 }

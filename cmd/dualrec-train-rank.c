@@ -17,22 +17,28 @@
 
 static const char usage_text[] =
     "usage: dualrec-train-rank --segments SEGROOT --date D [--days N]\n"
-    "           [--tower FILE] [--epochs N] [--seed S] --out FILE [-q|-v]\n"
+    "           [--tower FILE] [--warm FILE] [--epochs N] [--seed S]\n"
+    "           --out FILE [-q|-v]\n"
     "           [--dim K] [--hidden H] [--hash-bits B] [--lr X]\n"
     "           [--batch N] [--max-per-day N] [--no-augment] [--no-extra]\n"
     "           [--weights C,L,CM,F,LV] [--theta-weight X]\n"
     "  Trains on the days D-N+1 .. D (default N 30) and writes FILE\n"
-    "  (evaluate it with `dualrec-eval rank`).\n";
+    "  (evaluate it with `dualrec-eval rank`).\n"
+    "  --max-per-day N  training budget: a fixed-seed sample of at most N\n"
+    "                   exposures of each day (default 100000; 0 = all)\n"
+    "  --warm FILE      start from an older model of the same shape (e.g.\n"
+    "                   yesterday's)\n";
 
 enum { O_SEG = 256, O_DATE, O_DAYS, O_TOWER, O_EPOCHS, O_SEED, O_OUT,
        O_DIM, O_HIDDEN, O_HASH, O_LR, O_BATCH, O_MAXDAY, O_NOAUG,
-       O_NOEXTRA, O_WEIGHTS, O_THETA };
+       O_NOEXTRA, O_WEIGHTS, O_THETA, O_WARM };
 
 static const struct option long_opts[] = {
     { "segments", required_argument, NULL, O_SEG },
     { "date", required_argument, NULL, O_DATE },
     { "days", required_argument, NULL, O_DAYS },
     { "tower", required_argument, NULL, O_TOWER },
+    { "warm", required_argument, NULL, O_WARM },
     { "epochs", required_argument, NULL, O_EPOCHS },
     { "seed", required_argument, NULL, O_SEED },
     { "out", required_argument, NULL, O_OUT },
@@ -53,8 +59,9 @@ static const struct option long_opts[] = {
 };
 
 struct train_rank_opts {
-    const char *segroot, *tower, *out;
+    const char *segroot, *tower, *warm, *out;
     struct tower *t;            /* loaded from --tower, or NULL */
+    struct rank_model *old;     /* loaded from --warm, or NULL */
     int32_t date;
     uint32_t days;
     int have_date;
@@ -98,6 +105,7 @@ main(int argc, char **argv)
         case O_DAYS: o.days = cli_parse_u32(optarg, "--days"); break;
         case O_TOWER: o.tower = optarg; break;
         case O_EPOCHS: o.p.epochs = cli_parse_u32(optarg, "--epochs"); break;
+        case O_WARM: o.warm = optarg; break;
         case O_SEED: o.p.seed = cli_parse_u64(optarg, "--seed"); break;
         case O_OUT: o.out = optarg; break;
         case O_DIM: o.p.dim = cli_parse_u32(optarg, "--dim"); break;
@@ -126,6 +134,11 @@ main(int argc, char **argv)
         cli_bad_usage("--days must be 2..3660, got '%u'", o.days);
     if (o.tower != NULL && tower_load(o.tower, &o.t, &d) < 0)
         cli_diag_exit(&d);
+    if (o.warm != NULL) {
+        if (rank_load(o.warm, &o.old, &d) < 0)
+            cli_diag_exit(&d);
+        o.p.warm = o.old;
+    }
 
     if (window_open(o.segroot, o.date, (int)o.days, WINDOW_NO_INTER, &w, &d)
         < 0)
@@ -152,9 +165,10 @@ main(int argc, char **argv)
         || rank_save(m, o.out, &d) < 0)
         cli_diag_exit(&d);
     cli_log(1, "trained on %llu exposures (%llu samples with augmentation, "
-            "%u epochs) in %.1f s: %.0f samples/s, loss %.4f -> %.4f",
+            "%u epochs%s) in %.1f s: %.0f samples/s, loss %.4f -> %.4f",
             (unsigned long long)st.n_exposures,
-            (unsigned long long)st.n_samples, o.p.epochs, st.seconds,
+            (unsigned long long)st.n_samples, o.p.epochs,
+            o.old != NULL ? ", warm" : "", st.seconds,
             (double)st.n_samples / (st.seconds > 0 ? st.seconds : 1),
             st.loss_first, st.loss_last);
     if (st.n_sampled_days > 0)
@@ -163,6 +177,7 @@ main(int argc, char **argv)
                 "with %d negatives per interaction drawn by popularity "
                 "(docs/ranking.md)", st.n_sampled_days, RANK_NEG_PER_POS);
     rank_free(m);
+    rank_free(o.old);
     window_free(w);
     tower_free(o.t);
     return RC_OK;

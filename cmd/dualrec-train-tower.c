@@ -27,7 +27,7 @@ static const char usage_text[] =
     "days ending at --date (inclusive) and write the model to --out.\n"
     "  --days N         window length (default 30)\n"
     "  --dim N          vector dimension, a multiple of 4 (default 64)\n"
-    "  --epochs N       ALS epochs (default 8)\n"
+    "  --epochs N       ALS epochs (default 8; 2 with --warm)\n"
     "  --seed S         random seed (default 1)\n"
     "  --warm FILE      start from an older model; new users/items are added\n"
     "  --no-features    id-only factorisation (the baseline; new items get\n"
@@ -62,14 +62,14 @@ static const struct option long_opts[] = {
 struct train_opts {
     const char *segroot, *out, *warm;
     int32_t date;
-    int have_date;
+    int have_date, have_epochs;
     uint32_t days;
 };
 
 int
 main(int argc, char **argv)
 {
-    struct train_opts o = { NULL, NULL, NULL, 0, 0, 30 };
+    struct train_opts o = { NULL, NULL, NULL, 0, 0, 0, 30 };
     struct tower_params p = tower_default_params();
     struct diag d = DIAG_INIT;
     struct window *w = NULL;
@@ -86,7 +86,8 @@ main(int argc, char **argv)
                   o.have_date = 1; break;
         case 'n': o.days = cli_parse_u32(optarg, "--days"); break;
         case 'k': p.dim = cli_parse_u32(optarg, "--dim"); break;
-        case 'e': p.epochs = cli_parse_u32(optarg, "--epochs"); break;
+        case 'e': p.epochs = cli_parse_u32(optarg, "--epochs");
+                  o.have_epochs = 1; break;
         case 's': p.seed = cli_parse_u64(optarg, "--seed"); break;
         case 'w': o.warm = optarg; break;
         case 'o': o.out = optarg; break;
@@ -133,6 +134,8 @@ main(int argc, char **argv)
         window_free(w);
         cli_diag_exit(&d);
     }
+    if (warm != NULL && !o.have_epochs)
+        p.epochs = TOWER_WARM_EPOCHS;
     struct tower_data *x = tower_data_from_window(w, &p);
     cli_log(1, "window %d days to %s: %u users, %u items, %zu observations "
             "(%zu positive), %.1f s", w->n_days, day_s, x->n_users,

@@ -229,6 +229,95 @@ START_TEST(test_rank_threads_identical)
 }
 END_TEST
 
+/* The budget: at most max_samples_per_day exposures of each day. */
+START_TEST(test_rank_budget_caps_samples_per_day)
+{
+    struct window *w = w_window(W_DAYS - 1);
+    struct rank_params p = small_params();
+    struct rank_train_stats st;
+    struct rank_model *m = NULL, *all = NULL;
+    struct diag d = DIAG_INIT;
+
+    p.epochs = 2;
+    p.max_samples_per_day = 100;
+    for (int k = 1; k < w->n_days; k++)
+        ck_assert_uint_gt(w->seg[k]->n_exp, 100);
+    ck_assert_int_eq(rank_train(w, NULL, &p, &m, &st, &d), 0);
+    ck_assert_uint_eq(st.n_exposures, 100 * (uint64_t)(w->n_days - 1));
+    ck_assert_uint_eq(st.n_samples, 2 * 2 * st.n_exposures);
+    p.max_samples_per_day = 0;
+    ck_assert_int_eq(rank_train(w, NULL, &p, &all, &st, &d), 0);
+    ck_assert_uint_gt(st.n_exposures, 100 * (uint64_t)(w->n_days - 1));
+    ck_assert(memcmp(m->params, all->params,
+                     m->n_params * sizeof(float)) != 0);
+    rank_free(m);
+    rank_free(all);
+    w_free(w);
+}
+END_TEST
+
+/*
+ * Warm start: the next night's model starts from yesterday's parameters
+ * (its loss starts below a cold start's on the same window), counts its
+ * epochs on, and is the same for 1 and 2 threads with a budget.
+ */
+START_TEST(test_rank_warm_start_continues)
+{
+    struct window *w5 = w_window(W_DAYS - 2), *w6 = w_window(W_DAYS - 1);
+    struct rank_params p = small_params();
+    struct rank_train_stats cold, warm;
+    struct rank_model *old = NULL, *c = NULL, *m1 = NULL, *m2 = NULL;
+    struct diag d = DIAG_INIT;
+    int saved = omp_get_max_threads();
+
+    ck_assert_int_eq(rank_train(w5, NULL, &p, &old, NULL, &d), 0);
+    ck_assert_uint_eq(old->epochs, 3);
+    p.epochs = 1;
+    p.max_samples_per_day = 200;
+    ck_assert_int_eq(rank_train(w6, NULL, &p, &c, &cold, &d), 0);
+    p.warm = old;
+    omp_set_num_threads(1);
+    ck_assert_int_eq(rank_train(w6, NULL, &p, &m1, &warm, &d), 0);
+    omp_set_num_threads(2);
+    ck_assert_int_eq(rank_train(w6, NULL, &p, &m2, NULL, &d), 0);
+    omp_set_num_threads(saved);
+    ck_assert_uint_eq(m1->epochs, 4);
+    ck_assert(warm.loss_first < cold.loss_first - 0.05);
+    ck_assert(memcmp(m1->params, m2->params,
+                     m1->n_params * sizeof(float)) == 0);
+    ck_assert(memcmp(m1->params, old->params,
+                     m1->n_params * sizeof(float)) != 0);
+    rank_free(c);
+    rank_free(m1);
+    rank_free(m2);
+    rank_free(old);
+    w_free(w5);
+    w_free(w6);
+}
+END_TEST
+
+START_TEST(test_rank_warm_start_rejects_other_shape)
+{
+    struct window *w = w_window(W_DAYS - 1);
+    struct rank_params p = small_params();
+    struct rank_model *old = NULL, *m = NULL;
+    struct diag d = DIAG_INIT;
+
+    p.epochs = 1;
+    ck_assert_int_eq(rank_train(w, NULL, &p, &old, NULL, &d), 0);
+    p.warm = old;
+    p.dim = 6;
+    ck_assert_int_eq(rank_train(w, NULL, &p, &m, NULL, &d), -1);
+    ck_assert_int_eq(d.rc, RC_USAGE);
+    ck_assert_str_eq(d.msg, "warm model has dim 4, hidden 8, hash bits 12, "
+                     "flags 3; expected 6, 8, 12, 3 (train without the warm "
+                     "model after a change of shape, features or tower)");
+    ck_assert_ptr_null(m);
+    rank_free(old);
+    w_free(w);
+}
+END_TEST
+
 static int
 files_equal(const char *a, const char *b)
 {
@@ -752,6 +841,9 @@ rank_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_rank_loss_falls_and_matches_golden);
     tcase_add_test(tc, test_rank_threads_identical);
+    tcase_add_test(tc, test_rank_budget_caps_samples_per_day);
+    tcase_add_test(tc, test_rank_warm_start_continues);
+    tcase_add_test(tc, test_rank_warm_start_rejects_other_shape);
     tcase_add_test(tc, test_rank_missing_features_score_finite);
     tcase_add_test(tc, test_rank_theta_reduces_concentration);
     tcase_add_test(tc, test_rank_evaluate_next_day);

@@ -99,16 +99,35 @@ int channels_one(const struct window *w, const struct tower *t,
 
 /* ---- evaluation helpers (src/model/channels_eval.c) ---- */
 
+/* What counts as ground truth (channels_truth). */
+enum channels_truth_flags {
+    /* every interaction row counts (a rating of any value, an event that
+     * is not a feedback kind), not only positive feedback; exposures
+     * still need feedback, an impression alone is not engagement */
+    CHANNELS_TRUTH_ANY_ROW = 1 << 0
+};
+
 /*
  * Ground truth for targets: the users with positive feedback (weights of
- * p, as tower_obs_value) on target k in segment `next`, leaving out users
- * listed for that item in `seen` (the window's observations, e.g. the
- * tower_data with negatives on: every exposed pair).  CSR by target,
- * users ascending; caller frees off and user.
+ * p, as tower_obs_value) on target k in any of the segments
+ * next[0..n_next) (NULL entries, missing days, are skipped), leaving out
+ * users listed for that item in `seen` (the window's observations, e.g.
+ * the tower_data with negatives on: every exposed pair).  flags: enum
+ * channels_truth_flags.  CSR by target, users ascending and unique;
+ * caller frees off and user.
  */
-void channels_truth(const struct segment *next, const struct tower_data *seen,
-                    const struct channels_params *p, const uint32_t *targets,
-                    size_t n_targets, size_t **off, uint32_t **user);
+void channels_truth(const struct segment *const *next, size_t n_next,
+                    const struct tower_data *seen,
+                    const struct channels_params *p, unsigned flags,
+                    const uint32_t *targets, size_t n_targets, size_t **off,
+                    uint32_t **user);
+
+/*
+ * The catalog items of w that no exposure or interaction row of the
+ * window names (never seen, rated or engaged with: new to the window),
+ * ascending, in a new array (caller frees); *n gets their count.
+ */
+uint32_t *channels_unseen_items(const struct window *w, size_t *n);
 
 /*
  * Recall of c against the truth rows (c->items[k] matches target k):

@@ -72,6 +72,13 @@
 #define RANK_NEG_PER_POS 4
 #define RANK_N_TASKS CANDS_N_TASKS
 #define RANK_THETA_REF 32
+/*
+ * The default training budget: exposures sampled per day of the window
+ * (docs/ranking.md, "Training budget").  Training cost is then bounded by
+ * days x budget whatever the log volume; only the statistics pass reads
+ * every exposure.
+ */
+#define RANK_MAX_PER_DAY 100000
 
 struct tower;               /* tower.h (two-tower retrieval), optional */
 
@@ -118,7 +125,11 @@ struct rank_params {
     float weight[RANK_N_TASKS];     /* integrated-score weights */
     float theta_weight;     /* multiplier of theta_u (0.5) */
     uint32_t theta_ref;     /* |R| (RANK_THETA_REF) */
-    uint32_t max_samples_per_day;   /* 0 = all; else a fixed-seed sample */
+    uint32_t max_samples_per_day;   /* training budget: at most this many
+                               exposures of a day, a fixed-seed sample
+                               (RANK_MAX_PER_DAY); 0 = all */
+    const struct rank_model *warm;  /* start from this model (borrowed),
+                               NULL: from random initial parameters */
 };
 
 struct rank_model {
@@ -157,9 +168,13 @@ const char *rank_task_name(int task);
 /*
  * Train on the window w: days before warmup_days only build statistics;
  * every exposure of a later day becomes a sample whose features come from
- * the days before it.  t may be NULL (no tower feature).  *out is a new
- * model; st may be NULL.  RC_DATA when the window has no exposure to
- * train on; RC_USAGE for bad parameters.
+ * the days before it (at most max_samples_per_day of them, a fixed-seed
+ * sample).  t may be NULL (no tower feature).  With p->warm the
+ * parameters start from that model (its epochs count on) instead of the
+ * random initialisation; it must have the shape of p (dim, hidden,
+ * hash_bits) and the same flags (augment, extra, tower), else RC_USAGE.
+ * *out is a new model; st may be NULL.  RC_DATA when the window has no
+ * exposure to train on; RC_USAGE for bad parameters.
  */
 int rank_train(const struct window *w, const struct tower *t,
                const struct rank_params *p, struct rank_model **out,

@@ -64,6 +64,13 @@
 #define TOWER_VERSION 1
 #define TOWER_N_DUR 7           /* unknown, <10s, <30s, <1m, <3m, <10m, more */
 #define TOWER_F_FEATURES (1u << 0)
+/*
+ * ALS epochs when warm-started from yesterday's model and no epoch count
+ * is given (dualrec-train-tower --warm): the old vectors are already near
+ * the fixed point, so two sweeps refit the newest day (docs/retrieval.md,
+ * "Warm start") at a quarter of the cold 8.
+ */
+#define TOWER_WARM_EPOCHS 2
 
 struct tower {
     uint32_t dim, n_users, n_items, n_creators, n_tags, n_dur;

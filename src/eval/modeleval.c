@@ -142,7 +142,10 @@ evaluate(const struct modeleval_rank_opts *o, const struct tower *t,
         p.dim = m->dim;
         p.hidden = m->hidden;
         p.hash_bits = m->hash_bits;
-        p.epochs = m->epochs;
+        /* a warm-started model counts every night's epochs: the
+         * ablation retrains cold, with at most the cold default */
+        if (m->epochs < p.epochs)
+            p.epochs = m->epochs;
         p.seed = m->seed;
         p.theta_ref = m->theta_ref;
         p.theta_weight = m->theta_weight;

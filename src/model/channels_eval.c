@@ -1,7 +1,8 @@
 /*
- * channels_eval.c -- offline evaluation helpers for retrieval: next-day
- * ground truth, recall, the most-active-users baseline and
- * a concentration measure (see channels.h).  Used by
+ * channels_eval.c -- offline evaluation helpers for retrieval: ground
+ * truth of the days after the window, the window's unseen items, recall,
+ * the most-active-users baseline and a concentration measure (see
+ * channels.h).  Used by
  * dualrec-eval-retrieval; nothing here runs in the nightly pipeline.
  */
 #include <stdlib.h>
@@ -35,7 +36,7 @@ in_sorted(const uint32_t *a, size_t n, uint32_t v)
 }
 
 struct ku {
-    uint32_t k, u, fb;
+    uint32_t k, u, fb, any;     /* any: an interaction row */
 };
 
 static int
@@ -48,10 +49,45 @@ cmp_ku(const void *pa, const void *pb)
     return a->u < b->u ? -1 : a->u > b->u;
 }
 
+/* Append the target rows of one segment to ev (see channels_truth). */
+static void
+truth_rows(const struct segment *s, const uint32_t *tmap, uint32_t max_item,
+           unsigned flags, struct ku **ev, size_t *n, size_t *cap)
+{
+    for (size_t j = 0; j < s->n_exp + s->n_inter; j++) {
+        uint32_t it, u, fb;
+        int row = j >= s->n_exp;
+        if (!row) {
+            it = s->exp[j].item;
+            u = s->exp[j].user;
+            fb = s->exp[j].fb;
+        } else {
+            it = s->inter[j - s->n_exp].item;
+            u = s->inter[j - s->n_exp].user;
+            fb = s->inter[j - s->n_exp].fb;
+        }
+        if (it >= max_item || tmap[it] == UINT32_MAX)
+            continue;
+        if (fb == 0 && !(row && (flags & CHANNELS_TRUTH_ANY_ROW)))
+            continue;
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 1024;
+            *ev = xreallocarray(*ev, *cap, sizeof **ev);
+        }
+        (*ev)[*n].k = tmap[it];
+        (*ev)[*n].u = u;
+        (*ev)[*n].fb = fb;
+        (*ev)[*n].any = row;
+        (*n)++;
+    }
+}
+
 void
-channels_truth(const struct segment *next, const struct tower_data *seen,
-               const struct channels_params *p, const uint32_t *targets,
-               size_t n_targets, size_t **off, uint32_t **user)
+channels_truth(const struct segment *const *next, size_t n_next,
+               const struct tower_data *seen,
+               const struct channels_params *p, unsigned flags,
+               const uint32_t *targets, size_t n_targets, size_t **off,
+               uint32_t **user)
 {
     struct tower_params tp = tower_default_params();
     uint32_t max_item = 0;
@@ -68,28 +104,9 @@ channels_truth(const struct segment *next, const struct tower_data *seen,
         tmap[i] = UINT32_MAX;
     for (size_t k = n_targets; k-- > 0;)
         tmap[targets[k]] = (uint32_t)k;
-    for (size_t j = 0; next != NULL && j < next->n_exp + next->n_inter; j++) {
-        uint32_t it, u, fb;
-        if (j < next->n_exp) {
-            it = next->exp[j].item;
-            u = next->exp[j].user;
-            fb = next->exp[j].fb;
-        } else {
-            it = next->inter[j - next->n_exp].item;
-            u = next->inter[j - next->n_exp].user;
-            fb = next->inter[j - next->n_exp].fb;
-        }
-        if (it >= max_item || tmap[it] == UINT32_MAX || fb == 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            ev = xreallocarray(ev, cap, sizeof *ev);
-        }
-        ev[n].k = tmap[it];
-        ev[n].u = u;
-        ev[n].fb = fb;
-        n++;
-    }
+    for (size_t s = 0; s < n_next; s++)
+        if (next[s] != NULL)
+            truth_rows(next[s], tmap, max_item, flags, &ev, &n, &cap);
     sortv(ev, n, sizeof *ev, cmp_ku);
     *off = xcalloc(n_targets + 1, sizeof **off);
     ucap = n ? n : 1;
@@ -113,10 +130,14 @@ channels_truth(const struct segment *next, const struct tower_data *seen,
             sn = seen->ioff[it + 1] - seen->ioff[it];
         }
         for (size_t j = first[kk]; j < last[kk];) {
-            uint32_t u = ev[j].u, fb = 0;
-            for (; j < last[kk] && ev[j].u == u; j++)
+            uint32_t u = ev[j].u, fb = 0, any = 0;
+            for (; j < last[kk] && ev[j].u == u; j++) {
                 fb |= ev[j].fb;
-            if (tower_obs_value(fb, 1, &tp) > 0 && !in_sorted(su, sn, u)) {
+                any |= ev[j].any;
+            }
+            int truth = tower_obs_value(fb, 1, &tp) > 0
+                     || (any && (flags & CHANNELS_TRUTH_ANY_ROW));
+            if (truth && !in_sorted(su, sn, u)) {
                 if (m == ucap) {    /* only with duplicate targets */
                     ucap *= 2;
                     *user = xreallocarray(*user, ucap, sizeof **user);
@@ -153,6 +174,32 @@ channels_recall(const struct cands *c, const size_t *off, const uint32_t *user,
     *micro = total ? (double)hits / (double)total : 0;
     *macro = items ? mac / (double)items : 0;
     return items;
+}
+
+uint32_t *
+channels_unseen_items(const struct window *w, size_t *n)
+{
+    uint32_t ni = w->cat.n_items;
+    uint8_t *seen = xcalloc((size_t)ni + 1, 1);
+    uint32_t *out = xmalloc(((size_t)ni + 1) * sizeof *out);
+
+    for (int k = 0; k < w->n_days; k++) {
+        const struct segment *s = w->seg[k];
+        if (s == NULL)
+            continue;
+        for (size_t j = 0; j < s->n_exp; j++)
+            if (s->exp[j].item < ni)
+                seen[s->exp[j].item] = 1;
+        for (size_t j = 0; j < s->n_inter; j++)
+            if (s->inter[j].item < ni)
+                seen[s->inter[j].item] = 1;
+    }
+    *n = 0;
+    for (uint32_t i = 0; i < ni; i++)
+        if (!seen[i])
+            out[(*n)++] = i;
+    free(seen);
+    return out;
 }
 
 struct uc {

@@ -54,7 +54,7 @@ rank_default_params(void)
         /* explicit feedback first: follow > comment > like > watch time */
         .weight = { 0.1f, 1.0f, 2.0f, 4.0f, 0.3f },
         .theta_weight = 0.5f, .theta_ref = RANK_THETA_REF,
-        .max_samples_per_day = 0,
+        .max_samples_per_day = RANK_MAX_PER_DAY, .warm = NULL,
     };
     return p;
 }
@@ -172,6 +172,29 @@ model_init(struct rank_model *m, const double *base_rate)
         q = q < 1e-4 ? 1e-4 : q > 1 - 1e-4 ? 1 - 1e-4 : q;
         m->b[t] = (float)log(q / (1 - q));
     }
+}
+
+/*
+ * Copy the parameters of an older model of the same shape and flags into
+ * m: yesterday's model already holds the ids and the statistics' effects
+ * of all but the newest day, so a short pass refines it instead of
+ * relearning from random factors.
+ */
+static int
+warm_start(struct rank_model *m, const struct rank_model *old,
+           struct diag *d)
+{
+    if (old->dim != m->dim || old->hidden != m->hidden
+        || old->hash_bits != m->hash_bits || old->flags != m->flags)
+        return diag_set(d, RC_USAGE, "warm model has dim %u, hidden %u, "
+                        "hash bits %u, flags %u; expected %u, %u, %u, %u "
+                        "(train without the warm model after a change of "
+                        "shape, features or tower)", old->dim, old->hidden,
+                        old->hash_bits, old->flags, m->dim, m->hidden,
+                        m->hash_bits, m->flags);
+    memcpy(m->params, old->params, m->n_params * sizeof(float));
+    m->epochs = old->epochs;
+    return 0;
 }
 
 /* ---- forward / backward ---- */
@@ -372,8 +395,9 @@ adagrad(float *w, float *acc, float g, float lr)
 
 struct day_samples {
     const struct segment *seg;
-    uint32_t *order;            /* exposure indices, shuffled */
+    uint32_t *order;            /* n exposure indices, a shuffled sample */
     size_t n;
+    uint32_t *buf;              /* owns order */
 };
 
 /*
@@ -507,26 +531,37 @@ check_params(const struct rank_params *p, struct diag *d)
     return 0;
 }
 
+/*
+ * The day's training exposures for an epoch: a uniform shuffle of all of
+ * them, or with a budget (max_samples_per_day) a uniform sample of that
+ * many in random order.  Fisher-Yates from the end finalises the last
+ * positions first, so the sample is the last `budget` positions after
+ * `budget` draws: the cost is the budget, not the day's size.
+ */
 static struct day_samples
 day_order(const struct segment *seg, const struct rank_params *p,
           uint32_t epoch)
 {
-    struct day_samples ds = { seg, NULL, seg->n_exp };
+    struct day_samples ds = { seg, NULL, seg->n_exp, NULL };
+    size_t n = seg->n_exp, stop = 1;
     struct rng r;
 
-    ds.order = xmalloc((seg->n_exp ? seg->n_exp : 1) * sizeof *ds.order);
-    for (size_t k = 0; k < seg->n_exp; k++)
-        ds.order[k] = (uint32_t)k;
-    rng_seed(&r, p->seed, 0x20 + epoch, (uint64_t)(uint32_t)seg->day);
-    for (size_t k = seg->n_exp; k > 1; k--) {
-        size_t j = (size_t)rng_below(&r, k);
-        uint32_t tmp = ds.order[k - 1];
-
-        ds.order[k - 1] = ds.order[j];
-        ds.order[j] = tmp;
-    }
-    if (p->max_samples_per_day > 0 && ds.n > p->max_samples_per_day)
+    ds.buf = xmalloc((n ? n : 1) * sizeof *ds.buf);
+    for (size_t k = 0; k < n; k++)
+        ds.buf[k] = (uint32_t)k;
+    if (p->max_samples_per_day > 0 && n > p->max_samples_per_day) {
         ds.n = p->max_samples_per_day;
+        stop = n - ds.n;
+    }
+    rng_seed(&r, p->seed, 0x20 + epoch, (uint64_t)(uint32_t)seg->day);
+    for (size_t k = n; k > stop; k--) {
+        size_t j = (size_t)rng_below(&r, k);
+        uint32_t tmp = ds.buf[k - 1];
+
+        ds.buf[k - 1] = ds.buf[j];
+        ds.buf[j] = tmp;
+    }
+    ds.order = ds.buf + (n - ds.n);
     return ds;
 }
 
@@ -596,7 +631,15 @@ rank_train(const struct window *win, const struct tower *t,
     m = model_new(p);
     m->flags = (p->flags & (RANK_AUGMENT | RANK_EXTRA))
              | (t != NULL ? RANK_TOWER : 0);
-    model_init(m, s.base_rate);
+    if (p->warm != NULL) {
+        if (warm_start(m, p->warm, d) < 0) {
+            rank_free(m);
+            rank_view_release(&view);
+            return -1;
+        }
+    } else {
+        model_init(m, s.base_rate);
+    }
     memset(&tr, 0, sizeof tr);
     tr.m = m;
     tr.p = p;
@@ -633,7 +676,9 @@ rank_train(const struct window *win, const struct tower *t,
             if (seg == NULL)
                 continue;
             if (k >= (int)p->warmup_days) {
-                struct day_samples ds = day_order(seg, p, ep);
+                /* the model's epoch count, not ep: a warm start on the
+                 * next night samples other exposures of the shared days */
+                struct day_samples ds = day_order(seg, p, m->epochs);
 
                 for (size_t lo = 0; lo < ds.n; lo += p->batch) {
                     size_t hi = lo + p->batch < ds.n ? lo + p->batch : ds.n;
@@ -646,7 +691,7 @@ rank_train(const struct window *win, const struct tower *t,
                 if (ep == 0)
                     s.n_exposures += ds.n;
                 s.n_samples += ds.n * ((m->flags & RANK_AUGMENT) ? 2 : 1);
-                free(ds.order);
+                free(ds.buf);
             }
             rank_ctx_add_day(ctx, seg);
         }
@@ -656,7 +701,7 @@ rank_train(const struct window *win, const struct tower *t,
         if (ep == 0)
             s.loss_first = loss;
         s.loss_last = loss;
-        m->epochs = ep + 1;
+        m->epochs++;
     }
     trainer_release(&tr);
     rank_view_release(&view);

@@ -42,3 +42,19 @@ expect_exit 64 $E --date 2026-01-08
 expect_stderr_has "usage: dualrec-eval"
 expect_exit 64 "$X" $ARGS --out "$TMP/m5" --eval
 expect_stderr_has "usage: dualrec-train-rank"
+
+# warm start from the previous date's model: the default 2 epochs over
+# the budget (3 training days x 2000), the same bytes with 1 and 2
+# threads; a model of another shape is refused
+W="--segments $S --date 2026-01-09 --days 4 --hash-bits 14 --max-per-day 2000"
+expect_exit 0 env OMP_NUM_THREADS=1 "$X" $W --warm "$TMP/m1" --out "$TMP/w1"
+expect_stderr_has "trained on 6000 exposures (24000 samples with augmentation, 2 epochs, warm)"
+expect_exit 0 env OMP_NUM_THREADS=2 "$X" -q $W --warm "$TMP/m1" --out "$TMP/w2"
+cmp -s "$TMP/w1" "$TMP/w2" || die "warm start: 1 and 2 threads differ"
+cmp -s "$TMP/w1" "$TMP/m4" && die "warm start wrote the cold model"
+expect_exit 64 "$X" -q $W --dim 4 --warm "$TMP/m1" --out "$TMP/w3"
+expect_stderr_has "dualrec-train-rank: warm model has dim 8, hidden 32"
+[ -e "$TMP/w3" ] && die "a refused warm start wrote a model"
+expect_exit 66 "$X" -q $W --warm "$TMP/nothing" --out "$TMP/w3"
+expect_stderr_has "$TMP/nothing"
+exit 0

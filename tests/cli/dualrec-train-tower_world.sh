@@ -20,6 +20,9 @@ expect_exit 0 "$BIN/dualrec-train-tower" -q --segments "$TMP/seg" --date 2026-01
 [ -s "$ERR_FILE" ] && die "-q wrote to stderr"
 expect_exit 0 "$BIN/dualrec-train-tower" --segments "$TMP/seg" --date 2026-01-18 --days 4 --epochs 1 --dim 8 --warm "$TMP/m1" --out "$TMP/m2"
 expect_stderr_has "1 of 4 days missing (first 2026-01-15): trained without them"
+# Without --epochs a warm start runs TOWER_WARM_EPOCHS (2), not the cold 8.
+expect_exit 0 "$BIN/dualrec-train-tower" --segments "$TMP/seg" --date 2026-01-18 --days 4 --dim 8 --warm "$TMP/m1" --out "$TMP/m2"
+expect_stderr_has "epoch 2/2: loss"
 
 # Another dimension than the warm model's is a usage error.
 expect_exit 64 "$BIN/dualrec-train-tower" --segments "$TMP/seg" --date 2026-01-18 --days 2 --dim 16 --warm "$TMP/m1" --out "$TMP/m3"

@@ -67,6 +67,8 @@ make_logs 2024-03-06 2024-03-06
 expect_exit 0 $RUN_DAILY --bin "$FAKEBIN" --root "$TMP/root" --days 4 --date 2024-03-06
 grep -q "^train-tower .*--warm $TMP/root/models/dt=2024-03-05/tower.bin " "$FAKE_LOG" \
     || { cat "$FAKE_LOG"; die "no warm start"; }
+grep -q "^train-rank .*--warm $TMP/root/models/dt=2024-03-05/rank.bin " "$FAKE_LOG" \
+    || { cat "$FAKE_LOG"; die "no warm start of the ranker"; }
 [ "$(calls ingest)" -eq 1 ] || die "expected one new day ingested"
 grep -q "^eval .*--date 2024-03-05 " "$FAKE_LOG" || die "eval of the previous date did not run"
 grep -q "report: $TMP/root/eval/dt=2024-03-05/report.html" "$ERR_FILE" || die "no report path"
