@@ -1078,6 +1078,37 @@ build_catalog(struct window *w, const char *segroot, struct diag *d)
     return 0;
 }
 
+/* Load the segment of day, which must hold that day and only indices
+ * below w's dictionaries' counts. */
+static int
+load_checked(const struct window *w, const char *segroot, int32_t day,
+             unsigned flags, struct segment **out, struct diag *d)
+{
+    char *path = segment_path(segroot, day);
+    struct segment *seg;
+    int rc = 0;
+
+    *out = NULL;
+    if (load_flags(path, flags, &seg, d) < 0) {
+        rc = -1;
+    } else if (seg->day != day) {
+        char want[16], got[16];
+
+        rc = diag_set(d, RC_DATA, "%s: offset %d: segment of day %s in the "
+                      "folder of day %s", path, BINFILE_HEADER_SIZE,
+                      dates_format_day(seg->day, got),
+                      dates_format_day(day, want));
+        segment_free(seg);
+    } else if (check_ranges(seg, w, path, d) < 0) {
+        rc = -1;
+        segment_free(seg);
+    } else {
+        *out = seg;
+    }
+    free(path);
+    return rc;
+}
+
 int
 window_open(const char *segroot, int32_t last_day, int n_days,
             unsigned flags, struct window **out, struct diag *d)
@@ -1102,31 +1133,17 @@ window_open(const char *segroot, int32_t last_day, int n_days,
     dd = xcalloc((size_t)n_days, sizeof *dd);
     status = xcalloc((size_t)n_days, sizeof *status);
 
+    /* A lazy window reads each day's rows later (window_load_day). */
+    if (flags & WINDOW_LAZY)
+        flags |= WINDOW_NO_EXP | WINDOW_NO_INTER;
+
     /* Decompression dominates, and days are independent: one day per
      * iteration, results land in fixed slots. */
 #pragma omp parallel for schedule(dynamic, 1)
     for (int k = 0; k < n_days; k++) {
-        char *path = segment_path(segroot, w->first_day + k);
-        struct segment *seg;
-
-        if (load_flags(path, flags, &seg, &dd[k]) < 0) {
+        if (load_checked(w, segroot, w->first_day + k, flags, &w->seg[k],
+                         &dd[k]) < 0)
             status[k] = dd[k].rc == RC_NOINPUT ? 1 : 2;
-        } else if (seg->day != w->first_day + k) {
-            char want[16], got[16];
-
-            diag_set(&dd[k], RC_DATA, "%s: offset %d: segment of day %s "
-                     "in the folder of day %s", path, BINFILE_HEADER_SIZE,
-                     dates_format_day(seg->day, got),
-                     dates_format_day(w->first_day + k, want));
-            segment_free(seg);
-            status[k] = 2;
-        } else if (check_ranges(seg, w, path, &dd[k]) < 0) {
-            segment_free(seg);
-            status[k] = 2;
-        } else {
-            w->seg[k] = seg;
-        }
-        free(path);
     }
     for (int k = 0; k < n_days && failed < 0; k++)
         if (status[k] == 2)
@@ -1173,6 +1190,17 @@ window_free(struct window *w)
     free(w->cat.tag_off);
     free(w->cat.tags);
     free(w);
+}
+
+int
+window_load_day(const struct window *w, const char *segroot, int32_t day,
+                unsigned flags, struct segment **out, struct diag *d)
+{
+    *out = NULL;
+    if (window_day(w, day) == NULL)
+        return 0;
+    return load_checked(w, segroot, day, flags & ~(unsigned)WINDOW_LAZY,
+                        out, d);
 }
 
 const struct segment *
