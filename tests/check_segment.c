@@ -844,23 +844,25 @@ START_TEST(test_segment_window_lazy_same_rows_and_errors)
                      (N_ITEMS + 1) * sizeof *we->cat.tag_off) == 0);
     for (int k = 0; k < 4; k++) {
         ck_assert_int_eq(we->seg[k] == NULL, wl->seg[k] == NULL);
-        ck_assert_int_eq(window_load_day(wl, root, first - 1 + k, 0, &day,
+        ck_assert_int_eq(window_load_day(wl, first - 1 + k, 0, &day,
                                          &d), 0);
         ck_assert_int_eq(we->seg[k] == NULL, day == NULL);
         if (day == NULL)
             continue;
         ck_assert_uint_eq(wl->seg[k]->n_exp, 0);
         ck_assert_uint_eq(wl->seg[k]->n_inter, 0);
+        ck_assert_uint_eq(wl->seg[k]->n_exp_file, we->seg[k]->n_exp);
+        ck_assert_uint_eq(wl->seg[k]->n_inter_file, we->seg[k]->n_inter);
         ck_assert_uint_gt(day->n_exp, 0);
         assert_segments_equal(we->seg[k], day);
         segment_free(day);
-        ck_assert_int_eq(window_load_day(wl, root, first - 1 + k,
+        ck_assert_int_eq(window_load_day(wl, first - 1 + k,
                                          WINDOW_NO_INTER, &day, &d), 0);
         ck_assert_uint_eq(day->n_inter, 0);
         ck_assert_uint_eq(day->n_exp, we->seg[k]->n_exp);
         segment_free(day);
     }
-    ck_assert_int_eq(window_load_day(wl, root, first + 3, 0, &day, &d), 0);
+    ck_assert_int_eq(window_load_day(wl, first + 3, 0, &day, &d), 0);
     ck_assert_ptr_null(day);
     window_free(we);
     window_free(wl);
@@ -873,7 +875,7 @@ START_TEST(test_segment_window_lazy_same_rows_and_errors)
     ck_assert_int_eq(segment_save(s, path, &d), 0);
     ck_assert_int_eq(window_open(root, first + 2, 3, WINDOW_LAZY, &wl, &d),
                      0);
-    ck_assert_int_eq(window_load_day(wl, root, first, 0, &day, &d), -1);
+    ck_assert_int_eq(window_load_day(wl, first, 0, &day, &d), -1);
     ck_assert_int_eq(d.rc, RC_DATA);
     snprintf(msg, sizeof msg, "%s: exposure item 4: index out of range "
              "'%u' (dictionary has %u)", path, N_ITEMS, N_ITEMS);
@@ -882,7 +884,7 @@ START_TEST(test_segment_window_lazy_same_rows_and_errors)
 
     /* A day gone since window_open is not a missing day. */
     ck_assert_int_eq(unlink(path), 0);
-    ck_assert_int_eq(window_load_day(wl, root, first, 0, &day, &d), -1);
+    ck_assert_int_eq(window_load_day(wl, first, 0, &day, &d), -1);
     ck_assert_int_eq(d.rc, RC_NOINPUT);
     ck_assert_msg(strstr(d.msg, path) != NULL, "message '%s'", d.msg);
     window_free(wl);
@@ -1257,7 +1259,7 @@ START_TEST(test_segment_write_tsv_sections)
     uint32_t users[1] = { 1 };
     struct segment s = {
         dates_from_civil(2023, 11, 14), 3600, 2, 1, 2, 2, 1, 1,
-        exp, inter, items, tags, follows, users
+        exp, inter, items, tags, follows, users, 2, 1
     };
     struct iddict *u = iddict_new(), *it = iddict_new();
     struct iddict *cr = iddict_new(), *tg = iddict_new();

@@ -94,6 +94,9 @@ struct segment {
     uint32_t *tags;
     struct seg_follow *follows;
     uint32_t *users;
+    /* Rows in the file, also when window flags skipped them (segment_load
+     * sets these; segment_save ignores them). */
+    size_t n_exp_file, n_inter_file;
 };
 
 /* Free all arrays and the struct; NULL is a no-op. */
@@ -204,6 +207,8 @@ struct window {
     int32_t *missing;           /* the missing days, ascending */
     struct iddict *users, *items, *creators, *tags;
     struct catalog cat;
+    char *segroot;              /* as given to window_open */
+    unsigned flags;             /* as given to window_open */
 };
 
 enum window_flags {
@@ -234,7 +239,8 @@ int window_open(const char *segroot, int32_t last_day, int n_days,
 void window_free(struct window *w);
 
 /*
- * Read one day of w in full, for a window opened with WINDOW_LAZY: flags
+ * Read one day of w (from w->segroot) in full, for a window opened with
+ * WINDOW_LAZY, whose seg[k]->n_exp_file tells which days have rows: flags
  * takes WINDOW_NO_INTER / WINDOW_NO_EXP as in window_open.  The day's
  * segment gets window_open's checks (checksum, day, every index below its
  * dictionary's count, the path in every message).  *out is NULL, and 0 is
@@ -243,9 +249,8 @@ void window_free(struct window *w);
  * caller owns *out (segment_free), so at most the days it holds are
  * resident.
  */
-int window_load_day(const struct window *w, const char *segroot,
-                    int32_t day, unsigned flags, struct segment **out,
-                    struct diag *d);
+int window_load_day(const struct window *w, int32_t day, unsigned flags,
+                    struct segment **out, struct diag *d);
 
 /* The segment of day in w, or NULL when the day is missing or outside the
  * window.  Borrowed: valid while w lives. */

@@ -903,6 +903,8 @@ load_payload(const char *path, const unsigned char *p, size_t len,
         return diag_set(d, RC_DATA, "%s: offset %d: counts give a payload of "
                         "%llu bytes, found %zu", path, BINFILE_HEADER_SIZE + 8,
                         (unsigned long long)need, len);
+    seg->n_exp_file = (size_t)cnt[0];
+    seg->n_inter_file = (size_t)cnt[1];
     if (load_exposures(&c, seg, (size_t)cnt[0], flags & WINDOW_NO_EXP) < 0
         || load_inter(&c, seg, (size_t)cnt[1], flags & WINDOW_NO_INTER) < 0
         || load_items(&c, seg, (size_t)cnt[2], (size_t)cnt[3]) < 0
@@ -1125,6 +1127,8 @@ window_open(const char *segroot, int32_t last_day, int n_days,
     w->last_day = last_day;
     w->n_days = n_days;
     w->first_day = last_day - (n_days - 1);
+    w->segroot = xstrdup(segroot);
+    w->flags = flags;
     if (load_dicts(segroot, w, d) < 0) {
         window_free(w);
         return -1;
@@ -1180,6 +1184,7 @@ window_free(struct window *w)
             segment_free(w->seg[k]);
     free(w->seg);
     free(w->missing);
+    free(w->segroot);
     iddict_free(w->users);
     iddict_free(w->items);
     iddict_free(w->creators);
@@ -1193,13 +1198,13 @@ window_free(struct window *w)
 }
 
 int
-window_load_day(const struct window *w, const char *segroot, int32_t day,
-                unsigned flags, struct segment **out, struct diag *d)
+window_load_day(const struct window *w, int32_t day, unsigned flags,
+                struct segment **out, struct diag *d)
 {
     *out = NULL;
     if (window_day(w, day) == NULL)
         return 0;
-    return load_checked(w, segroot, day, flags & ~(unsigned)WINDOW_LAZY,
+    return load_checked(w, w->segroot, day, flags & ~(unsigned)WINDOW_LAZY,
                         out, d);
 }
 
