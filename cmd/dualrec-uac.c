@@ -101,7 +101,8 @@ main(int argc, char **argv)
     uac_flags_check(&f, usage_text);
 
     t0 = cli_now();
-    if (window_open(f.segroot, f.date, (int)f.days, 0, &w, &d) < 0
+    /* Lazy: the scan reads one day at a time into per-user summaries. */
+    if (window_open(f.segroot, f.date, (int)f.days, WINDOW_LAZY, &w, &d) < 0
      || avail_build(w, iddict_count(w->users), &f.p, &a, &rep, &d) < 0)
         cli_diag_exit(&d);
     report(w, a, &rep);

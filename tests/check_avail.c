@@ -311,7 +311,8 @@ START_TEST(test_avail_features_match_naive)
         obs[k] = w->seg[k] && w->seg[k]->n_exp > 0;
     train[0] = w->last_day - 1;
     train[1] = w->last_day - 2;
-    avail_scan(w, 40, obs, train, 2, w->last_day, &p, &s);
+    ck_assert_int_eq(avail_scan(w, 40, obs, train, 2, w->last_day, &p, &s,
+                                NULL), 0);
     for (uint32_t u = 0; u < 40; u++) {
         float want[NF];
 
@@ -950,10 +951,12 @@ START_TEST(test_avail_build_from_disk_window)
     struct iddict *users = iddict_new(), *other = iddict_new();
     struct avail_params p = small_params();
     struct avail_report rep;
-    struct avail *a1, *a2;
+    struct avail *a1, *a2, *a3 = NULL;
     struct diag d = DIAG_INIT;
     const char *dir = test_tmpdir();
-    char root[4200], name[32];
+    char root[4200], name[32], path1[4300], path2[4300];
+    unsigned char *b1, *b2;
+    size_t n1, n2;
     const char *kinds[] = { "users", "items", "creators", "tags" };
 
     snprintf(root, sizeof root, "%s/seg", dir);
@@ -1002,9 +1005,45 @@ START_TEST(test_avail_build_from_disk_window)
     ck_assert_int_eq(rep.n_missing, 1);
     ck_assert(memcmp(a1->p_active, a2->p_active, 300 * sizeof(float)) == 0);
     ck_assert(memcmp(a1->hours, a2->hours, 300 * sizeof(uint32_t)) == 0);
+    window_free(w);
+
+    /* A lazy window, read one day at a time, saves the same bytes. */
+    ck_assert_msg(window_open(root, mem->last_day, 12, WINDOW_LAZY, &w, &d)
+                  == 0, "%s", d.msg);
+    ck_assert_int_eq(avail_build(w, 300, &p, &a3, &rep, &d), 0);
+    ck_assert_int_eq(rep.n_missing, 1);
+    snprintf(path1, sizeof path1, "%s/eager.bin", dir);
+    snprintf(path2, sizeof path2, "%s/lazy.bin", dir);
+    ck_assert_int_eq(avail_save(a1, path1, &d), 0);
+    ck_assert_int_eq(avail_save(a3, path2, &d), 0);
+    b1 = test_read_file(path1, &n1);
+    b2 = test_read_file(path2, &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert(memcmp(b1, b2, n1) == 0);
+    free(b1);
+    free(b2);
+    avail_free(a3);
+    window_free(w);
+
+    /* A day whose rows hold a user past the dictionary opens lazily and
+     * fails the build, naming its path. */
+    {
+        struct segment *g = mem->seg[0];
+        char *path = segment_path(root, mem->first_day);
+
+        g->exp[g->n_exp - 1].user = 300;
+        ck_assert_int_eq(segment_save(g, path, &d), 0);
+        ck_assert_int_eq(window_open(root, mem->last_day, 12, WINDOW_LAZY,
+                                     &w, &d), 0);
+        ck_assert_int_eq(avail_build(w, 300, &p, &a3, &rep, &d), -1);
+        ck_assert_int_eq(d.rc, RC_DATA);
+        ck_assert_msg(strstr(d.msg, path) == d.msg, "message '%s'", d.msg);
+        ck_assert_ptr_null(a3);
+        window_free(w);
+        free(path);
+    }
     avail_free(a1);
     avail_free(a2);
-    window_free(w);
     iddict_free(users);
     iddict_free(other);
     tw_free(mem);

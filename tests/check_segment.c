@@ -818,6 +818,91 @@ START_TEST(test_segment_window_threads_identical)
 }
 END_TEST
 
+/* A lazy window: the same catalog and day parts as an eager one, each
+ * day's rows read on demand equal to the eager window's, and the eager
+ * checks made when a day is read. */
+START_TEST(test_segment_window_lazy_same_rows_and_errors)
+{
+    const char *tmp = test_tmpdir();
+    char root[4200], msg[4400], *path;
+    int32_t first = dates_from_civil(2026, 10, 30);
+    struct window *we = NULL, *wl = NULL;
+    struct diag d = DIAG_INIT;
+    struct segment *day = NULL, *s;
+
+    snprintf(root, sizeof root, "%s", tmp);
+    make_root(root, first);
+    ck_assert_int_eq(window_open(root, first + 2, 4, 0, &we, &d), 0);
+    ck_assert_int_eq(window_open(root, first + 2, 4, WINDOW_LAZY, &wl, &d),
+                     0);
+    ck_assert_int_eq(wl->n_missing, 2);
+    ck_assert_int_eq(wl->missing[0], first - 1);
+    ck_assert_int_eq(wl->missing[1], first + 1);
+    ck_assert(memcmp(we->cat.dur_ms, wl->cat.dur_ms,
+                     N_ITEMS * sizeof *we->cat.dur_ms) == 0);
+    ck_assert(memcmp(we->cat.tag_off, wl->cat.tag_off,
+                     (N_ITEMS + 1) * sizeof *we->cat.tag_off) == 0);
+    for (int k = 0; k < 4; k++) {
+        ck_assert_int_eq(we->seg[k] == NULL, wl->seg[k] == NULL);
+        ck_assert_int_eq(window_load_day(wl, first - 1 + k, 0, &day,
+                                         &d), 0);
+        ck_assert_int_eq(we->seg[k] == NULL, day == NULL);
+        if (day == NULL)
+            continue;
+        ck_assert_uint_eq(wl->seg[k]->n_exp, 0);
+        ck_assert_uint_eq(wl->seg[k]->n_inter, 0);
+        ck_assert_uint_eq(wl->seg[k]->n_exp_file, we->seg[k]->n_exp);
+        ck_assert_uint_eq(wl->seg[k]->n_inter_file, we->seg[k]->n_inter);
+        ck_assert_uint_gt(day->n_exp, 0);
+        assert_segments_equal(we->seg[k], day);
+        segment_free(day);
+        ck_assert_int_eq(window_load_day(wl, first - 1 + k,
+                                         WINDOW_NO_INTER, &day, &d), 0);
+        ck_assert_uint_eq(day->n_inter, 0);
+        ck_assert_uint_eq(day->n_exp, we->seg[k]->n_exp);
+        segment_free(day);
+    }
+    ck_assert_int_eq(window_load_day(wl, first + 3, 0, &day, &d), 0);
+    ck_assert_ptr_null(day);
+    window_free(we);
+    window_free(wl);
+
+    /* An exposure index past its dictionary opens lazily (rows are not
+     * read) and fails, naming the path, when the day is read. */
+    s = make_segment(first, 50, 0, 3);
+    s->exp[4].item = N_ITEMS;
+    path = segment_path(root, first);
+    ck_assert_int_eq(segment_save(s, path, &d), 0);
+    ck_assert_int_eq(window_open(root, first + 2, 3, WINDOW_LAZY, &wl, &d),
+                     0);
+    ck_assert_int_eq(window_load_day(wl, first, 0, &day, &d), -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    snprintf(msg, sizeof msg, "%s: exposure item 4: index out of range "
+             "'%u' (dictionary has %u)", path, N_ITEMS, N_ITEMS);
+    ck_assert_str_eq(d.msg, msg);
+    ck_assert_ptr_null(day);
+
+    /* A day gone since window_open is not a missing day. */
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(window_load_day(wl, first, 0, &day, &d), -1);
+    ck_assert_int_eq(d.rc, RC_NOINPUT);
+    ck_assert_msg(strstr(d.msg, path) != NULL, "message '%s'", d.msg);
+    window_free(wl);
+
+    /* A corrupt day fails the lazy open too (checksum), naming the path. */
+    ck_assert_int_eq(segment_save(s, path, &d), 0);
+    ck_assert_int_eq(truncate(path, 60), 0);
+    ck_assert_int_eq(window_open(root, first + 2, 3, WINDOW_LAZY, &wl, &d),
+                     -1);
+    ck_assert_int_eq(d.rc, RC_DATA);
+    ck_assert_msg(strstr(d.msg, path) == d.msg, "message '%s'", d.msg);
+    ck_assert_ptr_null(wl);
+    free(path);
+    segment_free(s);
+    test_rmtree(tmp);
+}
+END_TEST
+
 START_TEST(test_segment_user_and_item_offsets_vs_naive)
 {
     struct segment *s = make_segment(dates_from_civil(2026, 11, 4), 700, 0,
@@ -1174,7 +1259,7 @@ START_TEST(test_segment_write_tsv_sections)
     uint32_t users[1] = { 1 };
     struct segment s = {
         dates_from_civil(2023, 11, 14), 3600, 2, 1, 2, 2, 1, 1,
-        exp, inter, items, tags, follows, users
+        exp, inter, items, tags, follows, users, 2, 1
     };
     struct iddict *u = iddict_new(), *it = iddict_new();
     struct iddict *cr = iddict_new(), *tg = iddict_new();
@@ -1256,6 +1341,7 @@ segment_suite(void)
     tcase_add_test(tw, test_segment_window_missing_day_and_catalog);
     tcase_add_test(tw, test_segment_window_errors);
     tcase_add_test(tw, test_segment_window_threads_identical);
+    tcase_add_test(tw, test_segment_window_lazy_same_rows_and_errors);
     tcase_add_test(tw, test_segment_user_and_item_offsets_vs_naive);
     tcase_add_test(tw, test_segment_write_tsv_sections);
     tcase_add_test(tw, test_segment_sort_canonical_and_dedup);

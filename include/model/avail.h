@@ -203,12 +203,16 @@ struct avail_scan {
  * day first_day + k counts as observed (a missing or empty day does not:
  * it is neither active nor inactive, and it is never a label day).
  * train_label/n_train and valid_label (INT32_MIN: none) are label days.
- * Deterministic for any number of threads.
+ * Deterministic for any number of threads.  w may be lazy (WINDOW_LAZY):
+ * days are read one at a time into per-user per-day summaries (~40 bytes
+ * per user and day), so memory does not grow with the exposures; then a
+ * day that fails to load is an error (window_load_day's).
  */
-void avail_scan(const struct window *w, uint32_t n_users,
-                const uint8_t *observed, const int32_t *train_label,
-                int n_train, int32_t valid_label,
-                const struct avail_params *p, struct avail_scan *out);
+int avail_scan(const struct window *w, uint32_t n_users,
+               const uint8_t *observed, const int32_t *train_label,
+               int n_train, int32_t valid_label,
+               const struct avail_params *p, struct avail_scan *out,
+               struct diag *d);
 void avail_scan_release(struct avail_scan *s);
 
 /* ---- models and metrics (avail_model.c) --------------------------- */

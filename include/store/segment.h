@@ -94,6 +94,9 @@ struct segment {
     uint32_t *tags;
     struct seg_follow *follows;
     uint32_t *users;
+    /* Rows in the file, also when window flags skipped them (segment_load
+     * sets these; segment_save ignores them). */
+    size_t n_exp_file, n_inter_file;
 };
 
 /* Free all arrays and the struct; NULL is a no-op. */
@@ -204,11 +207,17 @@ struct window {
     int32_t *missing;           /* the missing days, ascending */
     struct iddict *users, *items, *creators, *tags;
     struct catalog cat;
+    char *segroot;              /* as given to window_open */
+    unsigned flags;             /* as given to window_open */
 };
 
 enum window_flags {
     WINDOW_NO_INTER   = 1 << 0,  /* skip interaction rows (saves memory) */
-    WINDOW_NO_EXP     = 1 << 1   /* skip exposures (catalog/follows only) */
+    WINDOW_NO_EXP     = 1 << 1,  /* skip exposures (catalog/follows only) */
+    WINDOW_LAZY       = 1 << 2   /* keep no day's exposures or interactions
+                                    resident: seg[] holds only the items,
+                                    follows and users of each day, and
+                                    window_load_day reads a day's rows */
 };
 /* A skipped kind reads as empty: n_inter (n_exp) is 0, inter (exp) NULL. */
 
@@ -220,12 +229,28 @@ enum window_flags {
  * not below its dictionary's count (the message names the path).  Days
  * load in parallel (OpenMP); the result does not depend on the thread
  * count.  RC_USAGE when n_days < 1.
- * Memory: the compact arrays of the loaded days (~32 bytes per exposure).
+ * Memory: the compact arrays of the loaded days (~32 bytes per exposure);
+ * with WINDOW_LAZY only the dictionaries, the catalog and the days' item,
+ * follow and user rows, whatever the number of exposures.
  */
 int window_open(const char *segroot, int32_t last_day, int n_days,
                 unsigned flags, struct window **out, struct diag *d);
 /* NULL is a no-op. */
 void window_free(struct window *w);
+
+/*
+ * Read one day of w (from w->segroot) in full, for a window opened with
+ * WINDOW_LAZY, whose seg[k]->n_exp_file tells which days have rows: flags
+ * takes WINDOW_NO_INTER / WINDOW_NO_EXP as in window_open.  The day's
+ * segment gets window_open's checks (checksum, day, every index below its
+ * dictionary's count, the path in every message).  *out is NULL, and 0 is
+ * returned, for a day listed in w->missing or outside the window; a day
+ * that was present at window_open and is gone now is RC_NOINPUT.  The
+ * caller owns *out (segment_free), so at most the days it holds are
+ * resident.
+ */
+int window_load_day(const struct window *w, int32_t day, unsigned flags,
+                    struct segment **out, struct diag *d);
 
 /* The segment of day in w, or NULL when the day is missing or outside the
  * window.  Borrowed: valid while w lives. */

@@ -246,6 +246,16 @@ out:
     return rc;
 }
 
+/* Whether a present day has any rows; a lazy window has not read them
+ * but knows their counts. */
+static int
+day_has_rows(const struct window *w, const struct segment *g)
+{
+    if (w->flags & WINDOW_LAZY)
+        return g->n_exp_file + g->n_inter_file > 0;
+    return g->n_exp + g->n_inter > 0;
+}
+
 int
 avail_build(const struct window *w, uint32_t n_users,
             const struct avail_params *p, struct avail **out,
@@ -269,7 +279,7 @@ avail_build(const struct window *w, uint32_t n_users,
 
         if (!g)
             rep->n_missing++;
-        else if (g->n_exp + g->n_inter == 0)
+        else if (!day_has_rows(w, g))
             rep->n_empty++;
         else
             obs[k] = 1;
@@ -291,7 +301,12 @@ avail_build(const struct window *w, uint32_t n_users,
     rep->n_train_days = n_train;
 
     t = omp_get_wtime();
-    avail_scan(w, n_users, obs, train, n_train, rep->valid_day, p, &s);
+    if (avail_scan(w, n_users, obs, train, n_train, rep->valid_day, p, &s,
+                   d) < 0) {
+        free(obs);
+        free(train);
+        return -1;
+    }
     rep->sec_scan = omp_get_wtime() - t;
     rep->n_train_rows = s.train.n;
     rep->n_valid_rows = s.valid.n;

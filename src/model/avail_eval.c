@@ -114,7 +114,10 @@ avail_evalpool_add(struct avail_evalpool *pl, const struct avail *a,
     obs = xcalloc(w->n_days ? w->n_days : 1, 1);
     for (int k = 0; k < w->n_days; k++)
         obs[k] = w->seg[k] && w->seg[k]->n_exp + w->seg[k]->n_inter > 0;
-    avail_scan(w, n, obs, NULL, 0, INT32_MIN, p, &s);
+    if (avail_scan(w, n, obs, NULL, 0, INT32_MIN, p, &s, d) < 0) {
+        free(obs);
+        return -1;
+    }
     for (int h = 0; h < AVAIL_HOURS; h++) {
         pop[h] = s.pop_den > 0 ? s.pop_num[h] / s.pop_den : 0;
         order[h] = h;

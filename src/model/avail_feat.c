@@ -345,7 +345,6 @@ has_history(const struct uday *ud, const uint8_t *obs, int ke)
 struct block_out {
     struct krows train, valid;
     double pop_num[AVAIL_HOURS], pop_den;
-    uint64_t skew;
     uint32_t n_history;
 };
 
@@ -405,10 +404,61 @@ concat_rows(struct block_out *b, size_t nb, int which, size_t max_rows,
     out->n = at;
 }
 
-void
+/*
+ * The summaries of every user on every observed day, ud[u * n_days + k],
+ * reading one day's rows at a time (a lazy window loads and frees each
+ * day here), so memory is the summaries plus one day.  Users are split
+ * into blocks summarised in parallel; each user's summary depends only on
+ * its own rows, so the result does not depend on the thread count.
+ */
+static int
+summarise_window(const struct window *w, uint32_t n_users,
+                 const uint8_t *observed, int nthread, struct uday **out,
+                 uint64_t *skew, struct diag *d)
+{
+    int nd = w->n_days;
+    size_t nb = ((size_t)n_users + AVAIL_BLOCK - 1) / AVAIL_BLOCK;
+    struct uday *ud = xcalloc((size_t)n_users * nd + 1, sizeof *ud);
+    uint64_t *bskew = xcalloc(nb ? nb : 1, sizeof *bskew);
+
+    *out = NULL;
+    for (int k = 0; k < nd; k++) {
+        struct segment *own = NULL;
+        const struct segment *seg = w->seg[k];
+
+        if (!seg || !observed[k])
+            continue;
+        if (w->flags & WINDOW_LAZY) {
+            if (window_load_day(w, w->first_day + k, 0, &own, d) < 0) {
+                free(ud);
+                free(bskew);
+                return -1;
+            }
+            seg = own;
+        }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthread)
+        for (size_t b = 0; b < nb; b++) {
+            uint32_t u0 = (uint32_t)(b * AVAIL_BLOCK);
+            uint32_t u1 = u0 + AVAIL_BLOCK > n_users ? n_users
+                                                     : u0 + AVAIL_BLOCK;
+
+            summarise_day(seg, k, nd, u0, u1, ud + (size_t)u0 * nd,
+                          &bskew[b]);
+        }
+        segment_free(own);
+    }
+    for (size_t b = 0; b < nb; b++)
+        *skew += bskew[b];
+    free(bskew);
+    *out = ud;
+    return 0;
+}
+
+int
 avail_scan(const struct window *w, uint32_t n_users, const uint8_t *observed,
            const int32_t *train_label, int n_train, int32_t valid_label,
-           const struct avail_params *p, struct avail_scan *out)
+           const struct avail_params *p, struct avail_scan *out,
+           struct diag *d)
 {
     int nd = w->n_days;
     size_t nb = ((size_t)n_users + AVAIL_BLOCK - 1) / AVAIL_BLOCK;
@@ -420,7 +470,16 @@ avail_scan(const struct window *w, uint32_t n_users, const uint8_t *observed,
     uint64_t lim_train, lim_valid;
     double *dw = xmalloc((nd ? nd : 1) * sizeof *dw);
 
+    struct uday *ud_all;
+    int nthread = p->nthread > 0 ? p->nthread : 1;
+
     memset(out, 0, sizeof *out);
+    if (summarise_window(w, n_users, observed, nthread, &ud_all,
+                         &out->n_skewed, d) < 0) {
+        free(bo);
+        free(dw);
+        return -1;
+    }
     for (int k = 0; k < nd; k++) {
         if (w->seg[k]) {
             zone = w->seg[k]->zone_offset;
@@ -452,10 +511,8 @@ avail_scan(const struct window *w, uint32_t n_users, const uint8_t *observed,
     out->last_hours = xcalloc((size_t)n_users + 1, sizeof(uint32_t));
     out->mean_exp = xcalloc((size_t)n_users + 1, sizeof(float));
 
-#pragma omp parallel num_threads(p->nthread > 0 ? p->nthread : 1)
+#pragma omp parallel num_threads(nthread)
     {
-        struct uday *ud = xmalloc((size_t)AVAIL_BLOCK * (nd ? nd : 1)
-                                  * sizeof *ud);
         float xr[F];
 
 #pragma omp for schedule(dynamic, 1)
@@ -465,12 +522,8 @@ avail_scan(const struct window *w, uint32_t n_users, const uint8_t *observed,
                                                      : u0 + AVAIL_BLOCK;
             struct block_out *o = &bo[b];
 
-            memset(ud, 0, (size_t)AVAIL_BLOCK * nd * sizeof *ud);
-            for (int k = 0; k < nd; k++)
-                if (w->seg[k] && observed[k])
-                    summarise_day(w->seg[k], k, nd, u0, u1, ud, &o->skew);
             for (uint32_t u = u0; u < u1; u++) {
-                const struct uday *uu = &ud[(size_t)(u - u0) * nd];
+                const struct uday *uu = &ud_all[(size_t)u * nd];
                 double act = 0, ex = 0, hd = 0;
                 double hn[AVAIL_HOURS] = { 0 };
                 int last = -1;
@@ -528,13 +581,12 @@ avail_scan(const struct window *w, uint32_t n_users, const uint8_t *observed,
                 }
             }
         }
-        free(ud);
     }
+    free(ud_all);
     for (size_t b = 0; b < nb; b++) {
         for (int h = 0; h < AVAIL_HOURS; h++)
             out->pop_num[h] += bo[b].pop_num[h];
         out->pop_den += bo[b].pop_den;
-        out->n_skewed += bo[b].skew;
         out->n_history += bo[b].n_history;
     }
     concat_rows(bo, nb, 0, p->max_train_rows, &out->train);
@@ -547,4 +599,5 @@ avail_scan(const struct window *w, uint32_t n_users, const uint8_t *observed,
     }
     free(bo);
     free(dw);
+    return 0;
 }

@@ -903,6 +903,8 @@ load_payload(const char *path, const unsigned char *p, size_t len,
         return diag_set(d, RC_DATA, "%s: offset %d: counts give a payload of "
                         "%llu bytes, found %zu", path, BINFILE_HEADER_SIZE + 8,
                         (unsigned long long)need, len);
+    seg->n_exp_file = (size_t)cnt[0];
+    seg->n_inter_file = (size_t)cnt[1];
     if (load_exposures(&c, seg, (size_t)cnt[0], flags & WINDOW_NO_EXP) < 0
         || load_inter(&c, seg, (size_t)cnt[1], flags & WINDOW_NO_INTER) < 0
         || load_items(&c, seg, (size_t)cnt[2], (size_t)cnt[3]) < 0
@@ -1078,6 +1080,37 @@ build_catalog(struct window *w, const char *segroot, struct diag *d)
     return 0;
 }
 
+/* Load the segment of day, which must hold that day and only indices
+ * below w's dictionaries' counts. */
+static int
+load_checked(const struct window *w, const char *segroot, int32_t day,
+             unsigned flags, struct segment **out, struct diag *d)
+{
+    char *path = segment_path(segroot, day);
+    struct segment *seg;
+    int rc = 0;
+
+    *out = NULL;
+    if (load_flags(path, flags, &seg, d) < 0) {
+        rc = -1;
+    } else if (seg->day != day) {
+        char want[16], got[16];
+
+        rc = diag_set(d, RC_DATA, "%s: offset %d: segment of day %s in the "
+                      "folder of day %s", path, BINFILE_HEADER_SIZE,
+                      dates_format_day(seg->day, got),
+                      dates_format_day(day, want));
+        segment_free(seg);
+    } else if (check_ranges(seg, w, path, d) < 0) {
+        rc = -1;
+        segment_free(seg);
+    } else {
+        *out = seg;
+    }
+    free(path);
+    return rc;
+}
+
 int
 window_open(const char *segroot, int32_t last_day, int n_days,
             unsigned flags, struct window **out, struct diag *d)
@@ -1094,6 +1127,8 @@ window_open(const char *segroot, int32_t last_day, int n_days,
     w->last_day = last_day;
     w->n_days = n_days;
     w->first_day = last_day - (n_days - 1);
+    w->segroot = xstrdup(segroot);
+    w->flags = flags;
     if (load_dicts(segroot, w, d) < 0) {
         window_free(w);
         return -1;
@@ -1102,31 +1137,17 @@ window_open(const char *segroot, int32_t last_day, int n_days,
     dd = xcalloc((size_t)n_days, sizeof *dd);
     status = xcalloc((size_t)n_days, sizeof *status);
 
+    /* A lazy window reads each day's rows later (window_load_day). */
+    if (flags & WINDOW_LAZY)
+        flags |= WINDOW_NO_EXP | WINDOW_NO_INTER;
+
     /* Decompression dominates, and days are independent: one day per
      * iteration, results land in fixed slots. */
 #pragma omp parallel for schedule(dynamic, 1)
     for (int k = 0; k < n_days; k++) {
-        char *path = segment_path(segroot, w->first_day + k);
-        struct segment *seg;
-
-        if (load_flags(path, flags, &seg, &dd[k]) < 0) {
+        if (load_checked(w, segroot, w->first_day + k, flags, &w->seg[k],
+                         &dd[k]) < 0)
             status[k] = dd[k].rc == RC_NOINPUT ? 1 : 2;
-        } else if (seg->day != w->first_day + k) {
-            char want[16], got[16];
-
-            diag_set(&dd[k], RC_DATA, "%s: offset %d: segment of day %s "
-                     "in the folder of day %s", path, BINFILE_HEADER_SIZE,
-                     dates_format_day(seg->day, got),
-                     dates_format_day(w->first_day + k, want));
-            segment_free(seg);
-            status[k] = 2;
-        } else if (check_ranges(seg, w, path, &dd[k]) < 0) {
-            segment_free(seg);
-            status[k] = 2;
-        } else {
-            w->seg[k] = seg;
-        }
-        free(path);
     }
     for (int k = 0; k < n_days && failed < 0; k++)
         if (status[k] == 2)
@@ -1163,6 +1184,7 @@ window_free(struct window *w)
             segment_free(w->seg[k]);
     free(w->seg);
     free(w->missing);
+    free(w->segroot);
     iddict_free(w->users);
     iddict_free(w->items);
     iddict_free(w->creators);
@@ -1173,6 +1195,17 @@ window_free(struct window *w)
     free(w->cat.tag_off);
     free(w->cat.tags);
     free(w);
+}
+
+int
+window_load_day(const struct window *w, int32_t day, unsigned flags,
+                struct segment **out, struct diag *d)
+{
+    *out = NULL;
+    if (window_day(w, day) == NULL)
+        return 0;
+    return load_checked(w, w->segroot, day, flags & ~(unsigned)WINDOW_LAZY,
+                        out, d);
 }
 
 const struct segment *
