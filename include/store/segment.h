@@ -99,6 +99,24 @@ struct segment {
     size_t n_exp_file, n_inter_file;
 };
 
+/* Row j of a segment's exposures followed by its interactions (j below
+ * n_exp + n_inter): the item, user and feedback bits, for the passes that
+ * treat both kinds of row alike. */
+static inline void
+segment_row(const struct segment *s, size_t j, uint32_t *item, uint32_t *user,
+            uint32_t *fb)
+{
+    if (j < s->n_exp) {
+        *item = s->exp[j].item;
+        *user = s->exp[j].user;
+        *fb = s->exp[j].fb;
+    } else {
+        *item = s->inter[j - s->n_exp].item;
+        *user = s->inter[j - s->n_exp].user;
+        *fb = s->inter[j - s->n_exp].fb;
+    }
+}
+
 /* Free all arrays and the struct; NULL is a no-op. */
 void segment_free(struct segment *seg);
 

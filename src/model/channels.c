@@ -232,15 +232,7 @@ collect_target_events(struct ctx *c)
             continue;
         for (size_t j = 0; j < s->n_exp + s->n_inter; j++) {
             uint32_t it, u, fb;
-            if (j < s->n_exp) {
-                it = s->exp[j].item;
-                u = s->exp[j].user;
-                fb = s->exp[j].fb;
-            } else {
-                it = s->inter[j - s->n_exp].item;
-                u = s->inter[j - s->n_exp].user;
-                fb = s->inter[j - s->n_exp].fb;
-            }
+            segment_row(s, j, &it, &u, &fb);
             if (it >= w->cat.n_items || tmap[it] == UINT32_MAX
                 || u >= c->n_users)
                 continue;

@@ -57,15 +57,7 @@ truth_rows(const struct segment *s, const uint32_t *tmap, uint32_t max_item,
     for (size_t j = 0; j < s->n_exp + s->n_inter; j++) {
         uint32_t it, u, fb;
         int row = j >= s->n_exp;
-        if (!row) {
-            it = s->exp[j].item;
-            u = s->exp[j].user;
-            fb = s->exp[j].fb;
-        } else {
-            it = s->inter[j - s->n_exp].item;
-            u = s->inter[j - s->n_exp].user;
-            fb = s->inter[j - s->n_exp].fb;
-        }
+        segment_row(s, j, &it, &u, &fb);
         if (it >= max_item || tmap[it] == UINT32_MAX)
             continue;
         if (fb == 0 && !(row && (flags & CHANNELS_TRUTH_ANY_ROW)))
