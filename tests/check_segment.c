@@ -862,6 +862,24 @@ START_TEST(test_segment_window_lazy_same_rows_and_errors)
         ck_assert_uint_eq(day->n_exp, we->seg[k]->n_exp);
         segment_free(day);
     }
+    /* window_get_day: the resident segment of an eager window, a read of
+     * the day for a lazy one, nothing for a missing day. */
+    for (int k = 0; k < 4; k++) {
+        struct day_ref re, rl;
+
+        ck_assert_int_eq(window_get_day(we, k, 0, &re, &d), 0);
+        ck_assert_int_eq(window_get_day(wl, k, 0, &rl, &d), 0);
+        ck_assert_ptr_eq(re.seg, we->seg[k]);
+        ck_assert_ptr_null(re.own);
+        ck_assert_int_eq(rl.seg == NULL, we->seg[k] == NULL);
+        if (rl.seg != NULL) {
+            ck_assert_ptr_eq(rl.seg, rl.own);
+            assert_segments_equal(we->seg[k], rl.seg);
+        }
+        window_put_day(&rl);
+        ck_assert_ptr_null(rl.seg);
+        window_put_day(&re);
+    }
     ck_assert_int_eq(window_load_day(wl, first + 3, 0, &day, &d), 0);
     ck_assert_ptr_null(day);
     window_free(we);

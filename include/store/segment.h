@@ -270,6 +270,23 @@ void window_free(struct window *w);
 int window_load_day(const struct window *w, int32_t day, unsigned flags,
                     struct segment **out, struct diag *d);
 
+/*
+ * One day of a window for a pass that reads every day in turn, whether the
+ * window is lazy or not: ref->seg is w's own segment when its rows are
+ * resident, else the day read now with flags (window_load_day), owned by
+ * ref until window_put_day.  ref->seg is NULL for a missing day.  A pass
+ * over a lazy window thus holds one day's rows at a time; errors are
+ * window_load_day's.
+ */
+struct day_ref {
+    const struct segment *seg;
+    struct segment *own;
+};
+int window_get_day(const struct window *w, int k, unsigned flags,
+                   struct day_ref *ref, struct diag *d);
+/* Release what window_get_day read; ref reads as a missing day after. */
+void window_put_day(struct day_ref *ref);
+
 /* The segment of day in w, or NULL when the day is missing or outside the
  * window.  Borrowed: valid while w lives. */
 const struct segment *window_day(const struct window *w, int32_t day);

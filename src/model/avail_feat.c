@@ -423,19 +423,17 @@ summarise_window(const struct window *w, uint32_t n_users,
 
     *out = NULL;
     for (int k = 0; k < nd; k++) {
-        struct segment *own = NULL;
-        const struct segment *seg = w->seg[k];
+        struct day_ref day;
+        const struct segment *seg;
 
-        if (!seg || !observed[k])
+        if (!w->seg[k] || !observed[k])
             continue;
-        if (w->flags & WINDOW_LAZY) {
-            if (window_load_day(w, w->first_day + k, 0, &own, d) < 0) {
-                free(ud);
-                free(bskew);
-                return -1;
-            }
-            seg = own;
+        if (window_get_day(w, k, 0, &day, d) < 0) {
+            free(ud);
+            free(bskew);
+            return -1;
         }
+        seg = day.seg;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthread)
         for (size_t b = 0; b < nb; b++) {
             uint32_t u0 = (uint32_t)(b * AVAIL_BLOCK);
@@ -445,7 +443,7 @@ summarise_window(const struct window *w, uint32_t n_users,
             summarise_day(seg, k, nd, u0, u1, ud + (size_t)u0 * nd,
                           &bskew[b]);
         }
-        segment_free(own);
+        window_put_day(&day);
     }
     for (size_t b = 0; b < nb; b++)
         *skew += bskew[b];

@@ -1208,6 +1208,32 @@ window_load_day(const struct window *w, int32_t day, unsigned flags,
                         out, d);
 }
 
+int
+window_get_day(const struct window *w, int k, unsigned flags,
+               struct day_ref *ref, struct diag *d)
+{
+    ref->seg = NULL;
+    ref->own = NULL;
+    if (k < 0 || k >= w->n_days || w->seg[k] == NULL)
+        return 0;
+    if (!(w->flags & WINDOW_LAZY)) {
+        ref->seg = w->seg[k];
+        return 0;
+    }
+    if (window_load_day(w, w->first_day + k, flags, &ref->own, d) < 0)
+        return -1;
+    ref->seg = ref->own;
+    return 0;
+}
+
+void
+window_put_day(struct day_ref *ref)
+{
+    segment_free(ref->own);
+    ref->own = NULL;
+    ref->seg = NULL;
+}
+
 const struct segment *
 window_day(const struct window *w, int32_t day)
 {
