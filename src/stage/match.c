@@ -721,7 +721,8 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
         snprintf(r->unknown_example, sizeof r->unknown_example, "%s",
                  x->tg.unknown_example);
     } else {
-        targets_window(&x->tg, x->w, o->day, o->long_tail_max);
+        if (targets_window(&x->tg, x->w, o->day, o->long_tail_max, d) < 0)
+            return -1;
     }
     r->seconds[MS_TARGETS] = now() - t;
 
