@@ -79,11 +79,17 @@ struct segment *rank_sample_test_day(const struct segment *test,
                                      uint32_t n_items, uint64_t seed);
 void rank_sample_free(struct segment *s);
 
-/* Open-addressing map u64 -> float[2]; empty slots have key UINT64_MAX. */
-struct rank_hmap {
-    uint64_t *key;
-    float *val;                 /* 2 per slot */
-    size_t cap, n;              /* cap is a power of two */
+/*
+ * (user, x) -> u32 for the users of one shard: per user (off, relative to
+ * the shard's first user) its x ascending with their values.  8 bytes a
+ * pair: the (user, creator) and (user, tag) statistics are the largest
+ * part of a context (a user engages with ~100 creators in a month).
+ */
+struct rank_pmap {
+    uint32_t *off;              /* shard_users + 1 */
+    uint32_t *key;              /* n: x */
+    uint32_t *val;              /* n */
+    size_t n;
 };
 
 struct rank_context {
@@ -107,9 +113,9 @@ struct rank_context {
     double g_expl;
     /* maps by user shard: user u's keys are in shard u / shard_users */
     uint32_t shard_users;
-    struct rank_hmap uc[RANK_USER_SHARDS];  /* (user, creator) -> engaged,
-                                               follows */
-    struct rank_hmap ut[RANK_USER_SHARDS];  /* (user, tag) -> engaged */
+    struct rank_pmap uc[RANK_USER_SHARDS];  /* (user, creator) -> engaged
+                                               << 1 | follows */
+    struct rank_pmap ut[RANK_USER_SHARDS];  /* (user, tag) -> engaged */
     float *prof;                /* n_users x P: sum of engaged content */
     float *ivec;                /* n_items x P: unit content vectors */
     float *eng;                 /* n_items x P: sum of engagers' unit
