@@ -140,24 +140,11 @@ main(int argc, char **argv)
         o.p.warm = o.old;
     }
 
-    if (window_open(o.segroot, o.date, (int)o.days, WINDOW_NO_INTER, &w, &d)
+    /* lazy: training reads one day's rows at a time (exposures, or the
+     * interactions of a day of ratings, rank_sample.c) */
+    if (window_open(o.segroot, o.date, (int)o.days, WINDOW_LAZY, &w, &d)
         < 0)
         cli_diag_exit(&d);
-    {
-        /* a day without exposures may be ratings (interactions only),
-         * learnt from as samples with negatives: then the interactions
-         * are needed, otherwise their memory is not */
-        int bare = 0;
-
-        for (int k = 0; k < w->n_days; k++)
-            bare |= w->seg[k] != NULL && w->seg[k]->n_exp == 0;
-        if (bare) {
-            window_free(w);
-            w = NULL;
-            if (window_open(o.segroot, o.date, (int)o.days, 0, &w, &d) < 0)
-                cli_diag_exit(&d);
-        }
-    }
     if (w->n_missing > 0)
         cli_log(1, "%d of %d days missing in the window; trained without "
                 "them", w->n_missing, w->n_days);

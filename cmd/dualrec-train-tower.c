@@ -116,7 +116,7 @@ main(int argc, char **argv)
         cli_bad_usage("--id-drop: expected 0 <= P < 1");
 
     double t0 = cli_now();
-    if (window_open(o.segroot, o.date, (int)o.days, 0, &w, &d) < 0)
+    if (window_open(o.segroot, o.date, (int)o.days, WINDOW_LAZY, &w, &d) < 0)
         cli_diag_exit(&d);
     dates_format_day(o.date, day_s);
     if (w->n_missing == w->n_days) {
@@ -136,7 +136,12 @@ main(int argc, char **argv)
     }
     if (warm != NULL && !o.have_epochs)
         p.epochs = TOWER_WARM_EPOCHS;
-    struct tower_data *x = tower_data_from_window(w, &p);
+    struct tower_data *x;
+    if (tower_data_read(w, &p, &x, &d) < 0) {
+        tower_free(warm);
+        window_free(w);
+        cli_diag_exit(&d);
+    }
     cli_log(1, "window %d days to %s: %u users, %u items, %zu observations "
             "(%zu positive), %.1f s", w->n_days, day_s, x->n_users,
             x->n_items, x->n, x->n_pos, cli_now() - t0);

@@ -16,6 +16,7 @@
 
 #include <omp.h>
 
+#include "atomicfile.h"
 #include "binfile.h"
 #include "check_common.h"
 #include "rank.h"
@@ -831,6 +832,238 @@ START_TEST(test_rank_tower_feature)
 }
 END_TEST
 
+/*
+ * The world on disk as ingest would leave it: day k's segment holds its
+ * exposures, its interactions, the rows of the items uploaded that day
+ * (the catalog of window_open) and a few follows; the four dictionaries.
+ * Days in `ratings` (a bit per day) keep only interactions (their
+ * exposures' likes, as in w_as_ratings), days in `both` keep exposures and
+ * interactions.
+ */
+static void
+w_to_disk(const char *root, int n_days, unsigned ratings, unsigned both)
+{
+    struct window *w = w_window(n_days);
+    struct iddict *dict[4];
+    const char *kinds[] = { "users", "items", "creators", "tags" };
+    const uint32_t counts[4] = { W_USERS, w->cat.n_items, W_CREATORS,
+                                 W_TAGS };
+    struct diag d = DIAG_INIT;
+    char name[32];
+
+    for (int q = 0; q < 4; q++) {
+        dict[q] = iddict_new();
+        for (uint32_t i = 0; i < counts[q]; i++) {
+            int n = snprintf(name, sizeof name, "%s%u", kinds[q], i);
+
+            iddict_add(dict[q], name, (size_t)n);
+        }
+    }
+    for (int k = 0; k < n_days; k++) {
+        struct segment *s = w->seg[k];
+        uint32_t i0 = (uint32_t)k * W_ITEMS_PER_DAY, nt = 0;
+        char *path, *sl;
+
+        s->items = xcalloc(W_ITEMS_PER_DAY, sizeof *s->items);
+        s->tags = xcalloc(2 * W_ITEMS_PER_DAY, sizeof *s->tags);
+        for (uint32_t j = 0; j < W_ITEMS_PER_DAY; j++) {
+            uint32_t i = i0 + j;
+            struct seg_item *it = &s->items[j];
+
+            it->item = i;
+            it->creator = w->cat.creator[i];
+            it->upload_t = w->cat.upload_t[i];
+            it->dur_ms = w->cat.dur_ms[i];
+            it->tag_off = nt;
+            it->n_tags = w->cat.tag_off[i + 1] - w->cat.tag_off[i];
+            for (uint32_t q = 0; q < it->n_tags; q++)
+                s->tags[nt++] = w->cat.tags[w->cat.tag_off[i] + q];
+        }
+        s->n_items = W_ITEMS_PER_DAY;
+        s->n_tags = nt;
+        s->follows = xcalloc(4, sizeof *s->follows);
+        for (uint32_t q = 0; q < 4; q++) {
+            s->follows[q].user = (uint32_t)(k * 11 + (int)q * 17) % W_USERS;
+            s->follows[q].creator = (uint32_t)(k + (int)q) % W_CREATORS;
+            s->follows[q].t = (int64_t)s->day * 86400 + q;
+        }
+        s->n_follows = 4;
+        if ((ratings | both) >> k & 1) {
+            s->inter = xcalloc(s->n_exp ? s->n_exp : 1, sizeof *s->inter);
+            for (size_t j = 0; j < s->n_exp; j++) {
+                s->inter[j].t = s->exp[j].t;
+                s->inter[j].user = s->exp[j].user;
+                s->inter[j].item = s->exp[j].item;
+                s->inter[j].fb = s->exp[j].fb & FB_LIKE;
+                s->inter[j].value = (s->exp[j].fb & FB_LIKE) ? 5.0f : 2.0f;
+            }
+            s->n_inter = s->n_exp;
+            if (ratings >> k & 1)
+                s->n_exp = 0;
+        }
+        segment_sort(s, NULL);
+        path = segment_path(root, s->day);
+        sl = strrchr(path, '/');
+        *sl = '\0';
+        ck_assert_int_eq(mkdir_p(path, &d), 0);
+        *sl = '/';
+        ck_assert_msg(segment_save(s, path, &d) == 0, "%s", d.msg);
+        free(path);
+        free(s->items);
+        free(s->tags);
+        free(s->follows);
+        free(s->inter);
+    }
+    for (int q = 0; q < 4; q++) {
+        char *path = segment_dict_path(root, kinds[q]);
+        char *sl = strrchr(path, '/');
+
+        *sl = '\0';
+        ck_assert_int_eq(mkdir_p(path, &d), 0);
+        *sl = '/';
+        ck_assert_int_eq(iddict_save(dict[q], path, &d), 0);
+        free(path);
+        iddict_free(dict[q]);
+    }
+    w_free(w);
+}
+
+/* Train, build the context, score a candidate table and evaluate on
+ * test; everything a caller can see of the two, for comparison. */
+struct lazy_run {
+    struct rank_model *m;
+    struct rank_train_stats st;
+    struct cands *c;
+    float *theta;
+    uint32_t n_users;
+    struct rank_eval ev;
+    struct seg_exposure *samples[W_DAYS];
+    size_t n_samples[W_DAYS];
+};
+
+static void
+lazy_run(const char *root, int n_days, unsigned flags,
+         const struct segment *test, struct lazy_run *r)
+{
+    struct window *w = NULL;
+    struct rank_params p = small_params();
+    struct rank_context *ctx = NULL;
+    struct diag d = DIAG_INIT;
+
+    memset(r, 0, sizeof *r);
+    ck_assert_msg(window_open(root, W_DAY0 + n_days - 1, n_days, flags, &w,
+                              &d) == 0, "%s", d.msg);
+    p.max_samples_per_day = 200;    /* the budget binds on some days */
+    ck_assert_msg(rank_train(w, NULL, &p, &r->m, &r->st, &d) == 0, "%s",
+                  d.msg);
+    ck_assert_msg(rank_context_build(r->m, w, NULL, &ctx, &d) == 0, "%s",
+                  d.msg);
+    r->n_users = iddict_count(w->users) + 2;    /* and past it: cold */
+    r->theta = xmalloc((r->n_users + 1) * sizeof *r->theta);
+    for (uint32_t u = 0; u <= r->n_users; u++)
+        r->theta[u] = rank_context_theta(ctx, u);
+    r->c = rank_eval_cands(test, 20, 30, 5);
+    ck_assert_int_eq(rank_score_cands(r->m, ctx, r->c, &d), 0);
+    ck_assert_int_eq(rank_evaluate(r->m, ctx, test, &r->ev, &d), 0);
+    for (int k = 0; k < n_days; k++)
+        r->n_samples[k] = rank_day_samples(w, k, p.seed, &r->samples[k]);
+    rank_context_free(ctx);
+    window_free(w);
+}
+
+static void
+lazy_run_release(struct lazy_run *r)
+{
+    rank_free(r->m);
+    cands_free(r->c);
+    free(r->theta);
+    for (int k = 0; k < W_DAYS; k++)
+        free(r->samples[k]);
+}
+
+static void
+lazy_run_same(const struct lazy_run *a, const struct lazy_run *b,
+              int n_days)
+{
+    ck_assert_uint_eq(a->m->n_params, b->m->n_params);
+    ck_assert(memcmp(a->m->params, b->m->params,
+                     a->m->n_params * sizeof(float)) == 0);
+    ck_assert(a->st.loss_first == b->st.loss_first);
+    ck_assert(a->st.loss_last == b->st.loss_last);
+    ck_assert_uint_eq(a->st.n_exposures, b->st.n_exposures);
+    ck_assert_int_eq(a->st.n_sampled_days, b->st.n_sampled_days);
+    ck_assert_uint_eq(a->n_users, b->n_users);
+    ck_assert(memcmp(a->theta, b->theta,
+                     (a->n_users + 1) * sizeof *a->theta) == 0);
+    ck_assert_uint_eq(a->c->n, b->c->n);
+    ck_assert(memcmp(a->c->score, b->c->score,
+                     a->c->n * sizeof *a->c->score) == 0);
+    ck_assert(memcmp(a->c->p, b->c->p,
+                     a->c->n * RANK_N_TASKS * sizeof *a->c->p) == 0);
+    ck_assert(memcmp(&a->ev, &b->ev, sizeof a->ev) == 0);
+    for (int k = 0; k < n_days; k++) {
+        ck_assert_uint_eq(a->n_samples[k], b->n_samples[k]);
+        /* field by field: the struct has padding */
+        for (size_t j = 0; j < a->n_samples[k]; j++)
+            ck_assert_int_eq(seg_exposure_cmp(&a->samples[k][j],
+                                              &b->samples[k][j]), 0);
+    }
+}
+
+/*
+ * 2026-12-05: the full-size night does not fit when training and the
+ * scoring context hold every exposure of the window.  A lazy window, read
+ * one day at a time, gives the same model, context, scores and samples
+ * as an eager one: for exposures only, with a missing day, and with days
+ * of ratings (sampled with negatives) and days of both.
+ */
+START_TEST(test_rank_lazy_window_identical)
+{
+    const char *dir = test_tmpdir();
+    char root[4200];
+    struct segment *test = w_day(W_DAYS - 1);
+    int n_days = W_DAYS - 1, saved = omp_get_max_threads();
+    static const struct {
+        unsigned ratings, both, eager, lazy;
+        int drop;
+    } cases[] = {
+        { 0, 0, WINDOW_NO_INTER, WINDOW_LAZY, -1 },
+        { 0, 0, 0, WINDOW_LAZY | WINDOW_NO_INTER, 3 },
+        { 1u << 2 | 1u << 4, 1u << 1, 0, WINDOW_LAZY, -1 },
+        { 0x3f, 0, 0, WINDOW_LAZY, 2 },
+    };
+
+    for (size_t q = 0; q < sizeof cases / sizeof cases[0]; q++) {
+        struct lazy_run a, b;
+
+        snprintf(root, sizeof root, "%s/seg%zu", dir, q);
+        w_to_disk(root, n_days, cases[q].ratings, cases[q].both);
+        if (cases[q].drop >= 0) {
+            char *path = segment_path(root, W_DAY0 + cases[q].drop);
+
+            ck_assert_int_eq(unlink(path), 0);
+            free(path);
+        }
+        omp_set_num_threads(1);
+        lazy_run(root, n_days, cases[q].eager, test, &a);
+        omp_set_num_threads(2);
+        lazy_run(root, n_days, cases[q].lazy, test, &b);
+        omp_set_num_threads(saved);
+        ck_assert_uint_gt(a.st.n_exposures, 0);
+        ck_assert_int_eq(a.st.n_sampled_days,
+                         __builtin_popcount(cases[q].ratings
+                                            & ~(cases[q].drop >= 0
+                                                ? 1u << cases[q].drop
+                                                : 0u)));
+        lazy_run_same(&a, &b, n_days);
+        lazy_run_release(&a);
+        lazy_run_release(&b);
+    }
+    w_seg_free(test);
+    test_rmtree(dir);
+}
+END_TEST
+
 Suite *
 rank_suite(void)
 {
@@ -849,6 +1082,7 @@ rank_suite(void)
     tcase_add_test(tc, test_rank_evaluate_next_day);
     tcase_add_test(tc, test_rank_ratings_only_samples_and_learns);
     tcase_add_test(tc, test_rank_tower_feature);
+    tcase_add_test(tc, test_rank_lazy_window_identical);
     tcase_add_test(tf, test_rank_save_load_round_trip);
     tcase_add_test(tf, test_rank_load_rejects_bad_files);
     tcase_add_test(tf, test_rank_load_views_inside_params);

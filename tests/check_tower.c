@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "binfile.h"
 #include "check_common.h"
+#include "dates.h"
+#include "rng.h"
 #include "topk.h"
 #include "tower.h"
 #include "towersynth.h"
@@ -302,6 +305,192 @@ START_TEST(test_tower_data_merges_duplicates_and_indexes_items)
 }
 END_TEST
 
+/* ---- observations read from on-disk days, lazy or not ---- */
+
+#define WU 60
+#define WI 40
+
+/* A random day of WU users and WI items: exposures with any feedback bits
+ * (some none), interaction rows (some with no known kind), items. */
+static struct segment *
+random_day(int32_t day, struct rng *r)
+{
+    struct segment *s = xcalloc(1, sizeof *s);
+    int64_t t0 = dates_day_start(day, 0);
+
+    s->day = day;
+    s->n_exp = 300;
+    s->exp = xcalloc(s->n_exp, sizeof *s->exp);
+    for (size_t j = 0; j < s->n_exp; j++) {
+        s->exp[j].user = (uint32_t)rng_below(r, WU);
+        s->exp[j].item = (uint32_t)rng_below(r, WI);
+        s->exp[j].t = t0 + (int64_t)rng_below(r, DATES_DAY_SECONDS);
+        s->exp[j].fb = rng_below(r, 3) == 0
+                     ? (uint32_t)rng_below(r, 1u << FB_N_KINDS) : 0;
+    }
+    s->n_inter = 80;
+    s->inter = xcalloc(s->n_inter, sizeof *s->inter);
+    for (size_t j = 0; j < s->n_inter; j++) {
+        s->inter[j].user = (uint32_t)rng_below(r, WU);
+        s->inter[j].item = (uint32_t)rng_below(r, WI);
+        s->inter[j].t = t0 + (int64_t)rng_below(r, DATES_DAY_SECONDS);
+        s->inter[j].fb = j % 7 == 0 ? 0 : 1u << rng_below(r, FB_N_KINDS);
+    }
+    s->n_items = WI;
+    s->items = xcalloc(WI, sizeof *s->items);
+    for (uint32_t i = 0; i < WI; i++) {
+        s->items[i].item = i;
+        s->items[i].creator = SEG_NONE;
+        s->items[i].upload_t = t0;
+    }
+    s->tags = xcalloc(1, sizeof *s->tags);
+    s->follows = xcalloc(1, sizeof *s->follows);
+    s->users = xcalloc(1, sizeof *s->users);
+    segment_sort(s, NULL);
+    return s;
+}
+
+/* Four days on disk under root, the third missing. */
+static void
+write_days(const char *root, int32_t first)
+{
+    static const char *kinds[4] = { "users", "items", "creators", "tags" };
+    static const uint32_t counts[4] = { WU, WI, 1, 1 };
+    struct diag d = DIAG_INIT;
+    char dir[4300], buf[64], date[16];
+    struct rng r;
+
+    rng_seed(&r, 11, 3, 0);
+    snprintf(dir, sizeof dir, "%s/dict", root);
+    ck_assert_int_eq(mkdir(dir, 0777), 0);
+    for (int k = 0; k < 4; k++) {
+        struct iddict *dict = iddict_new();
+        char *path = segment_dict_path(root, kinds[k]);
+        for (uint32_t i = 0; i < counts[k]; i++) {
+            snprintf(buf, sizeof buf, "%c%u", kinds[k][0], i);
+            iddict_add(dict, buf, strlen(buf));
+        }
+        ck_assert_int_eq(iddict_save(dict, path, &d), 0);
+        free(path);
+        iddict_free(dict);
+    }
+    for (int k = 0; k < 4; k++) {
+        struct segment *s = random_day(first + k, &r);
+        char *path = segment_path(root, first + k);
+        if (k != 2) {
+            snprintf(dir, sizeof dir, "%s/dt=%s", root,
+                     dates_format_day(first + k, date));
+            ck_assert_int_eq(mkdir(dir, 0777), 0);
+            ck_assert_int_eq(segment_save(s, path, &d), 0);
+        }
+        free(path);
+        segment_free(s);
+    }
+}
+
+/* The pairs by brute force: every row of every day OR-ed into a dense
+ * table, valued with tower_obs_value, compared with x. */
+static void
+assert_pairs_brute(const struct window *w, const struct tower_params *p,
+                   const struct tower_data *x)
+{
+    uint32_t fb[WU][WI] = { { 0 } }, ex[WU][WI] = { { 0 } };
+    size_t at = 0, n_pos = 0;
+
+    for (int k = 0; k < w->n_days; k++) {
+        const struct segment *s = w->seg[k];
+        if (s == NULL)
+            continue;
+        for (size_t j = 0; j < s->n_exp; j++) {
+            fb[s->exp[j].user][s->exp[j].item] |= s->exp[j].fb;
+            ex[s->exp[j].user][s->exp[j].item] = 1;
+        }
+        for (size_t j = 0; j < s->n_inter; j++)
+            fb[s->inter[j].user][s->inter[j].item] |= s->inter[j].fb;
+    }
+    ck_assert_uint_eq(x->n_users, WU);
+    ck_assert_uint_eq(x->n_items, WI);
+    for (uint32_t u = 0; u < WU; u++) {
+        ck_assert_uint_eq(x->uoff[u], at);
+        for (uint32_t i = 0; i < WI; i++) {
+            float v = tower_obs_value(fb[u][i], (int)ex[u][i], p);
+            if (v == 0.0f)
+                continue;
+            ck_assert_uint_lt(at, x->n);
+            ck_assert_uint_eq(x->uitem[at], i);
+            ck_assert(x->uval[at] == v);
+            n_pos += v > 0;
+            at++;
+        }
+    }
+    ck_assert_uint_eq(x->n, at);
+    ck_assert_uint_eq(x->n_pos, n_pos);
+}
+
+static void
+assert_data_equal(const struct tower_data *a, const struct tower_data *b)
+{
+    ck_assert_uint_eq(a->n, b->n);
+    ck_assert(memcmp(a->uoff, b->uoff, (a->n_users + 1) * sizeof *a->uoff)
+              == 0);
+    ck_assert(memcmp(a->ioff, b->ioff, (a->n_items + 1) * sizeof *a->ioff)
+              == 0);
+    ck_assert(memcmp(a->uitem, b->uitem, a->n * sizeof *a->uitem) == 0);
+    ck_assert(memcmp(a->uval, b->uval, a->n * sizeof *a->uval) == 0);
+    ck_assert(memcmp(a->iuser, b->iuser, a->n * sizeof *a->iuser) == 0);
+    ck_assert(memcmp(a->ival, b->ival, a->n * sizeof *a->ival) == 0);
+}
+
+/* tower_data_read over a lazy window equals the eager window's, and both
+ * equal a brute-force merge of every row, with negatives off (the
+ * default), on, and explicit negatives weighted; a day removed after
+ * window_open is an error, not fewer pairs. */
+START_TEST(test_tower_data_lazy_window_equals_brute_force)
+{
+    const char *root = test_tmpdir();
+    int32_t first = dates_from_civil(2026, 3, 1);
+    struct window *we, *wl;
+    struct diag d = DIAG_INIT;
+
+    write_days(root, first);
+    ck_assert_int_eq(window_open(root, first + 3, 4, 0, &we, &d), 0);
+    ck_assert_int_eq(window_open(root, first + 3, 4, WINDOW_LAZY, &wl, &d),
+                     0);
+    ck_assert_int_eq(wl->n_missing, 1);
+    for (int c = 0; c < 3; c++) {
+        struct tower_params p = tower_default_params();
+        struct tower_data *xe, *xl;
+
+        if (c >= 1)
+            p.neg_weight = 0.5f;
+        if (c == 2) {
+            p.hate_weight = 2.0f;
+            p.fb_weight[0] = 0.0f;      /* a bit that does not count */
+        }
+        ck_assert_int_eq(tower_data_read(we, &p, &xe, &d), 0);
+        ck_assert_int_eq(tower_data_read(wl, &p, &xl, &d), 0);
+        ck_assert_uint_gt(xe->n, 0);
+        assert_pairs_brute(we, &p, xe);
+        assert_data_equal(xe, xl);
+        tower_data_free(xe);
+        tower_data_free(xl);
+    }
+    {
+        struct tower_params p = tower_default_params();
+        struct tower_data *x = (struct tower_data *)&p;
+        char *path = segment_path(root, first + 1);
+
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(tower_data_read(wl, &p, &x, &d), -1);
+        ck_assert_ptr_null(x);
+        ck_assert_int_eq(d.rc, RC_NOINPUT);
+        free(path);
+    }
+    window_free(we);
+    window_free(wl);
+}
+END_TEST
+
 START_TEST(test_tower_obs_value_weights_feedback)
 {
     struct tower_params p = tower_default_params();
@@ -348,6 +537,7 @@ tower_suite(void)
     tcase_add_test(tc, test_tower_file_round_trip_and_bad_files);
     tcase_add_test(tc, test_tower_data_merges_duplicates_and_indexes_items);
     tcase_add_test(tc, test_tower_obs_value_weights_feedback);
+    tcase_add_test(tc, test_tower_data_lazy_window_equals_brute_force);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -133,8 +133,15 @@ struct tower_data {
  * Observations of a window: per (user, item) the feedback bits OR-ed over
  * all days (exposures' inline flags and interaction rows), weighted by
  * p->fb_weight; pairs exposed without feedback become negatives when
- * p->neg_weight > 0.  Sizes come from the window's dictionaries.
+ * p->neg_weight > 0.  Sizes come from the window's dictionaries.  Reads
+ * one day at a time (window_get_day), so a WINDOW_LAZY window holds one
+ * day's rows at once; memory follows the rows with feedback (and the
+ * exposures only when neg_weight > 0).  Errors are window_load_day's.
  */
+int tower_data_read(const struct window *w, const struct tower_params *p,
+                    struct tower_data **out, struct diag *d);
+/* tower_data_read for a window whose rows are resident (not WINDOW_LAZY),
+ * where no day is read and nothing can fail. */
 struct tower_data *tower_data_from_window(const struct window *w,
                                           const struct tower_params *p);
 /*

@@ -186,9 +186,11 @@ modeleval_rank(const struct modeleval_rank_opts *o, FILE *out,
     rc = -1;
     if (rank_load(o->rank_path, &m, d) < 0
         || (o->tower_path != NULL && tower_load(o->tower_path, &t, d) < 0)
-        /* interactions too: days of ratings are learnt from and scored
-         * as samples (rank_sample.c) */
-        || window_open(o->segroot, o->date, (int)o->days, 0, &w, d) < 0
+        /* lazy, interactions too: days of ratings are learnt from and
+         * scored as samples (rank_sample.c); every pass reads one day's
+         * rows at a time */
+        || window_open(o->segroot, o->date, (int)o->days, WINDOW_LAZY, &w,
+                       d) < 0
         || evaluate(o, t, w, m, test, out, d) < 0)
         goto out;
     rc = 0;

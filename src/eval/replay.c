@@ -181,7 +181,7 @@ rank_section(const struct replay_opts *o, const struct segment *test,
     if (rank_load(o->rank_path, &m, d) < 0
         || (o->tower_path && tower_load(o->tower_path, &t, d) < 0)
         || window_open(o->segroot, o->date, o->days > 0 ? o->days : 30,
-                       0, &w, d) < 0
+                       WINDOW_LAZY, &w, d) < 0
         || rank_context_build(m, w, t, &ctx, d) < 0)
         goto out;
     window_free(w);

@@ -590,7 +590,7 @@ rank_train(const struct window *win, const struct tower *t,
     struct trainer tr;
     struct rank_model *m;
     struct rank_view view;
-    const struct window *w;
+    const struct window *w = win;
     double t0 = omp_get_wtime();
     double cnt[1 + T] = { 0 };
     uint64_t n_train = 0;
@@ -600,23 +600,28 @@ rank_train(const struct window *win, const struct tower *t,
         return -1;
     /* days of interactions only are learnt from as samples with
      * negatives (rank_sample.c) */
-    rank_view_init(&view, win, p->seed);
-    w = &view.w;
+    if (rank_view_init(&view, win, p->seed, d) < 0)
+        return -1;
     s.n_sampled_days = view.n_sampled_days;
     /* Base rates over the training days, for the initial biases. */
     for (int k = (int)p->warmup_days; k < w->n_days; k++) {
-        const struct segment *seg = w->seg[k];
+        struct rank_day day;
+        const struct segment *seg;
         uint8_t y[T];
 
-        if (seg == NULL)
-            continue;
-        for (size_t e = 0; e < seg->n_exp; e++) {
+        if (rank_view_get_day(&view, k, &day, d) < 0) {
+            rank_view_release(&view);
+            return -1;
+        }
+        seg = day.seg;
+        for (size_t e = 0; seg != NULL && e < seg->n_exp; e++) {
             rank_labels(seg->exp[e].fb, y);
             cnt[0] += 1;
             for (int q = 0; q < T; q++)
                 cnt[1 + q] += y[q];
         }
-        n_train += seg->n_exp;
+        n_train += seg != NULL ? seg->n_exp : 0;
+        rank_view_put_day(&day);
     }
     if (n_train == 0) {
         rank_view_release(&view);
@@ -662,7 +667,8 @@ rank_train(const struct window *win, const struct tower *t,
                               * RANK_BLOCKS * sizeof(uint32_t));
 
     for (uint32_t ep = 0; ep < p->epochs; ep++) {
-        struct rank_context *ctx = rank_ctx_new(w, m->flags, m->hash_bits);
+        struct rank_context *ctx = rank_ctx_new(w, view.n_users_min,
+                                                m->flags, m->hash_bits);
         double loss = 0;
         uint64_t n_loss = 0;
 
@@ -671,8 +677,14 @@ rank_train(const struct window *win, const struct tower *t,
             goto fail;
         }
         for (int k = 0; k < w->n_days; k++) {
-            const struct segment *seg = w->seg[k];
+            struct rank_day day;
+            const struct segment *seg;
 
+            if (rank_view_get_day(&view, k, &day, d) < 0) {
+                rank_context_free(ctx);
+                goto fail;
+            }
+            seg = day.seg;
             if (seg == NULL)
                 continue;
             if (k >= (int)p->warmup_days) {
@@ -694,6 +706,7 @@ rank_train(const struct window *win, const struct tower *t,
                 free(ds.buf);
             }
             rank_ctx_add_day(ctx, seg);
+            rank_view_put_day(&day);
         }
         rank_context_free(ctx);
         /* mean per gradient sample, augmented copies included */
@@ -816,23 +829,15 @@ rank_load(const char *path, struct rank_model **out, struct diag *d)
 
 /* ---- context and scoring ---- */
 
-/* The reference set R of theta_u: most exposed items of the last day. */
+/* The reference set R of theta_u: the most exposed items of the last
+ * day with exposures, whose per-item counts are cnt. */
 static uint32_t
-theta_refs(const struct window *w, uint32_t want, uint32_t n_items,
-           uint32_t *ref)
+theta_refs(uint32_t *cnt, uint32_t want, uint32_t n_items, uint32_t *ref)
 {
-    const struct segment *seg = NULL;
-    uint32_t *cnt, n = 0;
+    uint32_t n = 0;
 
-    for (int k = w->n_days - 1; k >= 0 && seg == NULL; k--)
-        if (w->seg[k] != NULL && w->seg[k]->n_exp > 0)
-            seg = w->seg[k];
-    if (seg == NULL || n_items == 0)
+    if (cnt == NULL || n_items == 0)
         return 0;
-    cnt = xcalloc(n_items, sizeof *cnt);
-    for (size_t k = 0; k < seg->n_exp; k++)
-        if (seg->exp[k].item < n_items)
-            cnt[seg->exp[k].item]++;
     /* selection by repeated max: want is small */
     while (n < want) {
         uint32_t best = UINT32_MAX;
@@ -845,7 +850,6 @@ theta_refs(const struct window *w, uint32_t want, uint32_t n_items,
         ref[n++] = best;
         cnt[best] = 0;
     }
-    free(cnt);
     return n;
 }
 
@@ -872,30 +876,57 @@ rank_context_build(const struct rank_model *m, const struct window *win,
                    struct diag *d)
 {
     struct rank_view view;
-    const struct window *w;
+    const struct window *w = win;
     struct rank_context *ctx;
     struct rank_item_feat *it;
-    uint32_t *ref, n_ref, nu;
+    uint32_t *ref, n_ref, nu, *cnt = NULL;
+    int k_ref = -1;
     float cold;
 
     /* the statistics the model was trained with (rank_train's view) */
-    rank_view_init(&view, win, m->seed);
-    w = &view.w;
-    ctx = rank_ctx_new(w, m->flags, m->hash_bits);
+    if (rank_view_init(&view, win, m->seed, d) < 0)
+        return -1;
+    ctx = rank_ctx_new(w, view.n_users_min, m->flags, m->hash_bits);
     if (rank_ctx_tower(ctx, w, t, d) < 0) {
         rank_context_free(ctx);
         rank_view_release(&view);
         return -1;
     }
-    for (int k = 0; k < w->n_days; k++)
-        if (w->seg[k] != NULL)
-            rank_ctx_add_day(ctx, w->seg[k]);
+    /* the last day with exposures (a sampled day has some) gives R */
+    for (int k = 0; k < w->n_days; k++) {
+        size_t ne, ni;
+
+        rank_day_rows(w, k, &ne, &ni);
+        if (ne + ni > 0)
+            k_ref = k;
+    }
+    for (int k = 0; k < w->n_days; k++) {
+        struct rank_day day;
+
+        if (rank_view_get_day(&view, k, &day, d) < 0) {
+            rank_context_free(ctx);
+            rank_view_release(&view);
+            free(cnt);
+            return -1;
+        }
+        if (day.seg == NULL)
+            continue;
+        if (k == k_ref && ctx->n_items > 0) {
+            cnt = xcalloc(ctx->n_items, sizeof *cnt);
+            for (size_t e = 0; e < day.seg->n_exp; e++)
+                if (day.seg->exp[e].item < ctx->n_items)
+                    cnt[day.seg->exp[e].item]++;
+        }
+        rank_ctx_add_day(ctx, day.seg);
+        rank_view_put_day(&day);
+    }
     ctx->day = w->last_day + 1;
 
     nu = ctx->n_users;
     ctx->theta = xcalloc((size_t)nu + 1, sizeof(float));
     ref = xmalloc((m->theta_ref ? m->theta_ref : 1) * sizeof *ref);
-    n_ref = theta_refs(w, m->theta_ref, ctx->n_items, ref);
+    n_ref = theta_refs(cnt, m->theta_ref, ctx->n_items, ref);
+    free(cnt);
     it = xmalloc((n_ref ? n_ref : 1) * sizeof *it);
     for (uint32_t r = 0; r < n_ref; r++)
         rank_ctx_item(ctx, ref[r], &it[r]);

@@ -235,12 +235,12 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
                   uint64_t seed, struct rank_eval *ev, struct diag *d)
 {
     struct rank_params defp = rank_default_params();
-    struct rank_context *ctx = rank_ctx_new(w, flags, 20);
+    struct rank_context *ctx = rank_ctx_new(w, 0, flags, 20);
     uint64_t total = 0;
     size_t n = 0, cap = 0, nt = test->n_exp;
-    float *f = NULL, *ft, *p;
-    uint8_t *y = NULL, *yt, *is_new, *expl;
-    uint32_t *items;
+    float *f = NULL, *ft = NULL, *p = NULL;
+    uint8_t *y = NULL, *yt = NULL, *is_new = NULL, *expl = NULL;
+    uint32_t *items = NULL;
     struct gbdt_params gp = gbdt_default_params();
     float *lab = NULL, *pt = NULL;
     double keep;
@@ -250,13 +250,21 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
         rank_context_free(ctx);
         return -1;
     }
-    for (int k = (int)defp.warmup_days; k < w->n_days; k++)
-        if (w->seg[k] != NULL)
-            total += w->seg[k]->n_exp;
-    keep = total > max_train ? (double)max_train / (double)total : 1.0;
-    for (int k = 0; k < w->n_days; k++) {
-        const struct segment *seg = w->seg[k];
+    for (int k = (int)defp.warmup_days; k < w->n_days; k++) {
+        size_t ne, ni;
 
+        rank_day_rows(w, k, &ne, &ni);
+        total += ne;
+    }
+    keep = total > max_train ? (double)max_train / (double)total : 1.0;
+    /* one day's rows at a time: exposures, follows and items */
+    for (int k = 0; k < w->n_days; k++) {
+        struct day_ref day;
+        const struct segment *seg;
+
+        if (window_get_day(w, k, WINDOW_NO_INTER, &day, d) < 0)
+            goto out;
+        seg = day.seg;
         if (seg == NULL)
             continue;
         if (k >= (int)defp.warmup_days) {
@@ -281,6 +289,7 @@ rank_xgb_baseline(const struct window *w, const struct tower *t,
             free(pick);
         }
         rank_ctx_add_day(ctx, seg);
+        window_put_day(&day);
     }
     ctx->day = w->last_day + 1;
     ft = xmalloc((nt ? nt : 1) * RANK_N_DENSE * sizeof *ft);

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "dates.h"
 #include "rank_int.h"
 #include "rng.h"
@@ -28,86 +30,129 @@
 
 #define T RANK_N_TASKS
 #define P RANK_PROF_DIM
-#define HKEY_EMPTY UINT64_MAX
 
-/* ---- u64 -> float[2] map ---- */
+/* ---- per-shard (user, x) maps ---- */
+
+/* One update of a day: user u's pair with x gains inc, and the flag bit
+ * (follows) when set. */
+struct pdelta {
+    uint32_t u, x, inc, flag;
+};
+
+/* Growing arrays of a day's updates, one per shard. */
+struct pbuf {
+    struct pdelta *d;
+    size_t n, cap;
+};
 
 static void
-hmap_init(struct rank_hmap *h, size_t cap)
+pbuf_add(struct pbuf *b, uint32_t u, uint32_t x, uint32_t inc, uint32_t flag)
 {
-    h->cap = cap;
-    h->n = 0;
-    h->key = xmalloc(cap * sizeof *h->key);
-    h->val = xcalloc(cap * 2, sizeof *h->val);
-    for (size_t i = 0; i < cap; i++)
-        h->key[i] = HKEY_EMPTY;
-}
-
-static void
-hmap_release(struct rank_hmap *h)
-{
-    free(h->key);
-    free(h->val);
-    memset(h, 0, sizeof *h);
-}
-
-static size_t
-hmap_slot(uint64_t key, size_t cap)
-{
-    return (size_t)rng_mix64(key) & (cap - 1);
-}
-
-static const float *
-hmap_get(const struct rank_hmap *h, uint64_t key)
-{
-    size_t i = hmap_slot(key, h->cap);
-
-    while (h->key[i] != HKEY_EMPTY) {
-        if (h->key[i] == key)
-            return h->val + 2 * i;
-        i = (i + 1) & (h->cap - 1);
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 1024;
+        b->d = xreallocarray(b->d, b->cap, sizeof *b->d);
     }
-    return NULL;
+    b->d[b->n].u = u;
+    b->d[b->n].x = x;
+    b->d[b->n].inc = inc;
+    b->d[b->n].flag = flag;
+    b->n++;
 }
 
-static float *
-hmap_put(struct rank_hmap *h, uint64_t key)
+static int
+cmp_pdelta(const void *pa, const void *pb)
 {
-    size_t i;
+    const struct pdelta *a = pa, *b = pb;
 
-    if (2 * (h->n + 1) > h->cap) {
-        struct rank_hmap g;
+    if (a->u != b->u)
+        return a->u < b->u ? -1 : 1;
+    return a->x < b->x ? -1 : a->x > b->x;
+}
 
-        hmap_init(&g, h->cap * 2);
-        for (size_t k = 0; k < h->cap; k++) {
-            if (h->key[k] == HKEY_EMPTY)
-                continue;
-            i = hmap_slot(h->key[k], g.cap);
-            while (g.key[i] != HKEY_EMPTY)
-                i = (i + 1) & (g.cap - 1);
-            g.key[i] = h->key[k];
-            g.val[2 * i] = h->val[2 * k];
-            g.val[2 * i + 1] = h->val[2 * k + 1];
+static void
+pmap_init(struct rank_pmap *m, uint32_t n_users)
+{
+    m->off = xcalloc((size_t)n_users + 1, sizeof *m->off);
+    m->key = NULL;
+    m->val = NULL;
+    m->n = 0;
+}
+
+static void
+pmap_release(struct rank_pmap *m)
+{
+    free(m->off);
+    free(m->key);
+    free(m->val);
+    memset(m, 0, sizeof *m);
+}
+
+/*
+ * Merge a day's updates b of the shard's users [u0, u0 + nu) into m: per
+ * (user, x) the counts add (val += inc << shift) and flag bits OR in.
+ * The values are counts and flags, so the order of updates does not
+ * matter.
+ */
+static void
+pmap_merge(struct rank_pmap *m, struct pbuf *b, uint32_t u0, uint32_t nu,
+           unsigned shift)
+{
+    uint32_t *off, *key, *val;
+    size_t n = 0, j = 0;
+
+    if (b->n == 0)
+        return;
+    qsort(b->d, b->n, sizeof *b->d, cmp_pdelta);
+    off = xmalloc(((size_t)nu + 1) * sizeof *off);
+    key = xmalloc((m->n + b->n) * sizeof *key);
+    val = xmalloc((m->n + b->n) * sizeof *val);
+    for (uint32_t r = 0; r < nu; r++) {
+        uint32_t a = m->off[r], ae = m->off[r + 1], u = u0 + r;
+
+        off[r] = (uint32_t)n;
+        while (a < ae || (j < b->n && b->d[j].u == u)) {
+            if (j < b->n && b->d[j].u == u
+                && (a == ae || b->d[j].x <= m->key[a])) {
+                uint32_t x = b->d[j].x, v = 0;
+
+                if (a < ae && m->key[a] == x)
+                    v = m->val[a++];
+                for (; j < b->n && b->d[j].u == u && b->d[j].x == x; j++)
+                    v = (v + (b->d[j].inc << shift)) | b->d[j].flag;
+                key[n] = x;
+                val[n++] = v;
+            } else {
+                key[n] = m->key[a];
+                val[n++] = m->val[a++];
+            }
         }
-        g.n = h->n;
-        hmap_release(h);
-        *h = g;
     }
-    i = hmap_slot(key, h->cap);
-    while (h->key[i] != HKEY_EMPTY) {
-        if (h->key[i] == key)
-            return h->val + 2 * i;
-        i = (i + 1) & (h->cap - 1);
-    }
-    h->key[i] = key;
-    h->n++;
-    return h->val + 2 * i;
+    off[nu] = (uint32_t)n;
+    free(m->off);
+    free(m->key);
+    free(m->val);
+    m->off = off;
+    m->key = xreallocarray(key, n ? n : 1, sizeof *key);
+    m->val = xreallocarray(val, n ? n : 1, sizeof *val);
+    m->n = n;
+    b->n = 0;
 }
 
-static uint64_t
-pair_key(uint32_t a, uint32_t b)
+/* The value of (u, x), u in the shard starting at u0; NULL when absent. */
+static const uint32_t *
+pmap_get(const struct rank_pmap *m, uint32_t u0, uint32_t u, uint32_t x)
 {
-    return (uint64_t)a << 32 | b;
+    size_t lo = m->off[u - u0], hi = m->off[u - u0 + 1];
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (m->key[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->off[u - u0 + 1] && m->key[lo] == x ? &m->val[lo] : NULL;
 }
 
 /* ---- content vectors ---- */
@@ -183,7 +228,8 @@ content_vec(const struct rank_context *ctx, uint32_t i, float *out)
 /* ---- context ---- */
 
 struct rank_context *
-rank_ctx_new(const struct window *w, unsigned flags, uint32_t hash_bits)
+rank_ctx_new(const struct window *w, uint32_t n_users_min, unsigned flags,
+             uint32_t hash_bits)
 {
     struct rank_context *ctx = xcalloc(1, sizeof *ctx);
     const struct catalog *cat = &w->cat;
@@ -197,6 +243,10 @@ rank_ctx_new(const struct window *w, unsigned flags, uint32_t hash_bits)
     ctx->n_users = w->users ? iddict_count(w->users) : 0;
     ctx->n_items = ni;
     ctx->n_creators = w->creators ? iddict_count(w->creators) : 0;
+    if (ctx->n_users < n_users_min)
+        ctx->n_users = n_users_min;
+    /* resident exposures only: a lazy window holds none, and its days'
+     * indices are checked against the dictionaries when read */
     for (int k = 0; k < w->n_days; k++) {
         const struct segment *seg = w->seg[k];
 
@@ -233,8 +283,11 @@ rank_ctx_new(const struct window *w, unsigned flags, uint32_t hash_bits)
     ctx->u_cnt = xcalloc((size_t)ctx->n_users * (1 + T) + 1, sizeof(float));
     ctx->i_cnt = xcalloc((size_t)ni * (1 + T) + 1, sizeof(float));
     ctx->c_cnt = xcalloc((size_t)ctx->n_creators * 2 + 1, sizeof(float));
-    hmap_init(&ctx->uc, 1024);
-    hmap_init(&ctx->ut, 1024);
+    ctx->shard_users = ctx->n_users / RANK_USER_SHARDS + 1;
+    for (int q = 0; q < RANK_USER_SHARDS; q++) {
+        pmap_init(&ctx->uc[q], ctx->shard_users);
+        pmap_init(&ctx->ut[q], ctx->shard_users);
+    }
     ctx->prof = xcalloc((size_t)ctx->n_users * P + 1, sizeof(float));
     ctx->ivec = xcalloc((size_t)ni * P + 1, sizeof(float));
     ctx->eng = xcalloc((size_t)ni * P + 1, sizeof(float));
@@ -258,8 +311,10 @@ rank_context_free(struct rank_context *ctx)
     free(ctx->u_cnt);
     free(ctx->i_cnt);
     free(ctx->c_cnt);
-    hmap_release(&ctx->uc);
-    hmap_release(&ctx->ut);
+    for (int q = 0; q < RANK_USER_SHARDS; q++) {
+        pmap_release(&ctx->uc[q]);
+        pmap_release(&ctx->ut[q]);
+    }
     free(ctx->prof);
     free(ctx->ivec);
     free(ctx->eng);
@@ -271,61 +326,157 @@ rank_context_free(struct rank_context *ctx)
     free(ctx);
 }
 
+/* The map shard of user u (u < n_users). */
+static size_t
+shard_of(const struct rank_context *ctx, uint32_t u)
+{
+    return u / ctx->shard_users;
+}
+
+/* Where shard q's users start in a user-sorted array of n rows: the first
+ * row whose user is >= q * shard_users (rows is exp or follows). */
+static size_t
+first_row_of(const struct rank_context *ctx, const struct segment *seg,
+             int follows, int q)
+{
+    uint64_t u0 = (uint64_t)q * ctx->shard_users;
+    size_t lo = 0, hi = follows ? seg->n_follows : seg->n_exp;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t u = follows ? seg->follows[mid].user : seg->exp[mid].user;
+
+        if (u < u0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * Cut the exposures and follows of seg into the rows of each user shard:
+ * shard q is exp[cut[q] .. cut[q + 1]) and follows[fcut[q] ..
+ * fcut[q + 1]), users past the dictionary in the last.  Returns the
+ * number of ranges: RANK_USER_SHARDS, or 1 (all rows, one thread) for
+ * rows not sorted by user, which a hand-built segment may have.
+ */
+static int
+shard_cuts(const struct rank_context *ctx, const struct segment *seg,
+           size_t *cut, size_t *fcut)
+{
+    int sorted = 1;
+
+    for (size_t k = 1; k < seg->n_exp && sorted; k++)
+        sorted = seg->exp[k - 1].user <= seg->exp[k].user;
+    for (size_t k = 1; k < seg->n_follows && sorted; k++)
+        sorted = seg->follows[k - 1].user <= seg->follows[k].user;
+    if (!sorted) {
+        cut[0] = fcut[0] = 0;
+        cut[1] = seg->n_exp;
+        fcut[1] = seg->n_follows;
+        return 1;
+    }
+    for (int q = 0; q < RANK_USER_SHARDS; q++) {
+        cut[q] = first_row_of(ctx, seg, 0, q);
+        fcut[q] = first_row_of(ctx, seg, 1, q);
+    }
+    cut[RANK_USER_SHARDS] = seg->n_exp;
+    fcut[RANK_USER_SHARDS] = seg->n_follows;
+    return RANK_USER_SHARDS;
+}
+
 /* What counts as an engagement for affinities, profiles and engagers. */
 #define ENGAGED (FB_EXPLICIT | FB_LONG_VIEW)
 
-void
-rank_ctx_add_day(struct rank_context *ctx, const struct segment *seg)
+/*
+ * The user side of a day, for exposures exp[lo .. hi) and follows
+ * flo .. fhi: the global counts (into g: 1 + T, then explicit), the
+ * users' counts and the (user, creator) and (user, tag) maps.
+ */
+static void
+add_users(struct rank_context *ctx, const struct segment *seg, size_t lo,
+          size_t hi, size_t flo, size_t fhi, double *g, struct pbuf *bc,
+          struct pbuf *bt)
 {
     uint8_t y[T];
 
-    /*
-     * Pass 1: counts, affinities and the items' engager vectors, the
-     * latter from the engagers' profiles as they stood before the day.
-     */
-    for (size_t k = 0; k < seg->n_exp; k++) {
+    for (size_t k = lo; k < hi; k++) {
         const struct seg_exposure *e = &seg->exp[k];
         uint32_t u = e->user, i = e->item, c = SEG_NONE;
         int uok = u < ctx->n_users, iok = i < ctx->n_items;
+        size_t q;
 
         rank_labels(e->fb, y);
-        if (iok)
-            c = ctx->creator[i];
-        ctx->g_cnt[0] += 1;
+        g[0] += 1;
         for (int t = 0; t < T; t++)
-            ctx->g_cnt[1 + t] += y[t];
-        ctx->g_expl += (e->fb & FB_EXPLICIT) != 0;
-        if (uok) {
+            g[1 + t] += y[t];
+        g[1 + T] += (e->fb & FB_EXPLICIT) != 0;
+        if (!uok)
+            continue;
+        {
             float *uc = ctx->u_cnt + (size_t)u * (1 + T);
 
             uc[0] += 1;
             for (int t = 0; t < T; t++)
                 uc[1 + t] += y[t];
         }
-        if (iok) {
+        if (!iok || !(e->fb & (ENGAGED | FB_FOLLOW)))
+            continue;
+        q = shard_of(ctx, u);
+        c = ctx->creator[i];
+        if (c != SEG_NONE)
+            pbuf_add(&bc[q], u, c, (e->fb & ENGAGED) != 0,
+                     (e->fb & FB_FOLLOW) != 0);
+        if (!(e->fb & ENGAGED))
+            continue;
+        for (uint32_t j = ctx->tag_off[i]; j < ctx->tag_off[i + 1]; j++)
+            pbuf_add(&bt[q], u, ctx->tags[j], 1, 0);
+    }
+    for (size_t k = flo; k < fhi; k++) {
+        const struct seg_follow *f = &seg->follows[k];
+
+        if (f->user < ctx->n_users && f->creator < ctx->n_creators)
+            pbuf_add(&bc[shard_of(ctx, f->user)], f->user, f->creator, 0, 1);
+    }
+}
+
+/*
+ * The item side of a day for items [i0, i1) and creators [c0, c1): the
+ * items' and creators' counts and the items' engager vectors, from the
+ * engagers' profiles as they stood before the day.  Every exposure is
+ * read, those of other items skipped, so each item's sums run in the
+ * day's exposure order whatever the ranges.
+ */
+static void
+add_items(struct rank_context *ctx, const struct segment *seg, uint32_t i0,
+          uint32_t i1, uint32_t c0, uint32_t c1)
+{
+    uint8_t y[T];
+
+    for (size_t k = 0; k < seg->n_exp; k++) {
+        const struct seg_exposure *e = &seg->exp[k];
+        uint32_t u = e->user, i = e->item, c;
+
+        if (i >= ctx->n_items)
+            continue;
+        c = ctx->creator[i];
+        if (c != SEG_NONE && c >= c0 && c < c1) {
+            ctx->c_cnt[2 * (size_t)c] += 1;
+            ctx->c_cnt[2 * (size_t)c + 1] += (e->fb & FB_EXPLICIT) != 0;
+        }
+        if (i < i0 || i >= i1)
+            continue;
+        rank_labels(e->fb, y);
+        {
             float *ic = ctx->i_cnt + (size_t)i * (1 + T);
 
             ic[0] += 1;
             for (int t = 0; t < T; t++)
                 ic[1 + t] += y[t];
         }
-        if (c != SEG_NONE) {
-            ctx->c_cnt[2 * (size_t)c] += 1;
-            ctx->c_cnt[2 * (size_t)c + 1] += (e->fb & FB_EXPLICIT) != 0;
-        }
-        if (!uok || !iok || !(e->fb & (ENGAGED | FB_FOLLOW)))
+        if (u >= ctx->n_users || !(e->fb & ENGAGED))
             continue;
-        if (c != SEG_NONE) {
-            float *v = hmap_put(&ctx->uc, pair_key(u, c));
-
-            v[0] += (e->fb & ENGAGED) != 0;
-            if (e->fb & FB_FOLLOW)
-                v[1] = 1;
-        }
-        if (!(e->fb & ENGAGED))
-            continue;
-        for (uint32_t j = ctx->tag_off[i]; j < ctx->tag_off[i + 1]; j++)
-            hmap_put(&ctx->ut, pair_key(u, ctx->tags[j]))[0] += 1;
         {
             float pu[P];
 
@@ -335,8 +486,15 @@ rank_ctx_add_day(struct rank_context *ctx, const struct segment *seg)
             ctx->i_neng[i] += 1;
         }
     }
-    /* Pass 2: the profiles take in the day's engaged content. */
-    for (size_t k = 0; k < seg->n_exp; k++) {
+}
+
+/* The profiles of the users of exp[lo .. hi) take in the day's engaged
+ * content (after add_items has read them). */
+static void
+add_profiles(struct rank_context *ctx, const struct segment *seg, size_t lo,
+             size_t hi)
+{
+    for (size_t k = lo; k < hi; k++) {
         const struct seg_exposure *e = &seg->exp[k];
 
         if (e->user >= ctx->n_users || e->item >= ctx->n_items
@@ -346,11 +504,63 @@ rank_ctx_add_day(struct rank_context *ctx, const struct segment *seg)
             ctx->prof[(size_t)e->user * P + q]
                 += ctx->ivec[(size_t)e->item * P + q];
     }
-    for (size_t k = 0; k < seg->n_follows; k++) {
-        const struct seg_follow *f = &seg->follows[k];
+}
 
-        if (f->user < ctx->n_users && f->creator < ctx->n_creators)
-            hmap_put(&ctx->uc, pair_key(f->user, f->creator))[1] = 1;
+/*
+ * Every statistic is a sum over the day's exposures.  The counts add 0 or
+ * 1 (exact in float up to 2^24, in double beyond any log), so their order
+ * does not matter; the float vector sums (engagers per item, profiles per
+ * user) are order-sensitive, so each key's sum is made by one thread in
+ * exposure order.  The user side runs over RANK_USER_SHARDS fixed ranges
+ * of users (the exposures are sorted by user, so a range is a run of
+ * rows, and each range has its own maps); the item side gives each
+ * thread a range of items and of creators, each thread reading every
+ * exposure.  The result is the same for any thread count.
+ */
+void
+rank_ctx_add_day(struct rank_context *ctx, const struct segment *seg)
+{
+    size_t cut[RANK_USER_SHARDS + 1], fcut[RANK_USER_SHARDS + 1];
+    double g[RANK_USER_SHARDS][2 + T];
+    struct pbuf bc[RANK_USER_SHARDS], bt[RANK_USER_SHARDS];
+    int ns = shard_cuts(ctx, seg, cut, fcut);
+
+    memset(g, 0, sizeof g);
+    memset(bc, 0, sizeof bc);
+    memset(bt, 0, sizeof bt);
+    #pragma omp parallel
+    {
+        uint64_t nt = (uint64_t)omp_get_num_threads();
+        uint64_t th = (uint64_t)omp_get_thread_num();
+
+        add_items(ctx, seg, (uint32_t)(th * ctx->n_items / nt),
+                  (uint32_t)((th + 1) * ctx->n_items / nt),
+                  (uint32_t)(th * ctx->n_creators / nt),
+                  (uint32_t)((th + 1) * ctx->n_creators / nt));
+        #pragma omp for schedule(dynamic, 1)
+        for (int q = 0; q < ns; q++)
+            add_users(ctx, seg, cut[q], cut[q + 1], fcut[q], fcut[q + 1],
+                      g[q], bc, bt);
+        /* the barrier above: add_items has read every profile, and every
+         * update of the maps is in its shard's buffer */
+        #pragma omp for schedule(dynamic, 1)
+        for (int q = 0; q < RANK_USER_SHARDS; q++) {
+            uint32_t u0 = (uint32_t)q * ctx->shard_users;
+
+            if (q < ns)
+                add_profiles(ctx, seg, cut[q], cut[q + 1]);
+            pmap_merge(&ctx->uc[q], &bc[q], u0, ctx->shard_users, 1);
+            pmap_merge(&ctx->ut[q], &bt[q], u0, ctx->shard_users, 0);
+        }
+    }
+    for (int q = 0; q < RANK_USER_SHARDS; q++) {
+        free(bc[q].d);
+        free(bt[q].d);
+    }
+    for (int q = 0; q < ns; q++) {
+        for (int t = 0; t < 1 + T; t++)
+            ctx->g_cnt[t] += g[q][t];
+        ctx->g_expl += g[q][1 + T];
     }
     ctx->zone_offset = seg->zone_offset;
     ctx->day = seg->day + 1;
@@ -528,21 +738,28 @@ rank_ctx_pair(const struct rank_context *ctx, uint32_t user,
     for (int t = 0; t < T; t++)
         x->f[RD_U_RATE + t] = rate(uc, t, ctx->g_cnt);
     if (uok && it->creator != SEG_NONE) {
-        const float *v = hmap_get(&ctx->uc, pair_key(user, it->creator));
+        size_t q = shard_of(ctx, user);
+        const uint32_t *v = pmap_get(&ctx->uc[q],
+                                     (uint32_t)q * ctx->shard_users, user,
+                                     it->creator);
 
+        /* a count below 2^24, exact in float as the sum of ones it is */
         if (v != NULL) {
-            x->f[RD_UC_POS] = log1pf(v[0]);
-            x->f[RD_UC_FOLLOW] = v[1];
+            x->f[RD_UC_POS] = log1pf((float)(*v >> 1));
+            x->f[RD_UC_FOLLOW] = (float)(*v & 1);
         }
     }
     if (uok && it->n_tags > 0) {
         float s = 0;
 
         for (uint32_t k = 0; k < it->n_tags; k++) {
-            const float *v = hmap_get(&ctx->ut, pair_key(user, it->tags[k]));
+            size_t q = shard_of(ctx, user);
+            const uint32_t *v = pmap_get(&ctx->ut[q],
+                                         (uint32_t)q * ctx->shard_users,
+                                         user, it->tags[k]);
 
             if (v != NULL)
-                s += v[0];
+                s += (float)*v;
         }
         x->f[RD_UT_AFF] = log1pf(s / (float)it->n_tags);
     }

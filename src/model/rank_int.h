@@ -22,26 +22,51 @@
 #define RANK_MAX_Z (RANK_MAX_DIM + RANK_N_DENSE)
 #define RANK_PROF_DIM 16        /* content / profile vectors */
 #define RANK_RATE_PRIOR 20.0f   /* pseudo-exposures of rate smoothing */
+#define RANK_USER_SHARDS 64     /* fixed ranges of users of the
+                                   statistics pass (rank_feat.c) */
 #define RANK_FEAT_SEED 0x72616e6b66656174ull    /* content vectors */
 
 /*
  * The window as the ranker learns from it and scores with it
- * (rank_sample.c): w is a shallow copy of the window whose days without
- * exposures but with interactions are replaced by samples made of them
- * (own[k], freed by rank_view_release): one exposure per (user, item)
- * interacted with, feedback FB_CLICK | the interactions' feedback, and
- * RANK_NEG_PER_POS negatives drawn by popularity from items the user has
- * no interaction with in the window.  Depends on the seed only.
+ * (rank_sample.c), read one day at a time: a day with exposures as it is;
+ * a day without exposures but with interactions as samples made of them:
+ * one exposure per (user, item) interacted with, feedback FB_CLICK | the
+ * interactions' feedback, and RANK_NEG_PER_POS negatives drawn by
+ * popularity from items the user has no interaction with in the window.
+ * Depends on the seed only, and not on whether w is lazy: a lazy window
+ * is read a day at a time (window_get_day), so a pass holds one day's
+ * rows; the negatives' tables (built only when some day is sampled) hold
+ * the window's interaction pairs.
  */
+struct negs;
 struct rank_view {
-    struct window w;
-    struct segment **own;       /* n_days; NULL where the day is as is */
+    const struct window *w;     /* borrowed */
+    uint64_t seed;
+    struct negs *ng;            /* NULL when no day is sampled */
     int n_sampled_days;
+    uint32_t n_users_min;       /* users a sampled day of a hand-built
+                                   window holds past its dictionary */
 };
 
-void rank_view_init(struct rank_view *v, const struct window *w,
-                    uint64_t seed);
+/* One day of a view: seg is NULL for a missing day. */
+struct rank_day {
+    const struct segment *seg;
+    struct day_ref ref;
+    struct segment *own;        /* the samples of a sampled day */
+};
+
+/* The rows a day of w has (its file's counts on a lazy window, skipped
+ * kinds read as 0). */
+void rank_day_rows(const struct window *w, int k, size_t *n_exp,
+                   size_t *n_inter);
+/* Errors are window_get_day's (a lazy window's day that fails to read). */
+int rank_view_init(struct rank_view *v, const struct window *w,
+                   uint64_t seed, struct diag *d);
 void rank_view_release(struct rank_view *v);
+int rank_view_get_day(const struct rank_view *v, int k, struct rank_day *day,
+                      struct diag *d);
+/* Release what rank_view_get_day made or read. */
+void rank_view_put_day(struct rank_day *day);
 
 /*
  * A test day of interactions only as the samples rank_evaluate scores:
@@ -54,11 +79,17 @@ struct segment *rank_sample_test_day(const struct segment *test,
                                      uint32_t n_items, uint64_t seed);
 void rank_sample_free(struct segment *s);
 
-/* Open-addressing map u64 -> float[2]; empty slots have key UINT64_MAX. */
-struct rank_hmap {
-    uint64_t *key;
-    float *val;                 /* 2 per slot */
-    size_t cap, n;              /* cap is a power of two */
+/*
+ * (user, x) -> u32 for the users of one shard: per user (off, relative to
+ * the shard's first user) its x ascending with their values.  8 bytes a
+ * pair: the (user, creator) and (user, tag) statistics are the largest
+ * part of a context (a user engages with ~100 creators in a month).
+ */
+struct rank_pmap {
+    uint32_t *off;              /* shard_users + 1 */
+    uint32_t *key;              /* n: x */
+    uint32_t *val;              /* n */
+    size_t n;
 };
 
 struct rank_context {
@@ -80,8 +111,11 @@ struct rank_context {
     float *c_cnt;               /* n_creators x 2: exposures, explicit */
     double g_cnt[1 + RANK_N_TASKS];
     double g_expl;
-    struct rank_hmap uc;        /* (user, creator) -> engaged, follows */
-    struct rank_hmap ut;        /* (user, tag) -> engaged */
+    /* maps by user shard: user u's keys are in shard u / shard_users */
+    uint32_t shard_users;
+    struct rank_pmap uc[RANK_USER_SHARDS];  /* (user, creator) -> engaged
+                                               << 1 | follows */
+    struct rank_pmap ut[RANK_USER_SHARDS];  /* (user, tag) -> engaged */
     float *prof;                /* n_users x P: sum of engaged content */
     float *ivec;                /* n_items x P: unit content vectors */
     float *eng;                 /* n_items x P: sum of engagers' unit
@@ -118,7 +152,10 @@ struct rank_feat {
 };
 
 /* rank_feat.c */
-struct rank_context *rank_ctx_new(const struct window *w, unsigned flags,
+/* A context with no day added: the catalog of w, counts for at least
+ * n_users_min users (and every user of w's resident exposures). */
+struct rank_context *rank_ctx_new(const struct window *w,
+                                  uint32_t n_users_min, unsigned flags,
                                   uint32_t hash_bits);
 /* Fold a day's events into the statistics; ctx->day becomes seg->day+1. */
 void rank_ctx_add_day(struct rank_context *ctx, const struct segment *seg);

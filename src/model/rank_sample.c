@@ -67,28 +67,69 @@ cmp_pair_t(const void *a, const void *b)
     return x->t < y->t ? -1 : x->t > y->t;
 }
 
-static void
-negs_build(struct negs *ng, const struct window *w, uint32_t n_items)
+void
+rank_day_rows(const struct window *w, int k, size_t *n_exp, size_t *n_inter)
 {
-    uint64_t *cnt = xcalloc(n_items ? n_items : 1, sizeof *cnt);
-    size_t n = 0, m = 0;
+    const struct segment *s = k >= 0 && k < w->n_days ? w->seg[k] : NULL;
 
-    memset(ng, 0, sizeof *ng);
-    for (int k = 0; k < w->n_days; k++)
-        if (w->seg[k] != NULL)
-            n += w->seg[k]->n_inter;
-    ng->pair = xmalloc((n ? n : 1) * sizeof *ng->pair);
-    for (int k = 0; k < w->n_days; k++) {
-        const struct segment *s = w->seg[k];
-
-        for (size_t j = 0; s != NULL && j < s->n_inter; j++) {
-            if (s->inter[j].item < n_items)
-                cnt[s->inter[j].item]++;
-            ng->pair[m++] = (uint64_t)s->inter[j].user << 32
-                          | s->inter[j].item;
-        }
+    *n_exp = *n_inter = 0;
+    if (s == NULL)
+        return;
+    if (!(w->flags & WINDOW_LAZY)) {
+        *n_exp = s->n_exp;
+        *n_inter = s->n_inter;
+        return;
     }
+    if (!(w->flags & WINDOW_NO_EXP))
+        *n_exp = s->n_exp_file;
+    if (!(w->flags & WINDOW_NO_INTER))
+        *n_inter = s->n_inter_file;
+}
+
+/* Whether day k is learnt from as samples of its interactions. */
+static int
+day_is_bare(const struct window *w, int k)
+{
+    size_t ne, ni;
+
+    rank_day_rows(w, k, &ne, &ni);
+    return ne == 0 && ni > 0;
+}
+
+static void
+negs_release(struct negs *ng)
+{
+    free(ng->item);
+    free(ng->cum);
+    free(ng->pair);
+    memset(ng, 0, sizeof *ng);
+}
+
+/* Add the interactions of one day to the counts and the pair list. */
+static void
+negs_add(struct negs *ng, size_t *cap, uint64_t *cnt, uint32_t n_items,
+         const struct segment *s)
+{
+    if (ng->n_pair + s->n_inter > *cap) {
+        *cap = (ng->n_pair + s->n_inter) * 2;
+        ng->pair = xreallocarray(ng->pair, *cap, sizeof *ng->pair);
+    }
+    for (size_t j = 0; j < s->n_inter; j++) {
+        if (s->inter[j].item < n_items)
+            cnt[s->inter[j].item]++;
+        ng->pair[ng->n_pair++] = (uint64_t)s->inter[j].user << 32
+                               | s->inter[j].item;
+    }
+}
+
+/* Sort and unique the pairs, and the popularity table from cnt. */
+static void
+negs_finish(struct negs *ng, const uint64_t *cnt, uint32_t n_items)
+{
+    size_t m = ng->n_pair;
+
     qsort(ng->pair, m, sizeof *ng->pair, cmp_u64);
+    ng->n_pair = 0;
     for (size_t j = 0; j < m; j++)
         if (ng->n_pair == 0 || ng->pair[ng->n_pair - 1] != ng->pair[j])
             ng->pair[ng->n_pair++] = ng->pair[j];
@@ -100,7 +141,38 @@ negs_build(struct negs *ng, const struct window *w, uint32_t n_items)
             ng->cum[ng->n] = (ng->n ? ng->cum[ng->n - 1] : 0) + cnt[i];
             ng->n++;
         }
+}
+
+/* The negatives' tables over every interaction of the window, one day's
+ * rows read at a time. */
+static int
+negs_build(struct negs *ng, const struct window *w, uint32_t n_items,
+           struct diag *d)
+{
+    uint64_t *cnt = xcalloc(n_items ? n_items : 1, sizeof *cnt);
+    size_t cap = 1;
+
+    memset(ng, 0, sizeof *ng);
+    ng->pair = xmalloc(sizeof *ng->pair);
+    for (int k = 0; k < w->n_days; k++) {
+        struct day_ref day;
+        size_t ne, ni;
+
+        rank_day_rows(w, k, &ne, &ni);
+        if (ni == 0)
+            continue;
+        if (window_get_day(w, k, WINDOW_NO_EXP, &day, d) < 0) {
+            free(cnt);
+            negs_release(ng);
+            return -1;
+        }
+        if (day.seg != NULL)
+            negs_add(ng, &cap, cnt, n_items, day.seg);
+        window_put_day(&day);
+    }
+    negs_finish(ng, cnt, n_items);
     free(cnt);
+    return 0;
 }
 
 static int
@@ -197,49 +269,87 @@ sample_day(const struct negs *ng, const struct segment *seg, uint64_t seed)
     return c;
 }
 
-void
-rank_view_init(struct rank_view *v, const struct window *w, uint64_t seed)
+int
+rank_view_init(struct rank_view *v, const struct window *w, uint64_t seed,
+               struct diag *d)
 {
-    struct negs ng;
     int need = 0;
 
     memset(v, 0, sizeof *v);
-    v->w = *w;
-    v->w.seg = xcalloc(w->n_days ? (size_t)w->n_days : 1, sizeof *v->w.seg);
-    v->own = xcalloc(w->n_days ? (size_t)w->n_days : 1, sizeof *v->own);
-    for (int k = 0; k < w->n_days; k++) {
-        v->w.seg[k] = w->seg[k];
-        need |= w->seg[k] != NULL && w->seg[k]->n_exp == 0
-                && w->seg[k]->n_inter > 0;
-    }
-    if (!need)
-        return;
-    negs_build(&ng, w, w->cat.n_items);
-    for (int k = 0; k < w->n_days; k++) {
-        const struct segment *s = w->seg[k];
+    v->w = w;
+    v->seed = seed;
+    for (int k = 0; k < w->n_days; k++)
+        if (day_is_bare(w, k)) {
+            need = 1;
+            v->n_sampled_days++;
+        }
+    /*
+     * The users of a sampled day are its interactions' users; a window
+     * assembled by hand may hold indices past its dictionaries, which the
+     * context must then cover (rank_ctx_new).  window_open's windows hold
+     * none, so a lazy window needs no read for this.
+     */
+    if (!(w->flags & WINDOW_LAZY))
+        for (int k = 0; k < w->n_days; k++) {
+            const struct segment *s = w->seg[k];
 
-        if (s == NULL || s->n_exp > 0 || s->n_inter == 0)
-            continue;
-        v->own[k] = sample_day(&ng, s, seed);
-        v->w.seg[k] = v->own[k];
-        v->n_sampled_days++;
+            if (!day_is_bare(w, k))
+                continue;
+            for (size_t j = 0; j < s->n_inter; j++)
+                if (s->inter[j].user != SEG_NONE
+                    && s->inter[j].user >= v->n_users_min)
+                    v->n_users_min = s->inter[j].user + 1;
+        }
+    if (!need)
+        return 0;
+    v->ng = xcalloc(1, sizeof *v->ng);
+    if (negs_build(v->ng, w, w->cat.n_items, d) < 0) {
+        free(v->ng);
+        memset(v, 0, sizeof *v);
+        return -1;
     }
-    free(ng.item);
-    free(ng.cum);
-    free(ng.pair);
+    return 0;
 }
 
 void
 rank_view_release(struct rank_view *v)
 {
-    for (int k = 0; k < v->w.n_days; k++)
-        if (v->own != NULL && v->own[k] != NULL) {
-            free(v->own[k]->exp);
-            free(v->own[k]);
-        }
-    free(v->own);
-    free(v->w.seg);
+    if (v->ng != NULL) {
+        negs_release(v->ng);
+        free(v->ng);
+    }
     memset(v, 0, sizeof *v);
+}
+
+int
+rank_view_get_day(const struct rank_view *v, int k, struct rank_day *day,
+                  struct diag *d)
+{
+    int bare = day_is_bare(v->w, k);
+
+    memset(day, 0, sizeof *day);
+    /* the ranker reads exposures, follows and items; interactions only of
+     * a day it learns from as samples */
+    if (window_get_day(v->w, k, bare ? WINDOW_NO_EXP : WINDOW_NO_INTER,
+                       &day->ref, d) < 0)
+        return -1;
+    day->seg = day->ref.seg;
+    if (bare && day->seg != NULL) {
+        day->own = sample_day(v->ng, day->ref.seg, v->seed);
+        day->seg = day->own;
+    }
+    return 0;
+}
+
+void
+rank_view_put_day(struct rank_day *day)
+{
+    if (day->own != NULL) {
+        free(day->own->exp);
+        free(day->own);
+    }
+    window_put_day(&day->ref);
+    memset(day, 0, sizeof *day);
 }
 
 size_t
@@ -247,15 +357,20 @@ rank_day_samples(const struct window *w, int k, uint64_t seed,
                  struct seg_exposure **out)
 {
     struct rank_view v;
-    const struct segment *s;
-    size_t n;
+    struct rank_day day;
+    size_t n = 0;
 
-    rank_view_init(&v, w, seed);
-    s = k >= 0 && k < w->n_days ? v.w.seg[k] : NULL;
-    n = s != NULL ? s->n_exp : 0;
+    memset(&day, 0, sizeof day);
+    if (rank_view_init(&v, w, seed, NULL) == 0) {
+        if (k >= 0 && k < w->n_days
+            && rank_view_get_day(&v, k, &day, NULL) == 0
+            && day.seg != NULL)
+            n = day.seg->n_exp;
+    }
     *out = xmalloc((n ? n : 1) * sizeof **out);
     if (n > 0)
-        memcpy(*out, s->exp, n * sizeof **out);
+        memcpy(*out, day.seg->exp, n * sizeof **out);
+    rank_view_put_day(&day);
     rank_view_release(&v);
     return n;
 }
@@ -264,21 +379,21 @@ struct segment *
 rank_sample_test_day(const struct segment *test, uint32_t n_items,
                      uint64_t seed)
 {
-    struct segment *one = (struct segment *)(uintptr_t)test;
-    struct window w;
+    uint64_t *cnt;
     struct negs ng;
     struct segment *c;
+    size_t cap = 1;
 
     if (test->n_exp > 0 || test->n_inter == 0)
         return NULL;
-    memset(&w, 0, sizeof w);
-    w.n_days = 1;
-    w.seg = &one;
-    negs_build(&ng, &w, n_items);
+    memset(&ng, 0, sizeof ng);
+    ng.pair = xmalloc(sizeof *ng.pair);
+    cnt = xcalloc(n_items ? n_items : 1, sizeof *cnt);
+    negs_add(&ng, &cap, cnt, n_items, test);
+    negs_finish(&ng, cnt, n_items);
+    free(cnt);
     c = sample_day(&ng, test, seed);
-    free(ng.item);
-    free(ng.cum);
-    free(ng.pair);
+    negs_release(&ng);
     return c;
 }
 

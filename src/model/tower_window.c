@@ -1,12 +1,19 @@
 /*
- * tower_window.c -- the tower's training observations from a window of
- * day segments (tower_data_from_window in tower.h).
+ * tower_window.c -- the tower's training observations read from a window of
+ * day segments (tower_data_read / tower_data_from_window in tower.h).
  *
- * Users are independent: each user's exposures and interaction rows are
- * gathered from every day through per-day user offsets, sorted by item,
- * and merged into one pair per (user, item) whose feedback bits are the OR
- * over the window.  Two passes (count, fill) give the CSR layout without
- * locks, so the result does not depend on the thread count.
+ * One pass over the days, one day's rows resident at a time (the window may
+ * be lazy): every exposure or interaction row that can change a pair's
+ * value is kept as a compact record (user, item, feedback bits with the
+ * "exposed" mark); rows that cannot are dropped at once, so memory follows
+ * the rows with feedback, not the exposures.  A row cannot matter when it
+ * carries no weighted feedback bit and no explicit negative, and it is an
+ * interaction row or an exposure while negatives are off (neg_weight 0, the
+ * default).  The records are then placed by user (counting sort), and each
+ * user's are sorted by item and merged into one pair per (user, item) whose
+ * feedback bits are the OR over the window: the same pairs, in the same
+ * order, as a merge over every row.  Count and fill passes give the CSR
+ * layout without locks, so the result does not depend on the thread count.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +21,17 @@
 #include "tower.h"
 #include "xmem.h"
 
-/* qsort that accepts an empty (possibly NULL) array. */
-static void
-sortv(void *base, size_t n, size_t size,
-      int (*cmp)(const void *, const void *))
-{
-    if (n > 1)
-        qsort(base, n, size, cmp);
-}
+#define EXPOSED_BIT (1u << 31)  /* in rec.fb: the row was an exposure */
+
+struct rec {
+    uint32_t user;
+    uint32_t item;
+    uint32_t fb;            /* enum seg_fb bits | EXPOSED_BIT */
+};
 
 struct obs {
     uint32_t item;
     uint32_t fb;
-    uint32_t exposed;
 };
 
 static int
@@ -37,47 +42,70 @@ cmp_obs(const void *pa, const void *pb)
     return a->item < b->item ? -1 : a->item > b->item;
 }
 
-/* Per-user events of the window, merged by item; returns the number of
- * kept pairs and, when it/val are not NULL, writes them. */
-static size_t
-user_pairs(const struct window *w, uint32_t u, size_t *const *eoff,
-           size_t *const *ioff, const struct tower_params *p,
-           struct obs **buf, size_t *cap, uint32_t *it, float *val)
+/* The feedback bits whose presence can change a pair's value. */
+static uint32_t
+bits_that_matter(const struct tower_params *p)
 {
-    size_t n = 0, kept = 0;
+    uint32_t m = FB_HATE;
 
-    for (int k = 0; k < w->n_days; k++) {
-        const struct segment *s = w->seg[k];
-        if (s == NULL)
-            continue;
-        size_t need = n + (eoff[k][u + 1] - eoff[k][u])
-                    + (ioff[k][u + 1] - ioff[k][u]);
-        if (need > *cap) {
-            *cap = need * 2;
-            *buf = xreallocarray(*buf, *cap, sizeof **buf);
-        }
-        for (size_t j = eoff[k][u]; j < eoff[k][u + 1]; j++) {
-            (*buf)[n].item = s->exp[j].item;
-            (*buf)[n].fb = s->exp[j].fb;
-            (*buf)[n].exposed = 1;
-            n++;
-        }
-        for (size_t j = ioff[k][u]; j < ioff[k][u + 1]; j++) {
-            (*buf)[n].item = s->inter[j].item;
-            (*buf)[n].fb = s->inter[j].fb;
-            (*buf)[n].exposed = 0;
-            n++;
-        }
+    for (int k = 0; k < FB_N_KINDS; k++)
+        if ((1u << k) != FB_HATE && p->fb_weight[k] != 0.0f)
+            m |= 1u << k;
+    return m;
+}
+
+struct recs {
+    struct rec *r;
+    size_t n, cap;
+};
+
+static void
+recs_push(struct recs *a, uint32_t user, uint32_t item, uint32_t fb)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 1u << 16;
+        a->r = xreallocarray(a->r, a->cap, sizeof *a->r);
     }
-    sortv(*buf, n, sizeof **buf, cmp_obs);
+    a->r[a->n].user = user;
+    a->r[a->n].item = item;
+    a->r[a->n].fb = fb;
+    a->n++;
+}
+
+/* The rows of one day that can matter, appended to a. */
+static void
+day_records(const struct segment *s, uint32_t nu, uint32_t matter,
+            int keep_exposed, struct recs *a)
+{
+    for (size_t j = 0; j < s->n_exp; j++) {
+        const struct seg_exposure *e = &s->exp[j];
+        if (e->user < nu && ((e->fb & matter) || keep_exposed))
+            recs_push(a, e->user, e->item, e->fb | EXPOSED_BIT);
+    }
+    for (size_t j = 0; j < s->n_inter; j++) {
+        const struct seg_inter *e = &s->inter[j];
+        if (e->user < nu && (e->fb & matter))
+            recs_push(a, e->user, e->item, e->fb);
+    }
+}
+
+/* One user's records (sorted in place by item) merged into pairs; returns
+ * the number of pairs kept and, when it/val are not NULL, writes them. */
+static size_t
+user_pairs(struct obs *o, size_t n, uint32_t n_items,
+           const struct tower_params *p, uint32_t *it, float *val)
+{
+    size_t kept = 0;
+
+    if (n > 1)
+        qsort(o, n, sizeof *o, cmp_obs);
     for (size_t j = 0; j < n;) {
-        uint32_t fb = 0, ex = 0, item = (*buf)[j].item;
-        for (; j < n && (*buf)[j].item == item; j++) {
-            fb |= (*buf)[j].fb;
-            ex |= (*buf)[j].exposed;
-        }
-        float v = tower_obs_value(fb, (int)ex, p);
-        if (v == 0.0f || item >= w->cat.n_items)
+        uint32_t fb = 0, item = o[j].item;
+        for (; j < n && o[j].item == item; j++)
+            fb |= o[j].fb;
+        float v = tower_obs_value(fb & ~EXPOSED_BIT,
+                                  (fb & EXPOSED_BIT) != 0, p);
+        if (v == 0.0f || item >= n_items)
             continue;
         if (it != NULL) {
             it[kept] = item;
@@ -88,63 +116,80 @@ user_pairs(const struct window *w, uint32_t u, size_t *const *eoff,
     return kept;
 }
 
-struct tower_data *
-tower_data_from_window(const struct window *w, const struct tower_params *p)
+int
+tower_data_read(const struct window *w, const struct tower_params *p,
+                struct tower_data **out, struct diag *d)
 {
-    struct tower_data *x = xcalloc(1, sizeof *x);
-    uint32_t nu = iddict_count(w->users);
-    size_t **eoff = xcalloc((size_t)w->n_days + 1, sizeof *eoff);
-    size_t **ioff = xcalloc((size_t)w->n_days + 1, sizeof *ioff);
-    size_t *cnt;
+    uint32_t nu = iddict_count(w->users), matter = bits_that_matter(p);
+    int keep_exposed = p->neg_weight > 0;
+    struct recs a = { NULL, 0, 0 };
+    struct tower_data *x;
+    struct obs *by_user;
+    size_t *roff, *fill, *cnt;
 
+    *out = NULL;
+    for (int k = 0; k < w->n_days; k++) {
+        struct day_ref ref;
+        if (window_get_day(w, k, 0, &ref, d) < 0) {
+            free(a.r);
+            return -1;
+        }
+        if (ref.seg != NULL)
+            day_records(ref.seg, nu, matter, keep_exposed, &a);
+        window_put_day(&ref);
+    }
+
+    /* by user (counting sort; a user's records keep day order) */
+    roff = xcalloc((size_t)nu + 1, sizeof *roff);
+    for (size_t j = 0; j < a.n; j++)
+        roff[a.r[j].user + 1]++;
+    for (uint32_t u = 0; u < nu; u++)
+        roff[u + 1] += roff[u];
+    fill = xmalloc(((size_t)nu + 1) * sizeof *fill);
+    memcpy(fill, roff, ((size_t)nu + 1) * sizeof *fill);
+    by_user = xmalloc((a.n ? a.n : 1) * sizeof *by_user);
+    for (size_t j = 0; j < a.n; j++) {
+        size_t at = fill[a.r[j].user]++;
+        by_user[at].item = a.r[j].item;
+        by_user[at].fb = a.r[j].fb;
+    }
+    free(fill);
+    free(a.r);
+
+    x = xcalloc(1, sizeof *x);
     x->n_users = nu;
     x->n_items = w->cat.n_items;
-    for (int k = 0; k < w->n_days; k++) {
-        const struct segment *s = w->seg[k];
-        if (s == NULL)
-            continue;
-        segment_user_offsets(s, nu, &eoff[k]);
-        ioff[k] = xcalloc((size_t)nu + 1, sizeof *ioff[k]);
-        for (size_t j = 0; j < s->n_inter; j++)
-            if (s->inter[j].user < nu)
-                ioff[k][s->inter[j].user + 1]++;
-        for (uint32_t u = 0; u < nu; u++)
-            ioff[k][u + 1] += ioff[k][u];
-    }
     cnt = xcalloc((size_t)nu + 1, sizeof *cnt);
-    #pragma omp parallel if(nu > 1024)
-    {
-        struct obs *buf = NULL;
-        size_t cap = 0;
-        #pragma omp for schedule(dynamic, 256)
-        for (uint32_t u = 0; u < nu; u++)
-            cnt[u + 1] = user_pairs(w, u, eoff, ioff, p, &buf, &cap, NULL,
-                                    NULL);
-        free(buf);
-    }
+    #pragma omp parallel for schedule(dynamic, 256) if(nu > 1024)
+    for (uint32_t u = 0; u < nu; u++)
+        cnt[u + 1] = user_pairs(by_user + roff[u], roff[u + 1] - roff[u],
+                                x->n_items, p, NULL, NULL);
     for (uint32_t u = 0; u < nu; u++)
         cnt[u + 1] += cnt[u];
     x->uoff = cnt;
     x->n = cnt[nu];
     x->uitem = xmalloc((x->n ? x->n : 1) * sizeof *x->uitem);
     x->uval = xmalloc((x->n ? x->n : 1) * sizeof *x->uval);
-    #pragma omp parallel if(nu > 1024)
-    {
-        struct obs *buf = NULL;
-        size_t cap = 0;
-        #pragma omp for schedule(dynamic, 256)
-        for (uint32_t u = 0; u < nu; u++)
-            user_pairs(w, u, eoff, ioff, p, &buf, &cap, x->uitem + cnt[u],
-                       x->uval + cnt[u]);
-        free(buf);
-    }
-    for (int k = 0; k < w->n_days; k++) {
-        free(eoff[k]);
-        free(ioff[k]);
-    }
-    free(eoff);
-    free(ioff);
+    /* (already sorted: the second merge of a user's records is cheap) */
+    #pragma omp parallel for schedule(dynamic, 256) if(nu > 1024)
+    for (uint32_t u = 0; u < nu; u++)
+        user_pairs(by_user + roff[u], roff[u + 1] - roff[u], x->n_items, p,
+                   x->uitem + cnt[u], x->uval + cnt[u]);
+    free(by_user);
+    free(roff);
     tower_data_index(x);
-    return x;
+    *out = x;
+    return 0;
 }
 
+struct tower_data *
+tower_data_from_window(const struct window *w, const struct tower_params *p)
+{
+    struct tower_data *x;
+    struct diag d = DIAG_INIT;
+
+    /* a window whose rows are resident: no day is read, nothing can fail */
+    if (tower_data_read(w, p, &x, &d) < 0)
+        abort();
+    return x;
+}
