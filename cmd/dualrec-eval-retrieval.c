@@ -183,7 +183,8 @@ main(int argc, char **argv)
         struct targets tg;
 
         /* the new items of the night's targets (no long tail) */
-        targets_window(&tg, w, date, 0);
+        if (targets_window(&tg, w, date, 0, &d) < 0)
+            cli_diag_exit(&d);
         targets = tg.item;
         nt = tg.n;
         /* only the item list is kept (freed with targets) */

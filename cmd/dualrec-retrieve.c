@@ -125,7 +125,8 @@ main(int argc, char **argv)
         if (targets_file(&tg, targets_path, w->items, w->cat.n_items, &d) < 0)
             cli_diag_exit(&d);
     } else {
-        targets_window(&tg, w, date, tail_max);
+        if (targets_window(&tg, w, date, tail_max, &d) < 0)
+            cli_diag_exit(&d);
     }
     if (channels_generate_stats(w, t, &cp, tg.item, tg.n, NULL, &c, &st, &d)
         < 0)

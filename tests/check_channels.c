@@ -21,7 +21,9 @@
 #include "check_common.h"
 #include "dates.h"
 #include "iddict.h"
+#include "rng.h"
 #include "segment.h"
+#include "targets.h"
 #include "tower.h"
 #include "xmem.h"
 
@@ -434,6 +436,218 @@ START_TEST(test_channels_same_bytes_one_and_two_threads)
 }
 END_TEST
 
+/*
+ * A random world on disk for the lazy/eager comparison: NDAYS days (one
+ * of them missing), 80 users, 60 items with creators and tags, exposures
+ * with random feedback, interaction rows (hate among them) and follows.
+ */
+#define RW_DAYS 9
+#define RW_USERS 80
+#define RW_ITEMS 60
+
+static void
+random_world(struct tiny *w, uint64_t seed)
+{
+    static const char *kinds[4] = { "users", "items", "creators", "tags" };
+    static const uint32_t fbs[] = { 0, 0, 0, FB_CLICK, FB_CLICK | FB_LIKE,
+                                    FB_LONG_VIEW, FB_COMMENT, FB_SHARE,
+                                    FB_HATE, FB_CLICK | FB_FOLLOW };
+    /* an interaction row carries one bit (or 0, an unknown event) */
+    static const uint32_t ifbs[] = { 0, FB_CLICK, FB_LIKE, FB_COMMENT,
+                                     FB_FOLLOW, FB_SHARE, FB_LONG_VIEW,
+                                     FB_HATE };
+    struct diag d = DIAG_INIT;
+    struct rng r;
+    char name[16], dir[4200];
+
+    rng_seed(&r, seed, 7, 0);
+    snprintf(w->root, sizeof w->root, "%s", test_tmpdir());
+    for (int k = 0; k < 4; k++)
+        w->dict[k] = iddict_new();
+    for (int k = 0; k < RW_USERS; k++) {
+        snprintf(name, sizeof name, "u%d", k);
+        id(w->dict[0], name);
+    }
+    for (int k = 0; k < RW_ITEMS; k++) {
+        snprintf(name, sizeof name, "i%d", k);
+        id(w->dict[1], name);
+    }
+    for (int k = 0; k < 6; k++) {
+        snprintf(name, sizeof name, "c%d", k);
+        id(w->dict[2], name);
+    }
+    for (int k = 0; k < 5; k++) {
+        snprintf(name, sizeof name, "t%d", k);
+        id(w->dict[3], name);
+    }
+    for (int day = 0; day < RW_DAYS; day++) {
+        struct segment *s;
+        size_t cap = 0, ni;
+        int64_t t0 = (int64_t)(DAY1 + day) * 86400;
+
+        if (day == 4)
+            continue;                   /* a missing day */
+        s = xcalloc(1, sizeof *s);
+        s->day = DAY1 + day;
+        /* items uploaded this day: 60 / RW_DAYS of them, then reruns */
+        for (uint32_t i = (uint32_t)day * 6; i < (uint32_t)day * 6 + 6
+             && i < RW_ITEMS; i++)
+            add_item(s, i, (uint32_t)rng_below(&r, 6),
+                     (uint32_t)rng_below(&r, 5), t0 + 600);
+        ni = (size_t)day * 6 + 6 < RW_ITEMS ? (size_t)day * 6 + 6 : RW_ITEMS;
+        for (int e = 0; e < 400; e++)
+            add_exp(s, &cap, t0 + 1000 + e,
+                    (uint32_t)rng_below(&r, RW_USERS),
+                    (uint32_t)rng_below(&r, ni),
+                    fbs[rng_below(&r, sizeof fbs / sizeof fbs[0])]);
+        s->n_inter = 60;
+        s->inter = xcalloc(s->n_inter, sizeof *s->inter);
+        for (size_t j = 0; j < s->n_inter; j++) {
+            s->inter[j].t = t0 + 3000 + (int64_t)j;
+            s->inter[j].user = (uint32_t)rng_below(&r, RW_USERS);
+            s->inter[j].item = (uint32_t)rng_below(&r, ni);
+            s->inter[j].fb = ifbs[rng_below(&r, sizeof ifbs
+                                                / sizeof ifbs[0])];
+        }
+        s->n_follows = 5;
+        s->follows = xcalloc(s->n_follows, sizeof *s->follows);
+        for (size_t j = 0; j < s->n_follows; j++) {
+            s->follows[j].t = t0 + 5000 + (int64_t)j;
+            s->follows[j].user = (uint32_t)rng_below(&r, RW_USERS);
+            s->follows[j].creator = (uint32_t)rng_below(&r, 6);
+        }
+        save_day(w, s);
+    }
+    snprintf(dir, sizeof dir, "%s/dict", w->root);
+    mkdir(dir, 0777);
+    for (int k = 0; k < 4; k++) {
+        char *path = segment_dict_path(w->root, kinds[k]);
+        ck_assert_msg(iddict_save(w->dict[k], path, &d) == 0, "%s", d.msg);
+        free(path);
+    }
+}
+
+static void
+assert_same_cands(const struct cands *a, const struct cands *b)
+{
+    ck_assert_uint_eq(a->n_items, b->n_items);
+    ck_assert_uint_eq(a->n, b->n);
+    ck_assert(memcmp(a->items, b->items, a->n_items * sizeof *a->items)
+              == 0);
+    ck_assert(memcmp(a->off, b->off, (a->n_items + 1) * sizeof *a->off)
+              == 0);
+    ck_assert(memcmp(a->user, b->user, a->n * sizeof *a->user) == 0);
+    ck_assert(memcmp(a->channels, b->channels, a->n) == 0);
+    ck_assert(memcmp(a->retr, b->retr, a->n * sizeof *a->retr) == 0);
+}
+
+/* Items with a positive observation in the last r days: what the i2i2u
+ * pool (stats pool_items) must count, read with tower_data_from_window on
+ * the window's tail, the reader the channels used before they read one
+ * day at a time. */
+static size_t
+pool_brute(const struct window *eager, int r)
+{
+    struct window tail = *eager;
+    struct tower_params tp = tower_default_params();
+    size_t n = 0;
+
+    tp.neg_weight = 0;
+    tp.hate_weight = 0;
+    tail.seg = eager->seg + (eager->n_days - r);
+    tail.n_days = r;
+    struct tower_data *x = tower_data_from_window(&tail, &tp);
+    for (uint32_t i = 0; i < x->n_items; i++)
+        n += x->ioff[i + 1] > x->ioff[i];
+    tower_data_free(x);
+    return n;
+}
+
+/* A lazy window (one day's rows at a time) gives the same candidates,
+ * stats and targets as the eager one, for every recent_days, with and
+ * without interaction rows and an eligibility mask. */
+START_TEST(test_channels_lazy_window_same_candidates)
+{
+    static const uint32_t recent[] = { 1, 3, 7, 30 };
+    struct tiny w;
+    struct diag d = DIAG_INIT;
+    uint8_t elig[RW_USERS];
+    uint32_t targets[RW_ITEMS];
+    struct rng r;
+
+    random_world(&w, 3);
+    rng_seed(&r, 3, 8, 0);
+    for (int u = 0; u < RW_USERS; u++)
+        elig[u] = rng_below(&r, 4) != 0;
+    for (int flavour = 0; flavour < 2; flavour++) {
+        unsigned fl = flavour ? WINDOW_NO_INTER : 0;
+        struct window *we, *wl;
+
+        ck_assert_msg(window_open(w.root, DAY1 + RW_DAYS - 1, RW_DAYS, fl,
+                                  &we, &d) == 0, "%s", d.msg);
+        ck_assert_msg(window_open(w.root, DAY1 + RW_DAYS - 1, RW_DAYS,
+                                  fl | WINDOW_LAZY, &wl, &d) == 0, "%s",
+                      d.msg);
+        ck_assert_int_eq(we->n_missing, 1);
+        ck_assert_uint_eq(wl->seg[RW_DAYS - 1]->n_exp, 0);  /* not resident */
+        struct tower *t = tiny_tower(we);
+
+        /* targets: the window rule, eager and lazy alike */
+        struct targets te, tl;
+        ck_assert_int_eq(targets_window(&te, we, DAY1 + RW_DAYS - 1, 30,
+                                        &d), 0);
+        ck_assert_int_eq(targets_window(&tl, wl, DAY1 + RW_DAYS - 1, 30,
+                                        &d), 0);
+        ck_assert_uint_gt(te.n_new, 0);
+        ck_assert_uint_gt(te.n_long_tail, 0);
+        ck_assert_uint_eq(te.n, tl.n);
+        ck_assert_uint_eq(te.n_new, tl.n_new);
+        ck_assert(memcmp(te.item, tl.item, te.n * sizeof *te.item) == 0);
+        ck_assert(memcmp(te.exposures, tl.exposures,
+                         te.n * sizeof *te.exposures) == 0);
+        ck_assert(memcmp(te.long_tail, tl.long_tail, te.n) == 0);
+        targets_release(&te);
+        targets_release(&tl);
+
+        /* every item as a target, one repeated */
+        for (uint32_t i = 0; i < RW_ITEMS; i++)
+            targets[i] = (i * 7) % RW_ITEMS;
+        targets[5] = targets[4];
+        for (size_t q = 0; q < sizeof recent / sizeof recent[0]; q++) {
+            struct channels_params p = channels_default_params();
+            struct channels_stats se, sl;
+            struct cands *ce, *cl;
+            int rr = (int)recent[q] < we->n_days ? (int)recent[q]
+                                                 : we->n_days;
+
+            p.k = 30;
+            p.recent_days = recent[q];
+            for (int m = 0; m < 2; m++) {
+                const uint8_t *el = m ? elig : NULL;
+
+                ck_assert_msg(channels_generate_stats(we, t, &p, targets,
+                                                      RW_ITEMS, el, &ce, &se,
+                                                      &d) == 0, "%s", d.msg);
+                ck_assert_msg(channels_generate_stats(wl, t, &p, targets,
+                                                      RW_ITEMS, el, &cl, &sl,
+                                                      &d) == 0, "%s", d.msg);
+                ck_assert_uint_gt(ce->n, 0);
+                assert_same_cands(ce, cl);
+                ck_assert(memcmp(&se, &sl, sizeof se) == 0);
+                ck_assert_uint_gt(se.pool_items, 0);
+                ck_assert_uint_eq(se.pool_items, pool_brute(we, rr));
+                cands_free(ce);
+                cands_free(cl);
+            }
+        }
+        tower_free(t);
+        window_free(we);
+        window_free(wl);
+    }
+    tiny_free(&w);
+}
+END_TEST
+
 Suite *
 channels_suite(void)
 {
@@ -445,6 +659,7 @@ channels_suite(void)
     tcase_add_test(tc, test_channels_quotas_and_k);
     tcase_add_test(tc, test_channels_empty_window_still_serves_the_tower);
     tcase_add_test(tc, test_channels_same_bytes_one_and_two_threads);
+    tcase_add_test(tc, test_channels_lazy_window_same_candidates);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -78,7 +78,7 @@ START_TEST(test_targets_window_rule)
     struct window *w = window_fixture(day);
     struct targets t;
 
-    targets_window(&t, w, day, 20);
+    ck_assert_int_eq(targets_window(&t, w, day, 20, NULL), 0);
     ck_assert_uint_eq(t.n, 3);
     ck_assert_uint_eq(t.item[0], 0);
     ck_assert_uint_eq(t.item[1], 1);
@@ -87,12 +87,12 @@ START_TEST(test_targets_window_rule)
     ck_assert_uint_eq(t.n_long_tail, 1);
     targets_release(&t);
     /* long tail off: uploads of the day only */
-    targets_window(&t, w, day, 0);
+    ck_assert_int_eq(targets_window(&t, w, day, 0, NULL), 0);
     ck_assert_uint_eq(t.n, 2);
     ck_assert_uint_eq(t.n_long_tail, 0);
     targets_release(&t);
     /* a threshold above item 2's 30 exposures takes it too */
-    targets_window(&t, w, day, 31);
+    ck_assert_int_eq(targets_window(&t, w, day, 31, NULL), 0);
     ck_assert_uint_eq(t.n, 4);
     targets_release(&t);
     window_fixture_free(w);
@@ -197,7 +197,7 @@ START_TEST(test_targets_window_matches_definition)
 
         rng_seed(&r, 15, 2, (uint64_t)trial);
         w = random_window(&r, day, 1 + trial % 4, n_items);
-        targets_window(&t, w, day, tail);
+        ck_assert_int_eq(targets_window(&t, w, day, tail, NULL), 0);
         for (uint32_t i = 0; i < n_items; i++) {
             size_t nexp = 0;
             int is_new, described, want;
@@ -248,7 +248,7 @@ START_TEST(test_targets_file_and_window_agree)
         snprintf(name, sizeof name, "it%u", i);
         iddict_add(items, name, strlen(name));
     }
-    targets_window(&tw, w, day, 3);
+    ck_assert_int_eq(targets_window(&tw, w, day, 3, NULL), 0);
     ck_assert_uint_gt(tw.n, 0);
     snprintf(path, sizeof path, "%s/targets.txt", dir);
     fp = fopen(path, "w");
@@ -329,8 +329,8 @@ START_TEST(test_targets_limit_long_tail_matches_definition)
 
         rng_seed(&r, 15, 4, (uint64_t)trial);
         w = random_window(&r, day, 1 + trial % 4, 40 + (uint32_t)trial * 9);
-        targets_window(&all, w, day, 4);
-        targets_window(&cut, w, day, 4);
+        ck_assert_int_eq(targets_window(&all, w, day, 4, NULL), 0);
+        ck_assert_int_eq(targets_window(&cut, w, day, 4, NULL), 0);
         budget = all.n_long_tail / 3;
         targets_limit_long_tail(&cut, budget, day);
         ck_assert_uint_eq(cut.n_long_tail, budget);
@@ -380,14 +380,14 @@ START_TEST(test_targets_limit_long_tail_rotates_by_day)
     w.cat.creator = xcalloc(60, sizeof *w.cat.creator);
     for (uint32_t i = 0; i < 60; i++)
         w.cat.upload_t[i] = dates_day_start(day - 3, 0);
-    targets_window(&a, &w, day, 20);
+    ck_assert_int_eq(targets_window(&a, &w, day, 20, NULL), 0);
     ck_assert_uint_eq(a.n_long_tail, 60);
     targets_limit_long_tail(&a, TARGETS_BUDGET_ALL, day);
     ck_assert_uint_eq(a.n, 60);
     targets_limit_long_tail(&a, 60, day);
     ck_assert_uint_eq(a.n, 60);
     targets_limit_long_tail(&a, 10, day);
-    targets_window(&b, &w, day + 1, 20);
+    ck_assert_int_eq(targets_window(&b, &w, day + 1, 20, NULL), 0);
     targets_limit_long_tail(&b, 10, day + 1);
     ck_assert_uint_eq(a.n, 10);
     ck_assert_uint_eq(b.n, 10);

@@ -49,9 +49,11 @@ struct targets {
 };
 
 /* The window rule above for day `day`; fills *t (release with
- * targets_release). */
-void targets_window(struct targets *t, const struct window *w, int32_t day,
-                    uint32_t long_tail_max);
+ * targets_release).  Reads the window one day's exposures at a time
+ * (window_get_day), so a WINDOW_LAZY window works and holds one day;
+ * errors are window_load_day's (*t is then empty). */
+int targets_window(struct targets *t, const struct window *w, int32_t day,
+                   uint32_t long_tail_max, struct diag *d);
 
 /*
  * The long-tail budget, in targets: the pairs the eligible users' capacity

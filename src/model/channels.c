@@ -2,12 +2,15 @@
  * channels.c -- the retrieval channels and their merge (see channels.h).
  *
  * Flow for a batch of targets:
- *   1. one pass over the window's exposures and interactions collects, per
- *      target, the users already exposed (excluded everywhere) and the
+ *   1. one pass over the window's exposures and interactions, one day's
+ *      rows at a time (window_get_day: the window may be lazy), collects,
+ *      per target, the users already exposed (excluded everywhere) and the
  *      early engagers with their feedback weight (i2u2u seeds);
- *   2. the last recent_days are turned into positive (user, item, weight)
- *      observations, CSR by user and by item (tower_data_from_window on the
+ *   2. the same pass keeps the rows of the last recent_days that carry
+ *      feedback, turned into positive (user, item, weight) observations,
+ *      CSR by user and by item (what tower_data_from_window gives on the
  *      tail of the window with negatives off);
+ *   Only these derived lists stay resident, never a day's raw rows.
  *   3. each enabled channel writes a ranked list of up to cap[ch] users per
  *      target (tower and the similarity searches through topk_users);
  *   4. the merge applies quotas, dedupes and records channel bits.
@@ -214,39 +217,14 @@ cmp_engager(const void *pa, const void *pb)
     return cmp_hit_best(pa, pb);
 }
 
+/*
+ * The exposed users and engagers of every target from its events ev[0..n)
+ * (target slot through tmap, user, feedback; ev is sorted here and freed by
+ * the caller).
+ */
 static void
-collect_target_events(struct ctx *c)
+target_lists(struct ctx *c, const uint32_t *tmap, struct tev *ev, size_t n)
 {
-    const struct window *w = c->w;
-    uint32_t *tmap = xmalloc(((size_t)w->cat.n_items + 1) * sizeof *tmap);
-    struct tev *ev = NULL;
-    size_t n = 0, cap = 0;
-
-    for (uint32_t i = 0; i < w->cat.n_items; i++)
-        tmap[i] = UINT32_MAX;
-    for (size_t k = c->nt; k-- > 0;)
-        tmap[c->targets[k]] = (uint32_t)k;
-    for (int day = 0; day < w->n_days; day++) {
-        const struct segment *s = w->seg[day];
-        if (s == NULL)
-            continue;
-        for (size_t j = 0; j < s->n_exp + s->n_inter; j++) {
-            uint32_t it, u, fb;
-            segment_row(s, j, &it, &u, &fb);
-            if (it >= w->cat.n_items || tmap[it] == UINT32_MAX
-                || u >= c->n_users)
-                continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 1024;
-                ev = xreallocarray(ev, cap, sizeof *ev);
-            }
-            ev[n].k = tmap[it];
-            ev[n].u = u;
-            ev[n].fb = fb;
-            ev[n].pad = 0;
-            n++;
-        }
-    }
     /* Several targets may name the same item: events carry the first
      * target's index (tmap), and every target reads them through tmap. */
     sortv(ev, n, sizeof *ev, cmp_tev);
@@ -308,8 +286,184 @@ collect_target_events(struct ctx *c)
     free(tmp);
     free(first);
     free(last);
+}
+
+
+/* ---- 2. recent positives ---- */
+
+/* A recent row that can make an observation: (user, item, feedback bits
+ * that tower_obs_value reads). */
+struct rpos {
+    uint32_t u, item, fb;
+};
+
+/* One (item, OR-ed bits) of a user, once rows are grouped by user. */
+struct ipos {
+    uint32_t item, fb;
+};
+
+static int
+cmp_ipos(const void *pa, const void *pb)
+{
+    const struct ipos *a = pa, *b = pb;
+
+    return a->item < b->item ? -1 : a->item > b->item;
+}
+
+/* The feedback bits that can change tower_obs_value with p's weights and
+ * no negatives: a row with none of them adds nothing to an OR. */
+static uint32_t
+obs_bits(const struct tower_params *p)
+{
+    uint32_t m = FB_HATE;
+
+    for (int k = 0; k < FB_N_KINDS; k++)
+        if (p->fb_weight[k] != 0.0f)
+            m |= 1u << k;
+    return m;
+}
+
+/*
+ * The observations of rows r[0..n) (r is freed): per (user, item) the OR
+ * of the bits, its tower_obs_value when nonzero, users' items ascending.
+ * The same table tower_data_from_window builds from the days' rows when
+ * negatives are off (p->neg_weight 0), which is why the rows without
+ * obs_bits could be dropped on the way.
+ */
+static struct tower_data *
+recent_data(uint32_t nu, uint32_t n_items, struct rpos *r, size_t n,
+            const struct tower_params *p)
+{
+    struct tower_data *x = xcalloc(1, sizeof *x);
+    size_t *off = xcalloc((size_t)nu + 2, sizeof *off);
+    size_t *cnt = xcalloc((size_t)nu + 1, sizeof *cnt);
+    struct ipos *b = xmalloc((n ? n : 1) * sizeof *b);
+
+    for (size_t j = 0; j < n; j++)
+        off[r[j].u + 2]++;
+    for (uint32_t u = 0; u < nu; u++)
+        off[u + 2] += off[u + 1];
+    for (size_t j = 0; j < n; j++) {
+        size_t q = off[r[j].u + 1]++;
+        b[q].item = r[j].item;
+        b[q].fb = r[j].fb;
+    }
+    free(r);
+    /* off[u] .. off[u + 1] are user u's rows now; fold them in place. */
+    #pragma omp parallel for schedule(dynamic, 256) if(nu > 1024)
+    for (uint32_t u = 0; u < nu; u++) {
+        struct ipos *v = b + off[u];
+        size_t m = off[u + 1] - off[u], kept = 0;
+
+        sortv(v, m, sizeof *v, cmp_ipos);
+        for (size_t j = 0; j < m;) {
+            uint32_t item = v[j].item, fb = 0;
+            for (; j < m && v[j].item == item; j++)
+                fb |= v[j].fb;
+            if (item < n_items && tower_obs_value(fb, 0, p) != 0.0f) {
+                v[kept].item = item;
+                v[kept].fb = fb;
+                kept++;
+            }
+        }
+        cnt[u + 1] = kept;
+    }
+    for (uint32_t u = 0; u < nu; u++)
+        cnt[u + 1] += cnt[u];
+    x->n_users = nu;
+    x->n_items = n_items;
+    x->n = cnt[nu];
+    x->uoff = cnt;
+    x->uitem = xmalloc((x->n ? x->n : 1) * sizeof *x->uitem);
+    x->uval = xmalloc((x->n ? x->n : 1) * sizeof *x->uval);
+    #pragma omp parallel for schedule(dynamic, 256) if(nu > 1024)
+    for (uint32_t u = 0; u < nu; u++) {
+        const struct ipos *v = b + off[u];
+        for (size_t j = 0; j < cnt[u + 1] - cnt[u]; j++) {
+            x->uitem[cnt[u] + j] = v[j].item;
+            x->uval[cnt[u] + j] = tower_obs_value(v[j].fb, 0, p);
+        }
+    }
+    free(b);
+    free(off);
+    tower_data_index(x);
+    return x;
+}
+
+/* ---- 1 and 2: one pass over the window ---- */
+
+/*
+ * Read the window one day at a time (window_get_day, so a lazy window
+ * holds one day's rows) and keep only what the channels use: the events
+ * of the targets (every day) and the rows of the last recent_days that
+ * carry observation bits.  Then the targets' exposed users and engagers
+ * (c->xoff.., c->eoff..) and the recent positives c->rec.
+ */
+static int
+scan_window(struct ctx *c, struct diag *d)
+{
+    const struct window *w = c->w;
+    uint32_t ni = w->cat.n_items, nu = c->n_users;
+    uint32_t *tmap = xmalloc(((size_t)ni + 1) * sizeof *tmap);
+    uint32_t bits = obs_bits(&c->tp);
+    unsigned flags = w->flags & (WINDOW_NO_INTER | WINDOW_NO_EXP);
+    int r = c->p->recent_days > 0 && (int)c->p->recent_days < w->n_days
+          ? (int)c->p->recent_days : w->n_days;
+    struct tev *ev = NULL;
+    struct rpos *rp = NULL;
+    size_t n = 0, cap = 0, nr = 0, rcap = 0;
+
+    for (uint32_t i = 0; i < ni; i++)
+        tmap[i] = UINT32_MAX;
+    for (size_t k = c->nt; k-- > 0;)
+        tmap[c->targets[k]] = (uint32_t)k;
+    for (int day = 0; day < w->n_days; day++) {
+        struct day_ref ref;
+        int recent = day >= w->n_days - r;
+
+        if (window_get_day(w, day, flags, &ref, d) < 0) {
+            free(tmap);
+            free(ev);
+            free(rp);
+            return -1;
+        }
+        const struct segment *s = ref.seg;
+        if (s == NULL)
+            continue;
+        for (size_t j = 0; j < s->n_exp + s->n_inter; j++) {
+            uint32_t it, u, fb;
+            segment_row(s, j, &it, &u, &fb);
+            if (it >= ni || u >= nu)
+                continue;
+            if (recent && (fb & bits) != 0) {
+                if (nr == rcap) {
+                    rcap = rcap ? rcap * 2 : 1024;
+                    rp = xreallocarray(rp, rcap, sizeof *rp);
+                }
+                rp[nr].u = u;
+                rp[nr].item = it;
+                rp[nr].fb = fb & bits;
+                nr++;
+            }
+            if (tmap[it] == UINT32_MAX)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 1024;
+                ev = xreallocarray(ev, cap, sizeof *ev);
+            }
+            ev[n].k = tmap[it];
+            ev[n].u = u;
+            ev[n].fb = fb;
+            ev[n].pad = 0;
+            n++;
+        }
+        window_put_day(&ref);
+    }
+    target_lists(c, tmap, ev, n);
     free(ev);
     free(tmap);
+    c->rec = recent_data(nu, ni, rp, nr, &c->tp);
+    return 0;
 }
 
 /* ---- 3a. tower ---- */
@@ -1030,17 +1184,10 @@ channels_generate_stats(const struct window *w, const struct tower *t,
         st->no_creator += w->cat.creator[i] == SEG_NONE;
     }
 
-    collect_target_events(&c);
+    if (scan_window(&c, d) < 0)
+        return -1;
     for (size_t k = 0; k < n_targets; k++)
         st->no_engagers += c.eoff[k + 1] == c.eoff[k];
-    {
-        struct window tail = *w;
-        int r = p->recent_days > 0 && (int)p->recent_days < w->n_days
-              ? (int)p->recent_days : w->n_days;
-        tail.seg = w->seg + (w->n_days - r);
-        tail.n_days = r;
-        c.rec = tower_data_from_window(&tail, &c.tp);
-    }
     c.tq = xmalloc((n_targets * c.dim + 1) * sizeof *c.tq);
     tower_item_vecs(t, &w->cat, targets, n_targets, c.tq);
 

@@ -37,9 +37,9 @@ sort_unique_u32(uint32_t *v, size_t n)
     return m;
 }
 
-void
+int
 targets_window(struct targets *t, const struct window *w, int32_t day,
-               uint32_t long_tail_max)
+               uint32_t long_tail_max, struct diag *d)
 {
     const struct catalog *cat = &w->cat;
     uint32_t *nexp = xcalloc(cat->n_items ? cat->n_items : 1, sizeof *nexp);
@@ -50,9 +50,19 @@ targets_window(struct targets *t, const struct window *w, int32_t day,
     t->exposures = xmalloc((cat->n_items ? cat->n_items : 1)
                            * sizeof *t->exposures);
     t->long_tail = xmalloc(cat->n_items ? cat->n_items : 1);
+    /* One day's exposures at a time (the window may be lazy): only the
+     * per-item counts stay. */
     for (int k = 0; k < w->n_days; k++) {
-        const struct segment *s = w->seg[k];
+        struct day_ref ref;
+        const struct segment *s;
 
+        if (window_get_day(w, k, WINDOW_NO_INTER | (w->flags & WINDOW_NO_EXP),
+                           &ref, d) < 0) {
+            free(nexp);
+            targets_release(t);
+            return -1;
+        }
+        s = ref.seg;
         if (s == NULL)
             continue;
         zone = s->zone_offset;
@@ -62,6 +72,7 @@ targets_window(struct targets *t, const struct window *w, int32_t day,
             if (i < cat->n_items && nexp[i] < UINT32_MAX)
                 nexp[i]++;
         }
+        window_put_day(&ref);
     }
     for (uint32_t i = 0; i < cat->n_items; i++) {
         int described = cat->upload_t[i] != INT64_MIN
@@ -82,6 +93,7 @@ targets_window(struct targets *t, const struct window *w, int32_t day,
     }
     t->n_long_tail_eligible = t->n_long_tail;
     free(nexp);
+    return 0;
 }
 
 size_t

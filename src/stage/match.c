@@ -119,7 +119,7 @@ load_inputs(const struct match_opts *o, struct run *x, struct diag *d)
                         "%s", o->avail_path,
                         dates_format_day(x->avail->day, got),
                         dates_format_day(o->day + 1, want));
-    if (window_open(o->segroot, o->day, o->window_days, 0, &x->w, d) < 0)
+    if (window_open(o->segroot, o->day, o->window_days, WINDOW_LAZY, &x->w, d) < 0)
         return -1;
     return 0;
 }
@@ -721,7 +721,8 @@ run_steps(const struct match_opts *o, struct run *x, struct match_report *r,
         snprintf(r->unknown_example, sizeof r->unknown_example, "%s",
                  x->tg.unknown_example);
     } else {
-        targets_window(&x->tg, x->w, o->day, o->long_tail_max);
+        if (targets_window(&x->tg, x->w, o->day, o->long_tail_max, d) < 0)
+            return -1;
     }
     r->seconds[MS_TARGETS] = now() - t;
 
